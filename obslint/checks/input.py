@@ -1,0 +1,141 @@
+"""Problems with a file itself, found while reading it (the loader emits these codes)."""
+from obslint.findings import Severity
+from obslint.registry import Rule
+
+
+class UnreadableFile(Rule):
+    """The file could not be read: permissions, a file that vanished, or not a regular file.
+
+    ## Why
+    A file obslint cannot read is a file nobody checked. Prometheus and Grafana will fail on it too.
+
+    ## Fix
+    Check permissions (`chmod a+r`), or exclude the path in the config (`exclude:`).
+    """
+
+    code, name, severity = "IN001", "unreadable-file", Severity.ERROR
+    summary = "file cannot be read"
+
+
+class BadEncoding(Rule):
+    """The file is not UTF-8 text (UTF-16, Latin-1, binary with NUL bytes).
+
+    ## Why
+    Prometheus and Grafana read UTF-8 only; anything else fails to load or shows mojibake.
+
+    ## Bad
+    ```yaml
+    # (a file saved as UTF-16 or containing byte 0xff)
+    ```
+    """
+
+    code, name, severity = "IN002", "bad-encoding", Severity.ERROR
+    summary = "file is not valid UTF-8 text"
+
+
+class SyntaxErrorRule(Rule):
+    """The JSON or YAML does not parse. The finding points at the first position the parser rejected.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules: [
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules: []
+    ```
+    """
+
+    code, name, severity = "IN003", "syntax-error", Severity.ERROR
+    summary = "JSON or YAML syntax error"
+
+
+class DuplicateKey(Rule):
+    """A mapping has the same key twice. JSON and YAML readers keep only the last value,
+    so the first is silently lost (Prometheus rejects duplicate keys outright).
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        name: api-v2
+        rules: []
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api-v2
+        rules: []
+    ```
+    """
+
+    code, name, severity = "IN004", "duplicate-key", Severity.ERROR
+    summary = "the same key appears twice in one mapping"
+
+
+class EmptyFile(Rule):
+    """The file is empty or holds only whitespace and comments.
+
+    ## Why
+    Usually a generated file whose generator failed, or a leftover.
+    """
+
+    code, name, severity = "IN005", "empty-file", Severity.INFO
+    summary = "file is empty"
+
+
+class ByteOrderMark(Rule):
+    """A JSON file starts with a UTF-8 byte order mark, which Grafana's JSON reader rejects.
+
+    ## Fix
+    Save the file as UTF-8 without BOM.
+    """
+
+    code, name, severity = "IN006", "byte-order-mark", Severity.ERROR
+    summary = "JSON file starts with a byte order mark"
+
+
+class FileTooLarge(Rule):
+    """The file is larger than `max-file-size` (64 MiB by default) and was not read.
+
+    ## Options
+    `max-file-size` in the obslint config, in bytes.
+    """
+
+    code, name, severity = "IN008", "file-too-large", Severity.ERROR
+    summary = "file exceeds the size limit"
+
+
+class TooComplex(Rule):
+    """The document cannot be read safely: nesting too deep, a recursive alias, or a YAML
+    alias bomb ("billion laughs") that would expand to millions of nodes.
+
+    ## Bad (`bomb.yaml`)
+    ```yaml
+    a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]
+    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+    d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+    e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+    f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
+    g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]
+    ```
+    """
+
+    code, name, severity = "IN009", "too-complex", Severity.ERROR
+    summary = "document nests too deeply or expands too far to read safely"
+
+
+class UnusedSuppression(Rule):
+    """A `# obslint: disable=CODE` comment that silences nothing (reported only with
+    `--report-unused-suppressions`). Stale suppressions hide future problems.
+    """
+
+    code, name, severity = "SU001", "unused-suppression", Severity.WARNING
+    summary = "suppression comment that suppresses nothing"

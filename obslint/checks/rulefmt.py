@@ -1,0 +1,435 @@
+"""Parity with Prometheus' own rule-file validation (model/rulefmt): what makes
+`promtool check rules` or a Prometheus reload refuse a file."""
+from __future__ import annotations
+
+import re
+
+from obslint import gotemplate
+from obslint.durations import parse_duration
+from obslint.findings import Severity
+from obslint.registry import Rule
+
+_LEGACY_METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_LEGACY_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+FILE_KEYS = {"groups"}
+GROUP_KEYS = {"name", "interval", "query_offset", "limit", "rules", "labels"}
+RULE_KEYS = {"record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations"}
+
+
+def _closest(word: str, choices) -> str:
+    import difflib
+
+    m = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"; did you mean `{m[0]}`?" if m else ""
+
+
+class UnknownField(Rule):
+    """A rule file, group or rule has a key Prometheus does not know. Prometheus refuses
+    the whole file (its YAML reader is strict), so a typo such as `annotation:` blocks a reload.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - alert: ApiDown
+            expr: up{job="api"} == 0
+            annotation:
+              summary: API is down
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - alert: ApiDown
+            expr: up{job="api"} == 0
+            annotations:
+              summary: API is down
+    ```
+    """
+
+    code, name, severity = "RF001", "unknown-field", Severity.ERROR
+    summary = "unknown key in a rule file, group or rule"
+
+    def check_document(self, doc, ctx):
+        if doc.kind != "prometheus-rules" or not isinstance(doc.root, dict):
+            return
+        root = doc.root
+        if not doc.base:
+            for key in root:
+                if key not in FILE_KEYS:
+                    yield self.finding(doc, (key,), f"unknown field `{key}` at the top of a rule file{_closest(str(key), FILE_KEYS)}",
+                                       fix="rule files hold only `groups:`", at_key=True)
+
+    def check_group(self, group, ctx):
+        for key in group.data:
+            if key not in GROUP_KEYS:
+                yield self.finding(group.doc, group.path + (key,),
+                                   f"unknown field `{key}` in rule group{_closest(str(key), GROUP_KEYS)}",
+                                   fix=f"allowed: {', '.join(sorted(GROUP_KEYS))}", at_key=True, scope=group.path)
+
+    def check_rule(self, rule, ctx):
+        for key in rule.data:
+            if key not in RULE_KEYS:
+                yield self.finding(rule.doc, rule.path + (key,),
+                                   f"unknown field `{key}` in rule `{rule.name}`{_closest(str(key), RULE_KEYS)}",
+                                   fix=f"allowed: {', '.join(sorted(RULE_KEYS))}", at_key=True, scope=rule.path)
+
+
+class GroupStructure(Rule):
+    """Rule groups must be a list of mappings, each with a non-empty `name` unique in the
+    file, a list of `rules`, valid `interval`/`query_offset` durations and an integer `limit`.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules: []
+      - name: api
+        rules: []
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules: []
+      - name: api-slo
+        rules: []
+    ```
+    """
+
+    code, name, severity = "RF002", "group-structure", Severity.ERROR
+    summary = "rule group is malformed (name, uniqueness, rules list, interval, limit)"
+
+    def check_document(self, doc, ctx):
+        if doc.kind != "prometheus-rules":
+            return
+        root = doc.root
+        if not isinstance(root, dict):
+            yield self.finding(doc, (), "a rule file must be a mapping with `groups:`")
+            return
+        groups = root.get("groups")
+        if groups is None:
+            return
+        if not isinstance(groups, list):
+            yield self.finding(doc, ("groups",), f"`groups` must be a list, not {_type(groups)}")
+            return
+        seen: dict[str, int] = {}
+        for i, g in enumerate(groups):
+            if not isinstance(g, dict):
+                yield self.finding(doc, ("groups", i), f"a rule group must be a mapping, not {_type(g)}")
+                continue
+            name = g.get("name")
+            if not isinstance(name, str) or not name.strip():
+                yield self.finding(doc, ("groups", i), "rule group has no name", fix="add `name: <group name>`",
+                                   scope=("groups", i))
+            elif name in seen:
+                yield self.finding(doc, ("groups", i, "name"),
+                                   f"group name `{name}` is used twice in this file (first in group #{seen[name] + 1})",
+                                   fix="give every group in a file its own name", scope=("groups", i))
+            else:
+                seen[name] = i
+            rules = g.get("rules")
+            if rules is not None and not isinstance(rules, list):
+                yield self.finding(doc, ("groups", i, "rules"), f"`rules` must be a list, not {_type(rules)}",
+                                   scope=("groups", i))
+            for key in ("interval", "query_offset"):
+                if key in g and parse_duration(g[key]) is None:
+                    yield self.finding(doc, ("groups", i, key), f"`{key}: {g[key]}` is not a Prometheus duration",
+                                       fix="use e.g. `30s`, `1m`, `1h30m` (no fractions, no spaces)", scope=("groups", i))
+            if "limit" in g and (not isinstance(g["limit"], int) or isinstance(g["limit"], bool) or g["limit"] < 0):
+                yield self.finding(doc, ("groups", i, "limit"), f"`limit` must be a non-negative integer, not {g['limit']!r}",
+                                   scope=("groups", i))
+            labels = g.get("labels")
+            if labels is not None:
+                yield from _check_labels(self, doc, ("groups", i, "labels"), labels, ("groups", i), ctx)
+
+
+class RuleKind(Rule):
+    """A rule must have exactly one of `record` and `alert`, and an `expr`.
+    `for`, `keep_firing_for` and `annotations` belong to alerting rules only.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:requests:rate5m
+            expr: sum by (job) (rate(requests_total[5m]))
+            for: 5m
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:requests:rate5m
+            expr: sum by (job) (rate(requests_total[5m]))
+    ```
+    """
+
+    code, name, severity = "RF003", "rule-structure", Severity.ERROR
+    summary = "rule needs exactly one of record/alert and an expr; alert-only fields on a record"
+
+    def check_rule(self, rule, ctx):
+        d, doc, path = rule.data, rule.doc, rule.path
+        has_record, has_alert = "record" in d, "alert" in d
+        if has_record and has_alert:
+            yield self.finding(doc, path, "rule has both `record` and `alert`; it must be one or the other",
+                               fix="split it into a recording rule and an alerting rule", scope=path)
+        elif not has_record and not has_alert:
+            yield self.finding(doc, path, "rule has neither `record` nor `alert`",
+                               fix="add `alert: <Name>` or `record: <metric name>`", scope=path)
+        for key in ("record", "alert"):
+            if key in d and (not isinstance(d[key], str) or not d[key].strip()):
+                yield self.finding(doc, path + (key,), f"`{key}` must be a non-empty string", scope=path)
+        expr = d.get("expr")
+        if expr is None or (isinstance(expr, str) and not expr.strip()):
+            yield self.finding(doc, path, f"rule `{rule.name}` has no `expr`", fix="add the PromQL expression",
+                               scope=path)
+        elif isinstance(expr, (dict, list, bool)):
+            yield self.finding(doc, path + ("expr",), f"`expr` must be a string, not {_type(expr)}", scope=path)
+        if has_record and not has_alert:
+            for key in ("for", "keep_firing_for", "annotations"):
+                if key in d:
+                    yield self.finding(doc, path + (key,), f"`{key}` is only allowed on alerting rules",
+                                       fix=f"remove `{key}` from recording rule `{rule.name}`", at_key=True, scope=path)
+
+
+class RecordName(Rule):
+    """A recording rule's `record` must be a valid metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`),
+    conventionally `level:metric:operations`.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:requests{code="5xx"}:rate5m
+            expr: sum by (job) (rate(requests_total{code=~"5.."}[5m]))
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:requests_5xx:rate5m
+            expr: sum by (job) (rate(requests_total{code=~"5.."}[5m]))
+    ```
+    """
+
+    code, name, severity = "RF004", "record-name", Severity.ERROR
+    summary = "recording rule name is not a valid metric name"
+
+    def check_rule(self, rule, ctx):
+        rec = rule.data.get("record")
+        if isinstance(rec, str) and rec.strip() and not _LEGACY_METRIC.match(rec):
+            yield self.finding(rule.doc, rule.path + ("record",), f"`{rec}` is not a valid metric name",
+                               fix="use letters, digits, `_` and `:` only, e.g. `job:requests:rate5m`",
+                               scope=rule.path)
+
+
+class LabelsAndAnnotations(Rule):
+    """Labels and annotations must be mappings of valid names to string values. `__name__`
+    (and any `__`-prefixed label) cannot be set by a rule. Prometheus 3 accepts any UTF-8
+    label name; with the option `legacy-names: true` obslint applies the older
+    `[a-zA-Z_][a-zA-Z0-9_]*` rule, as Prometheus 2 does.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:up:sum
+            expr: sum by (job) (up)
+            labels:
+              __name__: other
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:up:sum
+            expr: sum by (job) (up)
+            labels:
+              team: platform
+    ```
+
+    ## Options
+    - `legacy-names` (default false): validate label and annotation names as Prometheus 2 does.
+    """
+
+    code, name, severity = "RF005", "label-names", Severity.ERROR
+    summary = "invalid label or annotation name or value"
+    options = {"legacy-names": False}
+
+    def check_rule(self, rule, ctx):
+        for key in ("labels", "annotations"):
+            if key in rule.data and rule.data[key] is not None:
+                yield from _check_labels(self, rule.doc, rule.path + (key,), rule.data[key], rule.path, ctx,
+                                         annotations=key == "annotations")
+
+
+def _check_labels(check: Rule, doc, path, mapping, scope, ctx, annotations: bool = False):
+    what = "annotation" if annotations else "label"
+    if not isinstance(mapping, dict):
+        yield check.finding(doc, path, f"`{path[-1]}` must be a mapping of names to strings, not {_type(mapping)}",
+                            scope=scope)
+        return
+    legacy = bool(getattr(check, "opts", {}).get("legacy-names"))
+    for name, value in mapping.items():
+        if not isinstance(name, str) or not name:
+            yield check.finding(doc, path + (name,), f"{what} name {name!r} is not a string", at_key=True, scope=scope)
+            continue
+        if not annotations and name == "__name__":
+            yield check.finding(doc, path + (name,), "a rule cannot set the label `__name__`",
+                                fix="use `record:` to name the series", at_key=True, scope=scope)
+        elif legacy and not _LEGACY_LABEL.match(name):
+            yield check.finding(doc, path + (name,), f"`{name}` is not a valid {what} name under legacy validation",
+                                fix="use letters, digits and `_` only", at_key=True, scope=scope)
+        elif not legacy and not name.isprintable():
+            yield check.finding(doc, path + (name,), f"{what} name {name!r} contains control characters",
+                                at_key=True, scope=scope)
+        if isinstance(value, (dict, list)):
+            yield check.finding(doc, path + (name,), f"{what} `{name}` must have a string value, not {_type(value)}",
+                                scope=scope)
+
+
+class TemplateSyntax(Rule):
+    """Alert labels and annotations are Go templates; Prometheus refuses a rule file whose
+    templates do not parse (unclosed `{{`, an `if` without `end`, an undefined variable or
+    an unknown function).
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - alert: ApiErrors
+            expr: job:errors:ratio5m > 0.02
+            annotations:
+              summary: "{{ $labels.job } has {{ $value | humanizePercentage }} errors"
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - alert: ApiErrors
+            expr: job:errors:ratio5m > 0.02
+            annotations:
+              summary: "{{ $labels.job }} has {{ $value | humanizePercentage }} errors"
+    ```
+    """
+
+    code, name, severity = "RF006", "template-syntax", Severity.ERROR
+    summary = "label or annotation template does not parse"
+
+    def check_rule(self, rule, ctx):
+        if not rule.is_alert:
+            return
+        for key in ("labels", "annotations"):
+            mapping = rule.data.get(key)
+            if not isinstance(mapping, dict):
+                continue
+            for name, value in mapping.items():
+                if isinstance(value, str):
+                    err = gotemplate.check(value)
+                    if err:
+                        yield self.finding(rule.doc, rule.path + (key, name),
+                                           f"template in {key[:-1]} `{name}` does not parse: {err}",
+                                           fix="fix the `{{ ... }}` actions; see Prometheus' template reference",
+                                           scope=rule.path)
+
+
+class Durations(Rule):
+    """`for` and `keep_firing_for` must be Prometheus durations: integers with units
+    `ms`, `s`, `m`, `h`, `d`, `w`, `y`, largest first (`1h30m`), or `0`. Fractions (`1.5h`)
+    and spaces are refused.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - alert: ApiDown
+            expr: up{job="api"} == 0
+            for: 1.5m
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - alert: ApiDown
+            expr: up{job="api"} == 0
+            for: 90s
+    ```
+    """
+
+    code, name, severity = "RF007", "duration", Severity.ERROR
+    summary = "invalid duration in `for` or `keep_firing_for`"
+
+    def check_rule(self, rule, ctx):
+        for key in ("for", "keep_firing_for"):
+            if key in rule.data and rule.data[key] is not None and parse_duration(rule.data[key]) is None:
+                yield self.finding(rule.doc, rule.path + (key,), f"`{key}: {rule.data[key]}` is not a Prometheus duration",
+                                   fix="use e.g. `5m`, `90s`, `1h30m`", scope=rule.path)
+
+
+class DuplicateRule(Rule):
+    """Two rules in one group produce the same series: the same alert or record name with
+    the same labels. `promtool check rules` warns about this; the later rule's series
+    collide with the earlier one's.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:requests:rate5m
+            expr: sum by (job) (rate(requests_total[5m]))
+          - record: job:requests:rate5m
+            expr: sum by (job) (rate(requests_total[5m]))
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:requests:rate5m
+            expr: sum by (job) (rate(requests_total[5m]))
+    ```
+    """
+
+    code, name, severity = "RF008", "duplicate-rule", Severity.WARNING
+    summary = "two rules in a group produce the same series"
+
+    def check_group(self, group, ctx):
+        seen: dict = {}
+        for rule in group.rules:
+            labels = rule.data.get("labels")
+            key = (rule.is_alert, rule.name,
+                   tuple(sorted((str(k), str(v)) for k, v in labels.items())) if isinstance(labels, dict) else ())
+            if key in seen:
+                first = seen[key]
+                yield self.finding(rule.doc, rule.path, f"rule `{rule.name}` duplicates rule #{first + 1} of group "
+                                   f"`{group.name}` (same name and labels)",
+                                   fix="remove the duplicate or give it distinguishing labels", scope=rule.path)
+            else:
+                seen[key] = rule.path[-1]
+
+
+def _type(value) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number",
+            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)

@@ -1,0 +1,89 @@
+"""What a document is, decided by its content (never by its file name, except the policy)."""
+from __future__ import annotations
+
+import json
+
+from obslint.document import Document
+
+DASHBOARD = "grafana-dashboard"
+PROM_RULES = "prometheus-rules"
+GRAFANA_ALERTING = "grafana-alerting"
+DASHBOARD_PROVIDER = "grafana-dashboard-provider"
+DATASOURCES = "grafana-datasources"
+PROMTOOL_TEST = "promtool-test"
+PROMETHEUS_CONFIG = "prometheus-config"
+
+_GRAFANA_ALERTING_KEYS = ("contactPoints", "policies", "templates", "muteTimes", "deleteRules",
+                          "deleteContactPoints", "deleteTemplates", "deleteMuteTimes", "resetPolicies")
+
+
+def is_dashboard(obj) -> bool:
+    if not isinstance(obj, dict):
+        return False
+    has_layout = isinstance(obj.get("panels"), list) or isinstance(obj.get("rows"), list)
+    return has_layout and ("title" in obj or "schemaVersion" in obj or "uid" in obj or "templating" in obj)
+
+
+def _is_grafana_alerting(obj: dict) -> bool:
+    if "apiVersion" not in obj:
+        return False
+    if any(k in obj for k in _GRAFANA_ALERTING_KEYS):
+        return True
+    groups = obj.get("groups")
+    if not isinstance(groups, list):
+        return False
+    for g in groups:
+        if isinstance(g, dict):
+            if "folder" in g or "orgId" in g:
+                return True
+            for r in g.get("rules") or []:
+                if isinstance(r, dict) and ("data" in r or "uid" in r or "condition" in r):
+                    return True
+    return False
+
+
+def classify(doc: Document) -> list[Document]:
+    """Set doc.kind/base; returns any extra documents found inside it (ConfigMap dashboards)."""
+    obj = doc.data
+    if not isinstance(obj, dict):
+        return []
+    if is_dashboard(obj):
+        doc.kind = DASHBOARD
+    elif isinstance(obj.get("dashboard"), dict) and is_dashboard(obj["dashboard"]):
+        doc.kind, doc.base = DASHBOARD, ("dashboard",)
+    elif obj.get("kind") == "PrometheusRule" and isinstance(obj.get("spec"), dict):
+        doc.kind, doc.base = PROM_RULES, ("spec",)
+    elif obj.get("kind") == "ConfigMap" and isinstance(obj.get("data"), dict):
+        return _configmap(doc, obj["data"])
+    elif "groups" in obj and _is_grafana_alerting(obj) or any(k in obj for k in _GRAFANA_ALERTING_KEYS) and "apiVersion" in obj:
+        doc.kind = GRAFANA_ALERTING
+    elif "groups" in obj and (isinstance(obj["groups"], list) or obj["groups"] is None) and "scrape_configs" not in obj:
+        doc.kind = PROM_RULES
+    elif "providers" in obj and "apiVersion" in obj:
+        doc.kind = DASHBOARD_PROVIDER
+    elif ("datasources" in obj or "deleteDatasources" in obj) and "apiVersion" in obj:
+        doc.kind = DATASOURCES
+    elif "tests" in obj and "rule_files" in obj:
+        doc.kind = PROMTOOL_TEST
+    elif "scrape_configs" in obj or ("rule_files" in obj and "global" in obj):
+        doc.kind = PROMETHEUS_CONFIG
+    return []
+
+
+def _configmap(doc: Document, data: dict) -> list[Document]:
+    out = []
+    for key, value in data.items():
+        if not isinstance(value, str) or not value.lstrip().startswith("{"):
+            continue
+        try:
+            inner = json.loads(value)
+        except (ValueError, RecursionError):
+            continue
+        sub = Document(doc.source, doc.index, inner, parent=doc, parent_path=("data", key), text=value,
+                       label=f"data.{key}")
+        if is_dashboard(inner):
+            sub.kind = DASHBOARD
+            out.append(sub)
+    if out:
+        doc.kind = "configmap"
+    return out

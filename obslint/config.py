@@ -1,0 +1,121 @@
+"""Configuration and policy: `obslint.yaml`, `.obslint.yaml` or `[tool.obslint]` in
+pyproject.toml, found by walking up from the linted paths, validated by
+`schemas/policy.schema.json`."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from obslint.findings import Severity
+from obslint.load import DEFAULT_MAX_BYTES
+
+CONFIG_NAMES = ("obslint.yaml", ".obslint.yaml", "obslint.yml", ".obslint.yml")
+
+
+class ConfigError(Exception):
+    """A configuration problem: reported in one line, exit 2."""
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    root: Path = field(default_factory=Path.cwd)
+    select: list[str] = field(default_factory=lambda: ["ALL"])
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, Severity] = field(default_factory=dict)
+    options: dict[str, dict] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    max_file_size: int = DEFAULT_MAX_BYTES
+    policy: dict[str, Any] = field(default_factory=dict)
+
+    def rule_options(self, rule) -> dict:
+        return {**self.options.get(rule.name, {}), **self.options.get(rule.code, {})}
+
+
+def find_config(start: Path) -> Path | None:
+    here = start.resolve()
+    if here.is_file() or not here.exists():
+        here = here.parent
+    for d in [here, *here.parents]:
+        for name in CONFIG_NAMES:
+            if (d / name).is_file():
+                return d / name
+        pyproject = d / "pyproject.toml"
+        if pyproject.is_file() and "[tool.obslint" in _read(pyproject):
+            return pyproject
+        if (d / ".git").exists():
+            break
+    return None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+
+
+def load_config(path: Path | None) -> Config:
+    if path is None:
+        return Config()
+    text = _read(path)
+    if path.name == "pyproject.toml":
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            import tomli as tomllib  # type: ignore[no-redef]
+        try:
+            data = tomllib.loads(text).get("tool", {}).get("obslint", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    else:
+        import yaml
+
+        from obslint.load.yamlload import GoLikeLoader
+
+        try:
+            data = yaml.load(text, Loader=GoLikeLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+            raise ConfigError(f"{path}{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        data = data or {}
+    return from_dict(data, path)
+
+
+def from_dict(data: Any, path: Path | None = None) -> Config:
+    from obslint import schemas
+
+    where = str(path) if path else "config"
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: the config must be a mapping")
+    errs = schemas.errors("policy", data)
+    if errs:
+        raise ConfigError(f"{where}: {schemas.describe(errs[0])}")
+    checks = data.get("checks") or {}
+    cfg = Config(path=path, root=(path.parent if path else Path.cwd()))
+    cfg.select = list(checks.get("select") or ["ALL"])
+    cfg.ignore = list(checks.get("ignore") or [])
+    cfg.options = {k: dict(v or {}) for k, v in (checks.get("options") or {}).items()}
+    cfg.exclude = list(data.get("exclude") or [])
+    cfg.max_file_size = int(data.get("max-file-size", DEFAULT_MAX_BYTES))
+    for code, sev in (checks.get("severity") or {}).items():
+        cfg.severity[code] = Severity.parse(sev)
+    cfg.policy = {k: v for k, v in data.items() if k not in ("checks", "exclude", "max-file-size")}
+    from obslint import registry
+
+    known = registry.load_all()
+    for name in [*cfg.select, *cfg.ignore, *cfg.severity, *cfg.options]:
+        if name.upper() != "ALL" and not any(registry.matches(c, [name]) for c in known):
+            raise ConfigError(f"{where}: unknown check {name!r} (see `obslint rules`)")
+    return cfg
+
+
+def relative(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") and os.path.isabs(str(path)) else rel

@@ -1,0 +1,65 @@
+"""Which files to lint: walk the given paths, skip tool and vendored trees and excludes."""
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+
+from obslint.load import file_format
+
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox",
+             ".mypy_cache", ".pytest_cache", ".ruff_cache", "vendor", "third_party", ".terraform", "site-packages"}
+
+
+def sniff(path: Path) -> str | None:
+    """A file without a known suffix is a dashboard if its first non-blank byte opens a JSON object."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(256)
+    except OSError:
+        return None
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return "json" if head.startswith(b"{") else None
+
+
+def excluded(rel: str, patterns) -> bool:
+    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(rel, p.rstrip("/") + "/*") or
+               fnmatch.fnmatch(os.path.basename(rel), p) for p in patterns)
+
+
+def discover(paths: list[Path], exclude=()) -> list[tuple[Path, str]]:
+    """(path, format) for every file to lint, in a stable order, each file once."""
+    found: dict[str, tuple[Path, str]] = {}
+    for root in paths:
+        if root.is_dir():
+            for dirpath, dirnames, filenames in os.walk(root, onerror=None):
+                dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
+                                     and not excluded(_rel(Path(dirpath) / d), exclude))
+                for name in sorted(filenames):
+                    p = Path(dirpath) / name
+                    rel = _rel(p)
+                    if excluded(rel, exclude):
+                        continue
+                    fmt = file_format(p)
+                    if fmt is None and "." not in name:
+                        fmt = sniff(p) if _regular(p) else None
+                    if fmt:
+                        found.setdefault(os.path.normpath(str(p)), (p, fmt))
+        else:
+            fmt = file_format(root) or (sniff(root) if _regular(root) else None) or "yaml"
+            found.setdefault(os.path.normpath(str(root)), (root, fmt))
+    return list(found.values())
+
+
+def _regular(p: Path) -> bool:
+    try:
+        return p.is_file()
+    except OSError:
+        return False
+
+
+def _rel(p: Path) -> str:
+    try:
+        return os.path.relpath(p)
+    except ValueError:
+        return str(p)

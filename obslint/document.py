@@ -1,0 +1,106 @@
+"""Sources (files as read) and documents (the data trees inside them), with lazy positions."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from obslint.load.text import LineIndex
+
+
+class Source:
+    """One file: its text, its documents, and a locator that is built only when needed."""
+
+    def __init__(self, path: Path, display: str, text: str | None, fmt: str) -> None:
+        self.path = path
+        self.display = display
+        self.text = text
+        self.format = fmt  # "json" or "yaml"
+        self.documents: list[Document] = []
+        self._lines: LineIndex | None = None
+        self._json_index = None
+        self.yaml_nodes: list | None = None
+
+    @property
+    def lines(self) -> LineIndex:
+        if self._lines is None:
+            self._lines = LineIndex(self.text or "")
+        return self._lines
+
+    def line_text(self, line: int) -> str:
+        if not self.text or line < 1 or line > len(self.lines):
+            return ""
+        start = self.lines.starts[line - 1]
+        end = self.text.find("\n", start)
+        return self.text[start:] if end == -1 else self.text[start:end]
+
+    def json_index(self):
+        if self._json_index is None:
+            from obslint.load.jsonpos import JsonIndex
+
+            self._json_index = JsonIndex(self.text or "")
+        return self._json_index
+
+    def yaml_mark(self, doc_index: int, path: tuple, at_key: bool):
+        from obslint.load import yamlload
+
+        if self.yaml_nodes is None:
+            self.yaml_nodes = yamlload.compose_all(self.text or "")
+        if doc_index >= len(self.yaml_nodes):
+            return None, None
+        return yamlload.locate(self.yaml_nodes[doc_index], path, at_key)
+
+
+@dataclass(eq=False)
+class Document:
+    """A data tree from a source; `base` is where the linted object sits inside it."""
+
+    source: Source
+    index: int
+    data: Any
+    kind: str | None = None
+    base: tuple = ()
+    # For JSON embedded in a YAML string (a dashboard in a ConfigMap): the string's path.
+    parent: "Document | None" = None
+    parent_path: tuple = ()
+    text: str | None = None
+    label: str = ""
+    _json_index: Any = field(default=None, repr=False)
+
+    @property
+    def root(self) -> Any:
+        node = self.data
+        for step in self.base:
+            node = node[step]
+        return node
+
+    def locate(self, path: tuple, at_key: bool = False) -> tuple[int, int]:
+        """1-based line and column of the node at path (relative to the document root)."""
+        src = self.source
+        if self.parent is not None:
+            return self._locate_embedded(path, at_key)
+        if src.format == "json":
+            return src.lines.position(src.json_index().offset(path, at_key))
+        mark, _node = src.yaml_mark(self.index, path, at_key)
+        if mark is None:
+            return 1, 1
+        return mark.line + 1, mark.column + 1
+
+    def _locate_embedded(self, path: tuple, at_key: bool) -> tuple[int, int]:
+        parent = self.parent
+        outer = parent.locate(self.parent_path)
+        if parent.source.format != "yaml" or self.text is None:
+            return outer
+        mark, node = parent.source.yaml_mark(parent.index, self.parent_path, False)
+        style = getattr(node, "style", None)
+        if mark is None or style not in ("|", ">"):
+            return outer
+        if self._json_index is None:
+            from obslint.load.jsonpos import JsonIndex
+
+            self._json_index = JsonIndex(self.text)
+        inner_line, inner_col = LineIndex(self.text).position(self._json_index.offset(path, at_key))
+        first_content = mark.line + 2  # block scalar content starts on the line after `|`
+        indent_line = parent.source.line_text(first_content)
+        indent = len(indent_line) - len(indent_line.lstrip(" "))
+        return first_content + inner_line - 1, indent + inner_col

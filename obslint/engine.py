@@ -1,0 +1,171 @@
+"""The pipeline: discover -> load -> classify -> model -> checks -> locate -> suppress."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from obslint import registry
+from obslint.classify import classify
+from obslint.config import Config, relative
+from obslint.discover import discover
+from obslint.findings import Finding, Severity
+from obslint.load import read_source
+from obslint.model import Project
+from obslint.suppress import Suppressions, policy_ignores
+
+
+@dataclass
+class Result:
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    skipped: list[str] = field(default_factory=list)  # files with no known document kind
+    kinds: dict[str, str] = field(default_factory=dict)  # display path -> kind(s)
+    suppressed: int = 0
+    unused_suppressions: list[Finding] = field(default_factory=list)
+    elapsed: float = 0.0
+    project: Project | None = None
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+
+def active_rules(config: Config, select=None, ignore=None) -> list[registry.Rule]:
+    selected = list(select or config.select)
+    ignored = list(ignore or []) + list(config.ignore)
+    rules = []
+    for code, cls in registry.load_all().items():
+        if not registry.matches(code, selected) or registry.matches(code, ignored):
+            continue
+        if cls.needs_policy and not config.policy:
+            continue
+        rules.append(cls(config.rule_options(cls), config.severity.get(code) or config.severity.get(cls.name)))
+    return rules
+
+
+class Context:
+    """What rules may read besides the node they check: the config and the whole project."""
+
+    def __init__(self, config: Config, project: Project) -> None:
+        self.config = config
+        self.policy = config.policy
+        self.project = project
+        self.cache: dict = {}
+
+
+def lint(paths: list[Path], config: Config, *, select=None, ignore=None, report_only: set[str] | None = None,
+         report_unused: bool = False) -> Result:
+    """Lint every file under paths. `report_only` (normalised paths) limits which files'
+    findings are reported while cross-file checks still see everything."""
+    start = time.perf_counter()
+    result = Result()
+    project = Project()
+    files = discover(paths, config.exclude)
+    file_findings: list[Finding] = []
+    for path, fmt in files:
+        display = relative(path)
+        source, problems = read_source(path, display, fmt, config.max_file_size)
+        project.sources.append(source)
+        file_findings.extend(problems)
+        kinds = []
+        for doc in list(source.documents):
+            extra = classify(doc)
+            for d in [doc, *extra]:
+                if d.kind:
+                    kinds.append(d.kind)
+                    project.add(d)
+        if kinds:
+            result.kinds[display] = ",".join(sorted(set(kinds)))
+        elif source.documents:
+            result.skipped.append(display)
+    result.files = len(files)
+
+    rules = active_rules(config, select, ignore)
+    ctx = Context(config, project)
+    by_code = {r.code: r for r in rules}
+    found: list[Finding] = []
+    for f in file_findings:
+        if f.code in by_code:
+            f.severity = by_code[f.code].level
+            found.append(f)
+    found.extend(run_rules(rules, project, ctx))
+
+    scopes = _scope_names(project)
+    suppressions: dict[str, Suppressions] = {}
+    texts = {s.display: s for s in project.sources}
+    ignores = config.policy.get("ignore") or []
+    for f in found:
+        if f.doc is not None and not f.line:
+            f.line, f.col = f.doc.locate(f.node, f.at_key)
+        scope_line = None
+        if f.doc is not None and f.scope is not None:
+            scope_line = f.doc.locate(f.scope)[0]
+            f.context = {**scopes.get((id(f.doc), f.scope), {}), **f.context}
+        elif f.doc is not None:
+            f.context = {**scopes.get((id(f.doc), tuple(f.doc.base)), {}), **f.context}
+        src = texts.get(f.file)
+        sup = suppressions.get(f.file)
+        if sup is None:
+            sup = suppressions[f.file] = Suppressions(src.text if src and src.format == "yaml" else None)
+        if report_only is not None and os.path.normpath(os.path.abspath(f.file)) not in report_only:
+            continue
+        if sup.suppresses(f, scope_line) or (ignores and policy_ignores(f, ignores)):
+            result.suppressed += 1
+            continue
+        result.findings.append(f)
+    if report_unused:
+        for display, src in texts.items():
+            if src.format != "yaml":
+                continue
+            sup = suppressions.get(display) or Suppressions(src.text)
+            for line, code in sup.unused():
+                result.unused_suppressions.append(Finding(
+                    code="SU001", message=f"suppression of {code} is not used: nothing here reports {code}",
+                    severity=Severity.WARNING, file=display, line=line, col=1,
+                    fix="remove the comment"))
+    result.findings.extend(result.unused_suppressions)
+    result.findings.sort(key=Finding.sort_key)
+    result.elapsed = time.perf_counter() - start
+    result.project = project
+    return result
+
+
+def run_rules(rules, project: Project, ctx: Context):
+    """Call each rule's hooks on the model objects they ask for."""
+    by_hook = {hook: [getattr(r, hook) for r in rules if hasattr(r, hook)] for hook in registry.HOOKS}
+    targets = {
+        "check_document": project.documents,
+        "check_group": project.groups,
+        "check_rule": project.rules,
+        "check_dashboard": project.dashboards,
+        "check_panel": project.panels,
+        "check_grafana_rule": project.grafana_rules,
+        "check_query": project.queries,
+    }
+    for hook, objects in targets.items():
+        fns = by_hook[hook]
+        if not fns:
+            continue
+        for obj in objects:
+            for fn in fns:
+                found = fn(obj, ctx)
+                if found:
+                    yield from found
+    for fn in by_hook["check_project"]:
+        found = fn(project, ctx)
+        if found:
+            yield from found
+
+
+def _scope_names(project: Project) -> dict:
+    names: dict = {}
+    for d in project.dashboards:
+        names[(id(d.doc), tuple(d.doc.base))] = {"dashboard": d.uid}
+        for p in d.panels:
+            names[(id(d.doc), tuple(d.doc.base) + p.path)] = {"dashboard": d.uid, "panel": p.title}
+    for r in project.rules:
+        names[(id(r.doc), tuple(r.doc.base) + r.path)] = {"alert": r.name}
+    for g in project.grafana_rules:
+        names[(id(g.doc), tuple(g.doc.base) + g.path)] = {"alert": g.title}
+    return names

@@ -1,0 +1,250 @@
+"""YAML to Python data, fast when the file is ordinary and exact when it is not.
+
+The fast path is yaml_rs (Rust, YAML 1.2, rejects duplicate keys, bounds alias
+expansion). Anything it refuses, and anything it cannot represent (several documents,
+merge keys), goes through PyYAML's C loader, which gives exact marks for errors and
+lets us report duplicate keys, alias bombs and recursive aliases as findings.
+
+Both paths read scalars as Prometheus and Grafana do (Go's YAML: `yes` is a string,
+`2024-01-01` is a string, `10:30` is a string).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import yaml
+
+try:  # pragma: no cover - depends on the platform's wheels
+    import yaml_rs
+except ImportError:  # pragma: no cover
+    yaml_rs = None
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_EXPANDED_NODES = 1_000_000
+
+
+class GoLikeLoader(_BaseLoader):
+    """Safe loader whose implicit scalar types follow YAML 1.2 core, as Go's yaml.v3 does."""
+
+
+GoLikeLoader.yaml_implicit_resolvers = {}
+for _tag, _regexp, _first in [
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+]:
+    GoLikeLoader.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
+
+
+@dataclass(slots=True)
+class YamlProblem:
+    kind: str  # "syntax", "duplicate-key", "alias-bomb", "recursive-alias", "too-deep"
+    message: str
+    line: int
+    col: int
+    document: int = 0
+
+
+@dataclass(slots=True)
+class YamlResult:
+    documents: list
+    problems: list
+    nodes: list | None = None  # composed nodes when the slow path ran (reused for positions)
+
+
+_DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
+
+
+def _single_document(text: str) -> bool:
+    markers = list(_DOC_MARKER.finditer(text))
+    if not markers:
+        return True
+    if len(markers) > 1 or markers[0].group() == "...":
+        return False
+    before = text[: markers[0].start()]
+    return all(not ln.strip() or ln.lstrip().startswith(("#", "%")) for ln in before.splitlines())
+
+
+def parse_yaml(text: str) -> YamlResult:
+    if yaml_rs is not None and "<<" not in text and _single_document(text):
+        try:
+            data = yaml_rs.loads(text, parse_datetime=False)
+        except Exception:  # noqa: BLE001 - any refusal goes to the exact path below
+            pass
+        else:
+            return YamlResult([data] if data is not None or text.strip() else [], [])
+    return _parse_exact(text)
+
+
+def compose_all(text: str) -> list:
+    """Composed root nodes of every document (positions), best effort on broken text."""
+    loader = GoLikeLoader(text)
+    nodes = []
+    try:
+        while loader.check_node():
+            nodes.append(loader.get_node())
+    except yaml.YAMLError:
+        pass
+    finally:
+        loader.dispose()
+    return nodes
+
+
+def _parse_exact(text: str) -> YamlResult:
+    loader = GoLikeLoader(text)
+    documents: list = []
+    problems: list[YamlProblem] = []
+    nodes: list = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            index = len(nodes)
+            nodes.append(node)
+            bad = _inspect(node, index, problems)
+            if bad:
+                documents.append(None)
+                continue
+            try:
+                documents.append(loader.construct_document(node))
+            except RecursionError:
+                problems.append(_at(node, "too-deep", "YAML nests too deeply to be read", index))
+                documents.append(None)
+            except yaml.constructor.ConstructorError as exc:
+                mark = exc.problem_mark or node.start_mark
+                problems.append(YamlProblem("syntax", _yaml_message(exc), mark.line + 1, mark.column + 1, index))
+                documents.append(None)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problems.append(YamlProblem("syntax", _yaml_message(exc), line, col, len(nodes)))
+    except yaml.YAMLError as exc:  # e.g. ReaderError for control characters
+        line, col = _reader_position(text, exc)
+        problems.append(YamlProblem("syntax", str(exc).splitlines()[0], line, col, len(nodes)))
+    except RecursionError:
+        problems.append(YamlProblem("too-deep", "YAML nests too deeply to be read", 1, 1, len(nodes)))
+    finally:
+        loader.dispose()
+    return YamlResult(documents, problems, nodes)
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    parts = [p for p in (exc.context, exc.problem) if p]
+    msg = "; ".join(parts) or "invalid YAML"
+    if "'\\t'" in msg or "\\t" in msg:
+        msg += " (YAML does not allow tabs for indentation: use spaces)"
+    return msg
+
+
+def _reader_position(text: str, exc: Exception) -> tuple[int, int]:
+    pos = getattr(exc, "position", None)
+    if pos is None:
+        return 1, 1
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _at(node, kind: str, message: str, doc: int) -> YamlProblem:
+    return YamlProblem(kind, message, node.start_mark.line + 1, node.start_mark.column + 1, doc)
+
+
+def _inspect(root, doc: int, problems: list) -> bool:
+    """Find duplicate keys; return True when the document cannot be constructed safely
+    (recursive alias or an expansion that would explode memory)."""
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    seen: set[int] = set()
+    # Iterative post-order walk, so deep nesting does not hit Python's recursion limit.
+    stack: list = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        nid = id(node)
+        if done:
+            visiting.discard(nid)
+            total = 1
+            for child in _children(node):
+                total += sizes.get(id(child), 1)
+            sizes[nid] = total
+            if total > MAX_EXPANDED_NODES:
+                problems.append(_at(node, "alias-bomb",
+                                    f"aliases expand this YAML to more than {MAX_EXPANDED_NODES:,} nodes "
+                                    "(a 'billion laughs' document); it was not read", doc))
+                return True
+            continue
+        if nid in visiting:
+            problems.append(_at(node, "recursive-alias", "an alias refers to the node that contains it; "
+                                "the document was not read", doc))
+            return True
+        if nid in seen:
+            continue
+        seen.add(nid)
+        visiting.add(nid)
+        stack.append((node, True))
+        if isinstance(node, yaml.MappingNode):
+            keys: dict[str, object] = {}
+            for k, _v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    if k.value in keys:
+                        problems.append(_at(k, "duplicate-key",
+                                            f"duplicate key {k.value!r} (first at line {keys[k.value].start_mark.line + 1}); "
+                                            "the later value silently wins", doc))
+                    else:
+                        keys[k.value] = k
+        for child in _children(node):
+            stack.append((child, False))
+    return False
+
+
+def _children(node):
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            yield k
+            yield v
+    elif isinstance(node, yaml.SequenceNode):
+        yield from node.value
+
+
+def locate(root, path: tuple, at_key: bool = False):
+    """The mark (0-based line, column) of the node at path under a composed root."""
+    node = root
+    key_node = None
+    for step in path:
+        nxt = None
+        if isinstance(node, yaml.MappingNode):
+            nxt = _lookup(node, step)
+            if nxt is not None:
+                key_node, nxt = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+            key_node, nxt = None, node.value[step]
+        if nxt is None:
+            return (key_node or node).start_mark, node
+        node = nxt
+    target = key_node if (at_key and key_node is not None) else node
+    return target.start_mark, node
+
+
+def _lookup(node, step):
+    want = step if isinstance(step, str) else str(step).lower()
+    merged = []
+    for k, v in reversed(node.value):  # the later key wins, as in the loaded data
+        if not isinstance(k, yaml.ScalarNode):
+            continue
+        if k.tag == "tag:yaml.org,2002:merge":
+            merged.append(v)
+            continue
+        if k.value == want or (not isinstance(step, str) and k.value.lower() == want):
+            return k, v
+    for m in merged:
+        for sub in (m.value if isinstance(m, yaml.SequenceNode) else [m]):
+            if isinstance(sub, yaml.MappingNode):
+                found = _lookup(sub, step)
+                if found:
+                    return found
+    return None

@@ -1,0 +1,284 @@
+"""Small typed views over the loaded documents, built once and shared by every rule.
+
+Paths are relative to the document's `root` (its `base` is added when a finding is made).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from obslint import classify as kinds
+from obslint.document import Document, Source
+
+_LOGQL = re.compile(r"\|[=~]|\|\s*(?:json|logfmt|line_format|label_format|pattern|regexp|unwrap|decolorize|drop|keep)\b")
+_NOT_PROMQL_TYPES = ("loki", "elasticsearch", "influxdb", "graphite", "tempo", "mysql", "postgres", "mssql",
+                     "cloudwatch", "stackdriver", "testdata", "grafana-", "jaeger", "zipkin", "opensearch",
+                     "clickhouse", "bigquery", "splunk", "datadog", "x-ray", "pyroscope", "parca", "-- grafana --")
+
+
+@dataclass(eq=False)
+class Query:
+    doc: Document
+    path: tuple
+    expr: str
+    origin: str  # "rule", "panel" or "grafana-alert"
+    owner: Any
+    grafana: bool  # Grafana macros and variables may appear
+
+    @property
+    def scope(self) -> tuple:
+        return self.owner.path
+
+
+@dataclass(eq=False)
+class RuleGroup:
+    doc: Document
+    path: tuple
+    data: dict
+    rules: list["PromRule"] = field(default_factory=list)
+
+    @property
+    def name(self) -> Any:
+        return self.data.get("name")
+
+
+@dataclass(eq=False)
+class PromRule:
+    doc: Document
+    path: tuple
+    data: dict
+    group: RuleGroup
+    query: Query | None = None
+
+    @property
+    def is_alert(self) -> bool:
+        return "alert" in self.data
+
+    @property
+    def name(self) -> str:
+        value = self.data.get("alert", self.data.get("record"))
+        return value if isinstance(value, str) else str(value)
+
+
+@dataclass(eq=False)
+class Panel:
+    dashboard: "Dashboard"
+    path: tuple
+    data: dict
+    queries: list[Query] = field(default_factory=list)
+
+    @property
+    def doc(self) -> Document:
+        return self.dashboard.doc
+
+    @property
+    def title(self) -> str:
+        t = self.data.get("title")
+        return t if isinstance(t, str) else ""
+
+    @property
+    def type(self) -> str:
+        t = self.data.get("type")
+        return t if isinstance(t, str) else ""
+
+
+@dataclass(eq=False)
+class Dashboard:
+    doc: Document
+    data: dict
+    panels: list[Panel] = field(default_factory=list)
+    path: tuple = ()
+
+    @property
+    def uid(self) -> Any:
+        return self.data.get("uid")
+
+    @property
+    def title(self) -> Any:
+        return self.data.get("title")
+
+    @property
+    def variables(self) -> list[dict]:
+        templ = self.data.get("templating")
+        lst = templ.get("list") if isinstance(templ, dict) else None
+        return [v for v in lst if isinstance(v, dict)] if isinstance(lst, list) else []
+
+    @property
+    def schema_version(self) -> int | None:
+        v = self.data.get("schemaVersion")
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+@dataclass(eq=False)
+class GrafanaRule:
+    doc: Document
+    path: tuple
+    data: dict
+    group: dict
+    queries: list[Query] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        t = self.data.get("title")
+        return t if isinstance(t, str) else ""
+
+
+@dataclass(eq=False)
+class Project:
+    sources: list[Source] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    groups: list[RuleGroup] = field(default_factory=list)
+    rules: list[PromRule] = field(default_factory=list)
+    dashboards: list[Dashboard] = field(default_factory=list)
+    panels: list[Panel] = field(default_factory=list)
+    grafana_rules: list[GrafanaRule] = field(default_factory=list)
+    queries: list[Query] = field(default_factory=list)
+
+    def add(self, doc: Document) -> None:
+        self.documents.append(doc)
+        root = doc.root
+        if doc.kind == kinds.PROM_RULES:
+            self._add_rules(doc, root)
+        elif doc.kind == kinds.DASHBOARD:
+            self._add_dashboard(doc, root)
+        elif doc.kind == kinds.GRAFANA_ALERTING:
+            self._add_grafana_alerting(doc, root)
+
+    def _add_rules(self, doc: Document, root: dict) -> None:
+        groups = root.get("groups") if isinstance(root, dict) else None
+        if not isinstance(groups, list):
+            return
+        for gi, g in enumerate(groups):
+            if not isinstance(g, dict):
+                continue
+            group = RuleGroup(doc, ("groups", gi), g)
+            self.groups.append(group)
+            rules = g.get("rules")
+            if not isinstance(rules, list):
+                continue
+            for ri, r in enumerate(rules):
+                if not isinstance(r, dict):
+                    continue
+                rule = PromRule(doc, ("groups", gi, "rules", ri), r, group)
+                expr = r.get("expr")
+                if isinstance(expr, (str, int, float)) and not isinstance(expr, bool) and str(expr).strip():
+                    rule.query = Query(doc, rule.path + ("expr",), str(expr), "rule", rule, grafana=False)
+                    self.queries.append(rule.query)
+                group.rules.append(rule)
+                self.rules.append(rule)
+
+    def _add_dashboard(self, doc: Document, root: dict) -> None:
+        dash = Dashboard(doc, root)
+        self.dashboards.append(dash)
+        ds_vars = {v.get("name"): str(v.get("query", "")).lower() for v in dash.variables
+                   if v.get("type") == "datasource"}
+        default_ds = None
+        for path, pdata in _iter_panels(root):
+            panel = Panel(dash, path, pdata)
+            dash.panels.append(panel)
+            self.panels.append(panel)
+            if "datasource" in pdata:
+                panel_ds = pdata.get("datasource")
+            else:
+                panel_ds = default_ds
+            targets = pdata.get("targets")
+            if not isinstance(targets, list):
+                continue
+            for ti, t in enumerate(targets):
+                if not isinstance(t, dict):
+                    continue
+                expr = t.get("expr")
+                if not isinstance(expr, str) or not expr.strip():
+                    continue
+                ds = t.get("datasource", panel_ds)
+                if ds is None or (isinstance(ds, dict) and ds.get("uid") in ("-- Mixed --",) and not ds.get("type")):
+                    ds = panel_ds
+                if not _is_promql(ds, ds_vars, expr):
+                    continue
+                q = Query(doc, path + ("targets", ti, "expr"), expr, "panel", panel, grafana=True)
+                panel.queries.append(q)
+                self.queries.append(q)
+
+    def _add_grafana_alerting(self, doc: Document, root: dict) -> None:
+        groups = root.get("groups")
+        if not isinstance(groups, list):
+            return
+        for gi, g in enumerate(groups):
+            if not isinstance(g, dict) or not isinstance(g.get("rules"), list):
+                continue
+            for ri, r in enumerate(g["rules"]):
+                if not isinstance(r, dict):
+                    continue
+                rule = GrafanaRule(doc, ("groups", gi, "rules", ri), r, g)
+                self.grafana_rules.append(rule)
+                data = r.get("data")
+                if not isinstance(data, list):
+                    continue
+                for di, d in enumerate(data):
+                    if not isinstance(d, dict) or d.get("datasourceUid") in ("__expr__", "-100"):
+                        continue
+                    model = d.get("model")
+                    if not isinstance(model, dict):
+                        continue
+                    expr = model.get("expr")
+                    if not isinstance(expr, str) or not expr.strip():
+                        continue
+                    if model.get("type") in ("math", "reduce", "threshold", "classic_conditions", "resample", "sql"):
+                        continue
+                    ds = model.get("datasource")
+                    if isinstance(ds, dict) and not _is_promql(ds, {}, expr):
+                        continue
+                    if _LOGQL.search(expr):
+                        continue
+                    q = Query(doc, rule.path + ("data", di, "model", "expr"), expr, "grafana-alert", rule, grafana=True)
+                    rule.queries.append(q)
+                    self.queries.append(q)
+
+
+def _is_promql(ds, ds_vars: dict, expr: str) -> bool:
+    if _LOGQL.search(expr):
+        return False
+    text = ""
+    if isinstance(ds, dict):
+        text = str(ds.get("type") or "")
+        uid = str(ds.get("uid") or "")
+        if not text and uid:
+            text = _resolve_var(uid, ds_vars) or uid
+        elif text == "datasource":  # "-- Mixed --" / "-- Dashboard --"
+            return True
+    elif isinstance(ds, str):
+        text = _resolve_var(ds, ds_vars) or ds
+    text = text.lower()
+    if "prometheus" in text or "mimir" in text or "cortex" in text or "thanos" in text:
+        return True
+    return not any(t in text for t in _NOT_PROMQL_TYPES)
+
+
+def _resolve_var(ref: str, ds_vars: dict) -> str | None:
+    m = re.fullmatch(r"\$\{?([A-Za-z0-9_]+)(?::[a-z]+)?\}?", ref.strip())
+    if m and m.group(1) in ds_vars:
+        return ds_vars[m.group(1)] or "prometheus"
+    return None
+
+
+def _iter_panels(root: dict):
+    """Every panel in a dashboard: legacy rows[], flat panels[], and collapsed rows' panels."""
+    rows = root.get("rows")
+    if isinstance(rows, list):
+        for ri, row in enumerate(rows):
+            if isinstance(row, dict) and isinstance(row.get("panels"), list):
+                for pi, p in enumerate(row["panels"]):
+                    if isinstance(p, dict):
+                        yield ("rows", ri, "panels", pi), p
+    panels = root.get("panels")
+    if isinstance(panels, list):
+        for pi, p in enumerate(panels):
+            if not isinstance(p, dict):
+                continue
+            yield ("panels", pi), p
+            nested = p.get("panels")
+            if isinstance(nested, list):
+                for ni, n in enumerate(nested):
+                    if isinstance(n, dict):
+                        yield ("panels", pi, "panels", ni), n

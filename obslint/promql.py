@@ -1,0 +1,386 @@
+"""The one door to `promql-parser`: Grafana macros substituted, results cached, facts extracted.
+
+Grafana expressions may hold `$__rate_interval`, `${var}`, `[[var]]` and friends, which
+are not PromQL. Each is replaced by a stand-in of the type its position needs (a
+duration inside `[...]`, a label name inside `by (...)`, a number as a scalar argument,
+an identifier elsewhere) so the rest of the expression is still checked.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import promql_parser as pp
+
+# Functions that older Prometheus versions had, or that newer ones added, which the
+# parser may not know: accepted rather than reported as false errors.
+_EXTRA_FUNCTIONS = [
+    ("holt_winters", [pp.ValueType.Matrix, pp.ValueType.Scalar, pp.ValueType.Scalar], pp.ValueType.Vector),
+]
+
+
+def _register_extras() -> None:
+    extra = []
+    for name, args, ret in _EXTRA_FUNCTIONS:
+        try:
+            pp.parse(f"{name}(x[5m], 1, 1)" if len(args) == 3 else f"{name}(x)")
+        except ValueError:
+            extra.append(pp.Function(name, args, ret))
+    if extra:
+        pp.register_extra_functions(extra)
+
+
+_register_extras()
+
+COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
+RATE_FUNCS = {"rate", "irate", "increase", "delta", "idelta", "deriv", "resets"}
+_FIRST_ARG_SCALAR = {"topk", "bottomk", "quantile", "limitk", "limit_ratio", "histogram_quantile",
+                     "quantile_over_time", "vector", "histogram_fraction"}
+_LATER_ARG_SCALAR = {"predict_linear", "clamp", "clamp_min", "clamp_max", "round", "holt_winters",
+                     "double_exponential_smoothing", "histogram_fraction"}
+_LABEL_LIST = re.compile(r"(?:\bby|\bwithout|\bon|\bignoring|\bgroup_left|\bgroup_right)\s*$", re.I)
+_VAR = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([^\]]*)\]\]")
+_UNIT_AFTER = re.compile(r"(?:ms|s|m|h|d|w|y)\b")
+
+
+def substitute(expr: str) -> str:
+    """Replace Grafana macros and template variables with parseable stand-ins."""
+    if "$" not in expr and "[[" not in expr:
+        return expr
+    out: list[str] = []
+    i, n = 0, len(expr)
+    quote = ""
+    bracket = 0  # inside [...]
+    brace = 0  # inside {...}
+    label_list = 0  # inside by (...) and friends
+    parens: list[str] = []  # the function name owning each open paren
+    while i < n:
+        c = expr[i]
+        if quote:
+            out.append(c)
+            if c == "\\" and quote != "`" and i + 1 < n:
+                out.append(expr[i + 1])
+                i += 2
+                continue
+            if c == quote:
+                quote = ""
+            i += 1
+            continue
+        if c in "\"'`":
+            quote = c
+            out.append(c)
+            i += 1
+            continue
+        if c == "#":  # a comment runs to the end of the line
+            j = expr.find("\n", i)
+            j = n if j == -1 else j
+            out.append(expr[i:j])
+            i = j
+            continue
+        m = _VAR.match(expr, i) if c in "$[" else None
+        if m and (c == "$" or expr.startswith("[[", i)):
+            name = (m.group(1) or m.group(2) or m.group(3) or "").split(":")[0].strip()
+            out.append(_stand_in(name, expr, i, m.end(), bracket, brace, label_list, parens))
+            i = m.end()
+            continue
+        if c == "[":
+            bracket += 1
+        elif c == "]":
+            bracket = max(0, bracket - 1)
+        elif c == "{":
+            brace += 1
+        elif c == "}":
+            brace = max(0, brace - 1)
+        elif c == "(":
+            before = "".join(out[-40:]) if out else ""
+            if _LABEL_LIST.search(before):
+                label_list += 1
+                parens.append("#labels")
+            else:
+                fm = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*$", before)
+                parens.append(fm.group(1).lower() if fm else "")
+        elif c == ")":
+            if parens and parens.pop() == "#labels":
+                label_list = max(0, label_list - 1)
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _stand_in(name: str, expr: str, start: int, end: int, bracket: int, brace: int, label_list: int,
+              parens: list[str]) -> str:
+    ident = "__var_" + (re.sub(r"[^A-Za-z0-9_]", "_", name) or "x")
+    if bracket:
+        return "5" if _UNIT_AFTER.match(expr, end) else "5m"
+    if label_list or brace:
+        return ident
+    before = expr[:start].rstrip()
+    if re.search(r"\boffset$", before):
+        return "5m"
+    if _UNIT_AFTER.match(expr, end):
+        return "5"
+    fn = parens[-1] if parens else ""
+    if (before.endswith("(") and fn in _FIRST_ARG_SCALAR) or (before.endswith(",") and fn in _LATER_ARG_SCALAR):
+        return "1"
+    if name.startswith("__") and name not in ("__name__",):
+        return "1"
+    return ident
+
+
+@dataclass(slots=True)
+class Selector:
+    name: str | None
+    matchers: list  # (label, op, value)
+    range: float | None  # seconds, for matrix selectors
+    funcs: tuple  # enclosing function names, innermost first
+
+
+@dataclass
+class Parsed:
+    text: str
+    ast: object | None
+    error: str | None
+    selectors: list[Selector] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    aggregations: list = field(default_factory=list)  # (op, "by"/"without"/None, labels, param)
+    ranges: list = field(default_factory=list)  # (seconds, enclosing funcs)
+
+
+def _op(tok) -> str:
+    return str(tok)
+
+
+def _matchers(vs) -> list:
+    out = []
+    ms = vs.matchers
+    for m in list(ms.matchers) + [m for group in (ms.or_matchers or []) for m in group]:
+        out.append((m.name, {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~",
+                             "MatchOp.NotRe": "!~"}.get(str(m.op), str(m.op)), m.value))
+    return out
+
+
+@lru_cache(maxsize=65536)
+def parse(expr: str) -> Parsed:
+    text = substitute(expr)
+    try:
+        ast = pp.parse(text)
+    except ValueError as exc:
+        return Parsed(text, None, str(exc) or "invalid PromQL")
+    except BaseException as exc:  # the Rust core may panic on pathological input
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        return Parsed(text, None, f"the PromQL parser failed on this expression ({type(exc).__name__})")
+    parsed = Parsed(text, ast, None)
+    try:
+        _collect(ast, parsed, ())
+    except RecursionError:
+        parsed.error = "expression nests too deeply to analyse"
+        parsed.ast = None
+    return parsed
+
+
+def _collect(node, out: Parsed, funcs: tuple) -> None:
+    if isinstance(node, pp.VectorSelector):
+        out.selectors.append(Selector(node.name, _matchers(node), None, funcs))
+    elif isinstance(node, pp.MatrixSelector):
+        vs = node.vector_selector
+        rng = node.range.total_seconds()
+        out.ranges.append((rng, funcs))
+        out.selectors.append(Selector(vs.name, _matchers(vs), rng, funcs))
+    elif isinstance(node, pp.Call):
+        name = node.func.name
+        out.calls.append(name)
+        for a in node.args:
+            _collect(a, out, (name,) + funcs)
+    elif isinstance(node, pp.AggregateExpr):
+        mod = node.modifier
+        kind = None
+        labels: list = []
+        if mod is not None:
+            kind = "without" if str(mod.type).endswith("Without") else "by"
+            labels = list(mod.labels)
+        op = _op(node.op)
+        out.aggregations.append((op, kind, labels, node.param))
+        if node.param is not None:
+            _collect(node.param, out, funcs)
+        _collect(node.expr, out, (op,) + funcs)
+    elif isinstance(node, pp.BinaryExpr):
+        _collect(node.lhs, out, funcs)
+        _collect(node.rhs, out, funcs)
+    elif isinstance(node, pp.SubqueryExpr):
+        out.ranges.append((node.range.total_seconds(), funcs))
+        _collect(node.expr, out, ("subquery",) + funcs)
+    elif isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
+        _collect(node.expr, out, funcs)
+
+
+def comparisons(ast) -> list:
+    """Top-level filtering comparisons (not `bool`): the ones that make an alert conditional."""
+    found = []
+    stack = [ast]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pp.ParenExpr):
+            stack.append(node.expr)
+        elif isinstance(node, pp.BinaryExpr):
+            op = _op(node.op)
+            if op in COMPARISONS and not (node.modifier is not None and node.modifier.return_bool):
+                found.append(node)
+            elif op in ("and", "or", "unless"):
+                stack.append(node.lhs)
+                if op == "or":
+                    stack.append(node.rhs)
+            else:
+                stack.extend([node.lhs, node.rhs])
+        elif isinstance(node, pp.AggregateExpr):
+            if _op(node.op) in ("topk", "bottomk", "limitk", "limit_ratio", "min", "max"):
+                stack.append(node.expr)
+        elif isinstance(node, pp.Call):
+            if node.func.name in ("absent", "absent_over_time", "present_over_time"):
+                found.append(node)
+            elif node.func.name in ("sort", "sort_desc", "label_replace", "label_join", "ceil", "floor", "round",
+                                    "abs", "clamp", "clamp_min", "clamp_max", "sort_by_label", "sort_by_label_desc"):
+                if node.args:
+                    stack.append(node.args[0])
+        elif isinstance(node, pp.SubqueryExpr):
+            stack.append(node.expr)
+        elif isinstance(node, pp.UnaryExpr):
+            stack.append(node.expr)
+    return found
+
+
+# --- labels a result can carry -------------------------------------------------------
+ALL = None  # "any label of the input series"
+
+
+class Labels:
+    """The labels an expression's result may carry: all but `minus`, or only `only`."""
+
+    __slots__ = ("only", "minus")
+
+    def __init__(self, only: frozenset | None = None, minus: frozenset = frozenset()) -> None:
+        self.only, self.minus = only, minus
+
+    def may_have(self, label: str) -> bool:
+        if self.only is not None:
+            return label in self.only
+        return label not in self.minus
+
+    def without(self, labels) -> "Labels":
+        if self.only is not None:
+            return Labels(self.only - frozenset(labels))
+        return Labels(None, self.minus | frozenset(labels))
+
+    def with_(self, labels) -> "Labels":
+        if self.only is not None:
+            return Labels(self.only | frozenset(labels))
+        return Labels(None, self.minus - frozenset(labels))
+
+    def union(self, other: "Labels") -> "Labels":
+        if self.only is not None and other.only is not None:
+            return Labels(self.only | other.only)
+        if self.only is None and other.only is None:
+            return Labels(None, self.minus & other.minus)
+        a, b = (self, other) if self.only is None else (other, self)
+        return Labels(None, a.minus - b.only)
+
+
+def result_labels(node) -> Labels:
+    if isinstance(node, pp.VectorSelector):
+        return Labels()
+    if isinstance(node, pp.MatrixSelector):
+        return Labels()
+    if isinstance(node, (pp.NumberLiteral, pp.StringLiteral)):
+        return Labels(frozenset())
+    if isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
+        return result_labels(node.expr)
+    if isinstance(node, pp.AggregateExpr):
+        op = _op(node.op)
+        inner = result_labels(node.expr)
+        if op in ("topk", "bottomk", "limitk", "limit_ratio"):
+            return inner
+        mod = node.modifier
+        extra = set()
+        if op == "count_values" and isinstance(node.param, pp.StringLiteral):
+            extra.add(node.param.val)
+        if mod is None:
+            return Labels(frozenset(extra))
+        if str(mod.type).endswith("Without"):
+            return inner.without(mod.labels).with_(extra)
+        return Labels(frozenset(l for l in mod.labels if inner.may_have(l)) | frozenset(extra))
+    if isinstance(node, pp.Call):
+        name = node.func.name
+        args = list(node.args)
+        if name in ("vector", "time", "scalar", "pi", "minute", "hour", "day_of_month", "day_of_week",
+                    "day_of_year", "days_in_month", "month", "year") and not (name in (
+                    "minute", "hour", "day_of_month", "day_of_week", "day_of_year", "days_in_month", "month",
+                    "year") and args):
+            return Labels(frozenset())
+        if name in ("absent", "absent_over_time"):
+            labels = set()
+            stack = list(args)
+            while stack:
+                a = stack.pop()
+                if isinstance(a, pp.VectorSelector):
+                    labels |= {m[0] for m in _matchers(a) if m[1] == "="}
+                elif isinstance(a, pp.MatrixSelector):
+                    labels |= {m[0] for m in _matchers(a.vector_selector) if m[1] == "="}
+            return Labels(frozenset(labels))
+        base = next((result_labels(a) for a in args if not isinstance(a, (pp.NumberLiteral, pp.StringLiteral))),
+                    Labels(frozenset()))
+        if name in ("label_replace", "label_join") and len(args) > 1 and isinstance(args[1], pp.StringLiteral):
+            return base.with_([args[1].val])
+        if name == "histogram_quantile":
+            return base.without(["le"])
+        return base
+    if isinstance(node, pp.BinaryExpr):
+        lhs, rhs = result_labels(node.lhs), result_labels(node.rhs)
+        op = _op(node.op)
+        lhs_scalar = _is_scalar(node.lhs)
+        rhs_scalar = _is_scalar(node.rhs)
+        if lhs_scalar and not rhs_scalar:
+            return rhs
+        if rhs_scalar:
+            return lhs
+        mod = node.modifier
+        if op == "or":
+            return lhs.union(rhs)
+        if op in ("and", "unless"):
+            return lhs
+        card = str(mod.card) if mod is not None else ""
+        group = list(mod.group_labels or []) if mod is not None and getattr(mod, "group_labels", None) else []
+        matching = mod.matching if mod is not None else None
+        if card.endswith("OneToMany"):
+            return rhs.with_(group)
+        if card.endswith("ManyToOne"):
+            return lhs.with_(group)
+        if matching is not None and str(matching.type).endswith("Include"):
+            # on(...) one-to-one keeps the left side's labels
+            return lhs
+        return lhs
+    return Labels()
+
+
+def _is_scalar(node) -> bool:
+    while isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
+        node = node.expr
+    if isinstance(node, pp.NumberLiteral):
+        return True
+    if isinstance(node, pp.Call) and node.func.name in ("scalar", "time", "pi"):
+        return True
+    if isinstance(node, pp.BinaryExpr):
+        return _is_scalar(node.lhs) and _is_scalar(node.rhs)
+    return False
+
+
+def number(node) -> float | None:
+    """The value of a scalar literal (through parens and unary minus), else None."""
+    sign = 1.0
+    while isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
+        if isinstance(node, pp.UnaryExpr):
+            sign = -sign
+        node = node.expr
+    if isinstance(node, pp.NumberLiteral):
+        return sign * node.val
+    return None
