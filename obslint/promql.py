@@ -41,6 +41,8 @@ _LATER_ARG_SCALAR = {"predict_linear", "clamp", "clamp_min", "clamp_max", "round
                      "double_exponential_smoothing", "histogram_fraction"}
 _LABEL_LIST = re.compile(r"(?:\bby|\bwithout|\bon|\bignoring|\bgroup_left|\bgroup_right)\s*$", re.I)
 _VAR = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([^\]]*)\]\]")
+# The function or aggregation that owns an opening paren, also in `topk by (x) (`.
+_OWNER = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:(?:by|without)\s*\([^()]*\)\s*)?$", re.I)
 _UNIT_AFTER = re.compile(r"(?:ms|s|m|h|d|w|y)\b")
 
 
@@ -93,12 +95,12 @@ def substitute(expr: str) -> str:
         elif c == "}":
             brace = max(0, brace - 1)
         elif c == "(":
-            before = "".join(out[-40:]) if out else ""
+            before = "".join(out[-200:]) if out else ""
             if _LABEL_LIST.search(before):
                 label_list += 1
                 parens.append("#labels")
             else:
-                fm = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*$", before)
+                fm = _OWNER.search(before)
                 parens.append(fm.group(1).lower() if fm else "")
         elif c == ")":
             if parens and parens.pop() == "#labels":
@@ -116,6 +118,10 @@ def _stand_in(name: str, expr: str, start: int, end: int, bracket: int, brace: i
     if label_list or brace:
         return ident
     before = expr[:start].rstrip()
+    after = expr[end:].lstrip()
+    if before and before[-1] in ")}]" and after and (after[0] in "({" or after[0].isalpha() or after[0] == "_"):
+        # Between two operands: the variable holds a binary operator (`$op`, e.g. `and`/`unless`).
+        return "and"
     if re.search(r"\boffset$", before):
         return "5m"
     if _UNIT_AFTER.match(expr, end):

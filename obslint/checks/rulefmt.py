@@ -201,8 +201,10 @@ class RuleKind(Rule):
 
 
 class RecordName(Rule):
-    """A recording rule's `record` must be a valid metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`),
-    conventionally `level:metric:operations`.
+    """A recording rule's `record` must be a valid metric name, conventionally
+    `level:metric:operations`. Prometheus 3 accepts any UTF-8 name but refuses braces (a
+    selector pasted into the name); with `legacy-names: true` the Prometheus 2 rule
+    `[a-zA-Z_:][a-zA-Z0-9_:]*` applies.
 
     ## Bad (`rules.yaml`)
     ```yaml
@@ -221,15 +223,27 @@ class RecordName(Rule):
           - record: job:requests_5xx:rate5m
             expr: sum by (job) (rate(requests_total{code=~"5.."}[5m]))
     ```
+
+    ## Options
+    - `legacy-names` (default false): validate names as Prometheus 2 does.
     """
 
     code, name, severity = "RF004", "record-name", Severity.ERROR
     summary = "recording rule name is not a valid metric name"
+    options = {"legacy-names": False}
 
     def check_rule(self, rule, ctx):
         rec = rule.data.get("record")
-        if isinstance(rec, str) and rec.strip() and not _LEGACY_METRIC.match(rec):
-            yield self.finding(rule.doc, rule.path + ("record",), f"`{rec}` is not a valid metric name",
+        if not isinstance(rec, str) or not rec.strip():
+            return
+        if "{" in rec or "}" in rec:
+            yield self.finding(rule.doc, rule.path + ("record",),
+                               f"`{rec}` has braces: label matchers belong in `expr`, not in the record name",
+                               fix="name the series, e.g. `job:requests:rate5m`, and put selectors in `expr`",
+                               scope=rule.path)
+        elif self.opts.get("legacy-names") and not _LEGACY_METRIC.match(rec):
+            yield self.finding(rule.doc, rule.path + ("record",),
+                               f"`{rec}` is not a valid metric name under legacy validation",
                                fix="use letters, digits, `_` and `:` only, e.g. `job:requests:rate5m`",
                                scope=rule.path)
 

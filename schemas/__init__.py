@@ -1,0 +1,1 @@
+"""JSON Schemas shipped with obslint (this folder is installed as the package `obslint.schemas`)."""
