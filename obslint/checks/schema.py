@@ -1,0 +1,355 @@
+"""Structure of dashboards, Grafana alerting provisioning and other provisioning files,
+checked against obslint's JSON Schemas in `schemas/`, with messages a person can act on."""
+from __future__ import annotations
+
+import difflib
+
+from obslint import schemas
+from obslint.findings import Finding, Severity
+from obslint.registry import Rule
+
+# Keys that Grafana's export API writes into alert rules; provisioning ignores them, harmlessly.
+_EXPORT_ONLY_KEYS = {"orgID", "folderUID", "ruleGroup", "updated", "id", "namespace_uid", "provenance",
+                     "intervalSeconds", "version", "rule_group", "namespace_id"}
+
+
+def _schema_findings(rule: Rule, doc, schema: str, skip_unknown: bool = False):
+    for err in schemas.errors(schema, doc.root):
+        if skip_unknown and err.validator == "additionalProperties":
+            continue
+        path = tuple(err.absolute_path)
+        at_key = False
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            if extra:
+                path, at_key = path + (extra[0],), True
+        yield rule.finding(doc, path, schemas.describe(err), at_key=at_key,
+                           fix=_fix_hint(err))
+
+
+def _fix_hint(err) -> str | None:
+    if err.validator == "required":
+        return "add the missing key"
+    if err.validator == "enum":
+        return "use one of the listed values"
+    if err.validator == "pattern" and "A-Za-z0-9_-" in str(err.validator_value):
+        return "use letters, digits, `-` and `_` only, at most 40 characters"
+    if err.validator == "pattern" and "ms|s|m" in str(err.validator_value):
+        return "use a Prometheus duration such as `30s`, `5m` or `1h30m`"
+    return None
+
+
+class DashboardSchema(Rule):
+    """A dashboard does not have the structure Grafana expects: a non-empty `title`,
+    panels that are objects with a `type`, a `gridPos` with integer `x`/`y`/`w`/`h` in the
+    24-column grid, template variables with a `name`. Relaxed on purpose for keys plugins add.
+
+    ## Bad (`dashboard.json`)
+    ```json
+    {"title": "API", "schemaVersion": 39,
+     "panels": [{"id": 1, "type": "timeseries", "title": "RPS", "gridPos": {"x": 0, "y": 0, "w": 30, "h": 8}}]}
+    ```
+
+    ## Good (`dashboard.json`)
+    ```json
+    {"title": "API", "schemaVersion": 39,
+     "panels": [{"id": 1, "type": "timeseries", "title": "RPS", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8}}]}
+    ```
+    """
+
+    code, name, severity = "DB001", "dashboard-schema", Severity.ERROR
+    summary = "dashboard does not match the dashboard model"
+
+    def check_dashboard(self, dash, ctx):
+        yield from _schema_findings(self, dash.doc, "dashboard")
+
+
+class WrappedDashboard(Rule):
+    """A dashboard file holds `{"dashboard": {...}}` (the shape of Grafana's HTTP API) instead
+    of the bare dashboard model. File provisioning reads the top level as the dashboard and
+    fails with "Dashboard title cannot be empty".
+
+    ## Bad (`dashboard.json`)
+    ```json
+    {"dashboard": {"title": "API", "uid": "api", "schemaVersion": 39, "panels": []}, "overwrite": true}
+    ```
+
+    ## Good (`dashboard.json`)
+    ```json
+    {"title": "API", "uid": "api", "schemaVersion": 39, "panels": []}
+    ```
+    """
+
+    code, name, severity = "DB020", "wrapped-dashboard", Severity.ERROR
+    summary = "dashboard file is wrapped in {\"dashboard\": ...}"
+
+    def check_dashboard(self, dash, ctx):
+        if dash.doc.base == ("dashboard",) and dash.doc.parent is None:
+            doc = dash.doc
+            yield Finding(code=self.code, severity=self.level, file=doc.source.display, doc=doc, node=("dashboard",),
+                          at_key=True, message="the dashboard is wrapped in `{\"dashboard\": ...}`; Grafana's file "
+                       "provisioning expects the bare dashboard model and will fail with \"Dashboard title cannot be empty\"",
+                          fix="save only the value of `dashboard` as the file's content")
+
+
+class GrafanaAlertingSchema(Rule):
+    """A Grafana alerting provisioning file breaks Grafana's format: `apiVersion: 1`; each
+    group needs `name`, `folder` and `interval`; each rule `uid` (at most 40 of
+    `[A-Za-z0-9_-]`), `title` and at least one `data` query; `noDataState` is one of
+    NoData, Alerting, OK, KeepLast; `execErrState` one of Error, Alerting, OK, KeepLast;
+    `for` is a Prometheus duration; `relativeTimeRange` is in integer seconds.
+
+    ## Bad (`alerting.yaml`)
+    ```yaml
+    apiVersion: 1
+    groups:
+      - orgId: 1
+        name: api
+        folder: API
+        interval: 1m
+        rules:
+          - uid: api-down
+            title: ApiDown
+            condition: A
+            noDataState: Missing
+            data:
+              - refId: A
+                datasourceUid: prometheus
+                model: {expr: 'up{job="api"} == 0'}
+    ```
+
+    ## Good (`alerting.yaml`)
+    ```yaml
+    apiVersion: 1
+    groups:
+      - orgId: 1
+        name: api
+        folder: API
+        interval: 1m
+        rules:
+          - uid: api-down
+            title: ApiDown
+            condition: A
+            noDataState: NoData
+            data:
+              - refId: A
+                datasourceUid: prometheus
+                model: {expr: 'up{job="api"} == 0'}
+    ```
+    """
+
+    code, name, severity = "GA001", "grafana-alerting-schema", Severity.ERROR
+    summary = "Grafana alerting provisioning file does not match Grafana's format"
+
+    def check_document(self, doc, ctx):
+        if doc.kind == "grafana-alerting":
+            yield from _schema_findings(self, doc, "grafana-alerting", skip_unknown=True)
+
+
+class GrafanaAlertingUnknownKey(Rule):
+    """A key Grafana's alerting provisioning does not read. Grafana drops unknown keys
+    silently, so a typo such as `datasourceUID` (for `datasourceUid`) loses the setting
+    with no error at all. A key that looks like a misspelt known key is an error; any other
+    unknown key is a warning. Keys that Grafana's own export writes (`orgID`, `folderUID`,
+    `ruleGroup`, `updated`) are ignored.
+
+    ## Bad (`alerting.yaml`)
+    ```yaml
+    apiVersion: 1
+    groups:
+      - orgId: 1
+        name: api
+        folder: API
+        interval: 1m
+        rules:
+          - uid: api-down
+            title: ApiDown
+            condition: A
+            data:
+              - refId: A
+                datasourceUID: prometheus
+                model: {expr: 'up{job="api"} == 0'}
+    ```
+
+    ## Good (`alerting.yaml`)
+    ```yaml
+    apiVersion: 1
+    groups:
+      - orgId: 1
+        name: api
+        folder: API
+        interval: 1m
+        rules:
+          - uid: api-down
+            title: ApiDown
+            condition: A
+            data:
+              - refId: A
+                datasourceUid: prometheus
+                model: {expr: 'up{job="api"} == 0'}
+    ```
+    """
+
+    code, name, severity = "GA002", "grafana-alerting-unknown-key", Severity.ERROR
+    summary = "unknown key in Grafana alerting provisioning (silently dropped by Grafana)"
+
+    def check_document(self, doc, ctx):
+        if doc.kind != "grafana-alerting":
+            return
+        for err in schemas.errors("grafana-alerting", doc.root):
+            if err.validator != "additionalProperties" or not isinstance(err.instance, dict):
+                continue
+            known = set(err.schema.get("properties", {}))
+            for key in sorted(set(err.instance) - known, key=str):
+                if key in _EXPORT_ONLY_KEYS:
+                    continue
+                typo = _typo_of(str(key), known)
+                path = tuple(err.absolute_path) + (key,)
+                if typo:
+                    yield self.finding(doc, path, f"`{key}` is not a key Grafana reads; did you mean `{typo}`? "
+                                       "Grafana drops it silently", fix=f"rename `{key}` to `{typo}`", at_key=True)
+                else:
+                    yield self.finding(doc, path, f"`{key}` is not a key Grafana reads here; it is dropped silently",
+                                       fix=f"remove it, or use one of: {', '.join(sorted(known))}", at_key=True,
+                                       severity=Severity.WARNING)
+
+
+def _typo_of(key: str, known) -> str | None:
+    lower = {k.lower(): k for k in known}
+    if key.lower() in lower:
+        return lower[key.lower()]
+    m = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)
+    return m[0] if m else None
+
+
+class GrafanaAlertingRefs(Rule):
+    """A Grafana alert rule's `condition` must name the `refId` of one of its `data`
+    queries, refIds must be unique, and server-side expressions (`__expr__`: math, reduce,
+    threshold, resample) must reference refIds that exist. Otherwise the rule fails to
+    evaluate and goes to its error state.
+
+    ## Bad (`alerting.yaml`)
+    ```yaml
+    apiVersion: 1
+    groups:
+      - orgId: 1
+        name: api
+        folder: API
+        interval: 1m
+        rules:
+          - uid: api-errors
+            title: ApiErrors
+            condition: C
+            data:
+              - refId: A
+                datasourceUid: prometheus
+                model: {expr: 'job:errors:ratio5m'}
+              - refId: B
+                datasourceUid: __expr__
+                model: {type: threshold, expression: A, conditions: [{evaluator: {type: gt, params: [0.02]}}]}
+    ```
+
+    ## Good (`alerting.yaml`)
+    ```yaml
+    apiVersion: 1
+    groups:
+      - orgId: 1
+        name: api
+        folder: API
+        interval: 1m
+        rules:
+          - uid: api-errors
+            title: ApiErrors
+            condition: B
+            data:
+              - refId: A
+                datasourceUid: prometheus
+                model: {expr: 'job:errors:ratio5m'}
+              - refId: B
+                datasourceUid: __expr__
+                model: {type: threshold, expression: A, conditions: [{evaluator: {type: gt, params: [0.02]}}]}
+    ```
+    """
+
+    code, name, severity = "GA003", "grafana-alerting-refs", Severity.ERROR
+    summary = "condition or expression references a refId that does not exist"
+
+    def check_grafana_rule(self, rule, ctx):
+        data = rule.data.get("data")
+        if not isinstance(data, list):
+            return
+        refs: dict[str, int] = {}
+        for i, q in enumerate(data):
+            if isinstance(q, dict) and isinstance(q.get("refId"), str):
+                if q["refId"] in refs:
+                    yield self.finding(rule.doc, rule.path + ("data", i, "refId"),
+                                       f"refId `{q['refId']}` is used twice in rule `{rule.title}`",
+                                       fix="give every query its own refId", scope=rule.path)
+                refs.setdefault(q["refId"], i)
+        cond = rule.data.get("condition")
+        if isinstance(cond, str) and cond and refs and cond not in refs:
+            yield self.finding(rule.doc, rule.path + ("condition",),
+                               f"condition `{cond}` is not the refId of any query in rule `{rule.title}` "
+                               f"(refIds: {', '.join(sorted(refs))})",
+                               fix="set `condition` to the refId of the final threshold/math expression",
+                               scope=rule.path)
+        if cond is None and "record" not in rule.data and refs:
+            yield self.finding(rule.doc, rule.path, f"rule `{rule.title}` has no `condition`",
+                               fix="set `condition` to the refId that decides whether the alert fires",
+                               scope=rule.path)
+        for i, q in enumerate(data):
+            if not isinstance(q, dict) or q.get("datasourceUid") not in ("__expr__", "-100"):
+                continue
+            model = q.get("model")
+            if not isinstance(model, dict):
+                continue
+            kind = model.get("type")
+            expression = model.get("expression")
+            if kind in ("reduce", "threshold", "resample") and isinstance(expression, str) and expression:
+                if expression not in refs:
+                    yield self.finding(rule.doc, rule.path + ("data", i, "model", "expression"),
+                                       f"{kind} expression reads `{expression}`, which is not a refId of this rule",
+                                       fix=f"use one of: {', '.join(sorted(refs))}", scope=rule.path)
+            elif kind == "math" and isinstance(expression, str):
+                import re
+
+                for ref in re.findall(r"\$\{?([A-Za-z0-9_]+)\}?", expression):
+                    if ref not in refs:
+                        yield self.finding(rule.doc, rule.path + ("data", i, "model", "expression"),
+                                           f"math expression reads `${ref}`, which is not a refId of this rule",
+                                           fix=f"use one of: {', '.join(sorted(refs))}", scope=rule.path)
+
+
+class ProvisioningSchema(Rule):
+    """A Grafana dashboard-provider or datasource provisioning file does not match Grafana's
+    format: `apiVersion: 1`; providers need `name` and `options.path`; datasources need
+    `name` and `type`, `access` is `proxy` or `direct`, a `uid` has at most 40 of `[A-Za-z0-9_-]`.
+
+    ## Bad (`datasources.yaml`)
+    ```yaml
+    apiVersion: 1
+    datasources:
+      - name: Prometheus
+        type: prometheus
+        access: server
+        url: http://prometheus:9090
+    ```
+
+    ## Good (`datasources.yaml`)
+    ```yaml
+    apiVersion: 1
+    datasources:
+      - name: Prometheus
+        type: prometheus
+        access: proxy
+        uid: prometheus
+        url: http://prometheus:9090
+    ```
+    """
+
+    code, name, severity = "PV001", "provisioning-schema", Severity.ERROR
+    summary = "dashboard-provider or datasource provisioning file does not match Grafana's format"
+
+    def check_document(self, doc, ctx):
+        if doc.kind in ("grafana-dashboard-provider", "grafana-datasources"):
+            yield from _schema_findings(self, doc, "grafana-provisioning")

@@ -1,0 +1,93 @@
+"""Shared helpers: lint files written to a temporary tree, run the CLI in-process."""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+import textwrap
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+INFRA = REPO / "infra"
+
+
+def need_binary(name: str) -> str:
+    """Path of a real binary (promtool, prometheus); missing fails in CI and skips elsewhere."""
+    path = shutil.which(name)
+    if path is None:
+        msg = f"`{name}` is not installed (Debian package `prometheus`; .ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for name, content in files.items():
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(textwrap.dedent(content).lstrip("\n") if content.startswith("\n") else content,
+                         encoding="utf-8")
+    return root
+
+
+def lint_tree(root: Path, config: dict | None = None, **kw):
+    """Lint a directory in-process; returns the engine Result."""
+    from obslint.config import Config, from_dict
+    from obslint.engine import lint
+
+    cfg = from_dict(config) if config is not None else Config()
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        return lint([Path(".")], cfg, **kw)
+    finally:
+        os.chdir(old)
+
+
+def codes(result) -> list[str]:
+    return [f.code for f in result.findings]
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> CliResult:
+    from obslint.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = os.getcwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main([str(a) for a in args])
+    finally:
+        os.chdir(old)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def lint_files(tmp_path):
+    """lint_files({"rules.yaml": "..."}, config={...}) -> Result."""
+
+    def run(files: dict[str, str], config: dict | None = None, **kw):
+        write_tree(tmp_path, files)
+        return lint_tree(tmp_path, config, **kw)
+
+    return run
+
+
+@pytest.fixture
+def cli():
+    return run_cli
