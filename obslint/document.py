@@ -20,6 +20,7 @@ class Source:
         self._lines: LineIndex | None = None
         self._json_index = None
         self.yaml_nodes: list | None = None
+        self._outline = None
 
     @property
     def lines(self) -> LineIndex:
@@ -40,6 +41,19 @@ class Source:
 
             self._json_index = JsonIndex(self.text or "")
         return self._json_index
+
+    def yaml_position(self, doc_index: int, path: tuple, at_key: bool) -> tuple[int, int]:
+        """1-based position: the fast line outline when it knows the path, else PyYAML's nodes."""
+        if self.yaml_nodes is None:
+            from obslint.load.yamlindex import YamlOutline
+
+            if self._outline is None:
+                self._outline = YamlOutline(self.text or "")
+            found = self._outline.lookup(doc_index, path, at_key)
+            if found is not None:
+                return found
+        mark, _node = self.yaml_mark(doc_index, path, at_key)
+        return (1, 1) if mark is None else (mark.line + 1, mark.column + 1)
 
     def yaml_mark(self, doc_index: int, path: tuple, at_key: bool):
         from obslint.load import yamlload
@@ -81,10 +95,7 @@ class Document:
             return self._locate_embedded(path, at_key)
         if src.format == "json":
             return src.lines.position(src.json_index().offset(path, at_key))
-        mark, _node = src.yaml_mark(self.index, path, at_key)
-        if mark is None:
-            return 1, 1
-        return mark.line + 1, mark.column + 1
+        return src.yaml_position(self.index, path, at_key)
 
     def _locate_embedded(self, path: tuple, at_key: bool) -> tuple[int, int]:
         parent = self.parent

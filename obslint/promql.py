@@ -46,47 +46,35 @@ _OWNER = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:(?:by|without)\s*\([^()]*\)\
 _UNIT_AFTER = re.compile(r"(?:ms|s|m|h|d|w|y)\b")
 
 
+_TOKENS = re.compile(r"""
+    "(?:[^"\\]|\\.)*"? | '(?:[^'\\]|\\.)*'? | `[^`]*`?   # strings (possibly unterminated)
+  | \#[^\n]*                                            # comments
+  | \$\{[^}]*\} | \$[A-Za-z_][A-Za-z0-9_]* | \[\[[^\]]*\]\]  # Grafana variables and macros
+  | [\[\](){}]
+""", re.X)
+
+
 def substitute(expr: str) -> str:
     """Replace Grafana macros and template variables with parseable stand-ins."""
     if "$" not in expr and "[[" not in expr:
         return expr
     out: list[str] = []
-    i, n = 0, len(expr)
-    quote = ""
-    bracket = 0  # inside [...]
-    brace = 0  # inside {...}
-    label_list = 0  # inside by (...) and friends
+    last = 0
+    bracket = brace = label_list = 0
     parens: list[str] = []  # the function name owning each open paren
-    while i < n:
-        c = expr[i]
-        if quote:
-            out.append(c)
-            if c == "\\" and quote != "`" and i + 1 < n:
-                out.append(expr[i + 1])
-                i += 2
-                continue
-            if c == quote:
-                quote = ""
-            i += 1
+    for m in _TOKENS.finditer(expr):
+        tok = m.group()
+        c = tok[0]
+        if c in "\"'`#":
             continue
-        if c in "\"'`":
-            quote = c
-            out.append(c)
-            i += 1
-            continue
-        if c == "#":  # a comment runs to the end of the line
-            j = expr.find("\n", i)
-            j = n if j == -1 else j
-            out.append(expr[i:j])
-            i = j
-            continue
-        m = _VAR.match(expr, i) if c in "$[" else None
-        if m and (c == "$" or expr.startswith("[[", i)):
-            name = (m.group(1) or m.group(2) or m.group(3) or "").split(":")[0].strip()
-            out.append(_stand_in(name, expr, i, m.end(), bracket, brace, label_list, parens))
-            i = m.end()
-            continue
-        if c == "[":
+        start = m.start()
+        if c == "$" or tok.startswith("[["):
+            out.append(expr[last:start])
+            name = (tok[2:-1] if tok.startswith("${") else tok[2:-2] if c == "[" else tok[1:])
+            name = name.split(":")[0].strip()
+            out.append(_stand_in(name, expr, start, m.end(), bracket, brace, label_list, parens))
+            last = m.end()
+        elif c == "[":
             bracket += 1
         elif c == "]":
             bracket = max(0, bracket - 1)
@@ -95,7 +83,7 @@ def substitute(expr: str) -> str:
         elif c == "}":
             brace = max(0, brace - 1)
         elif c == "(":
-            before = "".join(out[-200:]) if out else ""
+            before = expr[max(0, start - 200):start]
             if _LABEL_LIST.search(before):
                 label_list += 1
                 parens.append("#labels")
@@ -105,8 +93,7 @@ def substitute(expr: str) -> str:
         elif c == ")":
             if parens and parens.pop() == "#labels":
                 label_list = max(0, label_list - 1)
-        out.append(c)
-        i += 1
+    out.append(expr[last:])
     return "".join(out)
 
 
