@@ -144,7 +144,8 @@ class YamlOutline:
                 vcol += anchor.end()
                 value = value[anchor.end():]
             if not value or value.startswith("#"):
-                index[path] = ((lineno, col + 1), (lineno, col + 1))
+                # A null value (unless a nested block follows): PyYAML marks it after the colon.
+                index[path] = ((lineno, col + 1), (lineno, col + len(stripped[:m.end()].rstrip()) + 1))
                 pending = (path, col, col + 1)
                 continue
             index[path] = ((lineno, col + 1), (lineno, vcol + 1))

@@ -124,7 +124,11 @@ def _parse_exact(text: str) -> YamlResult:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problems.append(YamlProblem("syntax", _yaml_message(exc), line, col, len(nodes)))
+        message = _yaml_message(exc)
+        bad_line = text.split("\n", line)[line - 1] if line <= text.count("\n") + 1 else ""
+        if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip(" \t"))] and "tab" not in message:
+            message += " (a tab in the indentation: YAML allows only spaces there)"
+        problems.append(YamlProblem("syntax", message, line, col, len(nodes)))
     except yaml.YAMLError as exc:  # e.g. ReaderError for control characters
         line, col = _reader_position(text, exc)
         problems.append(YamlProblem("syntax", str(exc).splitlines()[0], line, col, len(nodes)))
@@ -138,7 +142,8 @@ def _parse_exact(text: str) -> YamlResult:
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
     parts = [p for p in (exc.context, exc.problem) if p]
     msg = "; ".join(parts) or "invalid YAML"
-    if "'\\t'" in msg or "\\t" in msg:
+    if "\t" in msg or "'\\t'" in msg:
+        msg = msg.replace("\t", "\\t")
         msg += " (YAML does not allow tabs for indentation: use spaces)"
     return msg
 

@@ -1,0 +1,289 @@
+"""Dashboard hygiene that Grafana's provisioning cares about: uids (present, well formed,
+unique, pinned by the policy), unique titles per folder, unique panel ids, and a grid layout
+without overlaps."""
+from __future__ import annotations
+
+import os
+import re
+
+from obslint import policy as pol
+from obslint.findings import Severity
+from obslint.registry import Rule
+
+UID_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def _uid_index(ctx) -> dict:
+    """uid -> dashboards having it (every linted file), built once per run."""
+    if "db.uids" not in ctx.cache:
+        idx: dict = {}
+        for d in ctx.project.dashboards:
+            if isinstance(d.uid, str) and d.uid:
+                idx.setdefault(d.uid, []).append(d)
+        ctx.cache["db.uids"] = idx
+    return ctx.cache["db.uids"]
+
+
+def _where(dash) -> str:
+    line, _col = dash.doc.locate(("uid",))
+    label = f" ({dash.doc.label})" if dash.doc.label else ""
+    return f"{dash.doc.source.display}:{line}{label}"
+
+
+class DashboardUidMissing(Rule):
+    """A dashboard has no `uid`. Grafana then invents one when it provisions the file, a
+    different one on every fresh install, so links, alert annotations (`__dashboardUid__`) and
+    bookmarks to it break.
+
+    ## Bad (`dashboard.json`)
+    ```json
+    {"title": "API", "schemaVersion": 39, "panels": []}
+    ```
+
+    ## Good (`dashboard.json`)
+    ```json
+    {"uid": "api-overview", "title": "API", "schemaVersion": 39, "panels": []}
+    ```
+    """
+
+    code, name, severity = "DB002", "dashboard-uid-missing", Severity.WARNING
+    summary = "dashboard has no uid, so Grafana makes up a new one on each install"
+
+    def check_dashboard(self, dash, ctx):
+        if "uid" not in dash.data or dash.data.get("uid") in (None, ""):
+            path = ("uid",) if "uid" in dash.data else ("title",) if "title" in dash.data else ()
+            yield self.finding(dash.doc, path, f"dashboard `{dash.title or '(untitled)'}` has no uid",
+                               fix='add a stable `"uid": "<team>-<name>"` (letters, digits, `-`, `_`; at most 40)',
+                               at_key=path == ("title",))
+
+
+class DashboardUidFormat(Rule):
+    """A dashboard uid must match `^[A-Za-z0-9_-]{1,40}$`, or Grafana refuses to provision it.
+    The policy may demand more with `dashboards.uid-pattern` (a regular expression).
+
+    ## Bad (`dashboard.json`)
+    ```json
+    {"uid": "api overview/prod", "title": "API", "schemaVersion": 39, "panels": []}
+    ```
+
+    ## Good (`dashboard.json`)
+    ```json
+    {"uid": "api-overview-prod", "title": "API", "schemaVersion": 39, "panels": []}
+    ```
+    """
+
+    code, name, severity = "DB003", "dashboard-uid-format", Severity.ERROR
+    summary = "dashboard uid is not 1-40 letters, digits, `-` or `_` (or breaks the policy's uid-pattern)"
+
+    def check_dashboard(self, dash, ctx):
+        uid = dash.data.get("uid")
+        if uid is None or uid == "":
+            return
+        if not isinstance(uid, str):
+            yield self.finding(dash.doc, ("uid",), f"dashboard uid must be a string, not {uid!r}",
+                               fix="quote the uid")
+            return
+        if not UID_FORMAT.match(uid):
+            why = "longer than 40 characters" if len(uid) > 40 else "has characters other than letters, digits, `-`, `_`"
+            yield self.finding(dash.doc, ("uid",), f"dashboard uid `{uid}` {why}; Grafana refuses it",
+                               fix=f"use e.g. `{re.sub(r'[^A-Za-z0-9_-]+', '-', uid)[:40].strip('-') or 'my-dashboard'}`")
+            return
+        pattern = pol.dashboards_policy(ctx).get("uid-pattern")
+        if isinstance(pattern, str) and pattern:
+            rx = pol.policy_regex(ctx, ("dashboards", "uid-pattern"), pattern)
+            if not rx.search(uid):
+                yield self.finding(dash.doc, ("uid",), f"dashboard uid `{uid}` does not match the policy's "
+                                   f"uid-pattern `{pattern}`", fix="rename the uid to follow the convention")
+
+
+class DashboardUidDuplicate(Rule):
+    """Two dashboards have the same uid. Grafana's provisioning refuses the second one (or, with
+    `allowUiUpdates`, one silently replaces the other). Both places are reported.
+
+    ## Bad (`a.json`, `b.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "panels": []}
+    ```
+    ```json
+    {"uid": "api", "title": "API (copy)", "schemaVersion": 39, "panels": []}
+    ```
+
+    ## Good (`a.json`, `b.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "panels": []}
+    ```
+    ```json
+    {"uid": "api-v2", "title": "API (copy)", "schemaVersion": 39, "panels": []}
+    ```
+    """
+
+    code, name, severity = "DB004", "dashboard-uid-duplicate", Severity.ERROR
+    summary = "the same dashboard uid is used by two dashboards"
+
+    def check_dashboard(self, dash, ctx):
+        uid = dash.uid
+        if not isinstance(uid, str) or not uid:
+            return
+        same = _uid_index(ctx).get(uid, [])
+        if len(same) < 2:
+            return
+        others = [_where(d) for d in same if d is not dash]
+        yield self.finding(dash.doc, ("uid",), f"dashboard uid `{uid}` is also used by {', '.join(others)}",
+                           fix="give each dashboard its own uid (a copied dashboard keeps the original's uid)")
+
+
+class DashboardTitleDuplicate(Rule):
+    """Two dashboards in one folder have the same title. Grafana's file provisioning puts the
+    dashboards of a directory into one folder and refuses a second dashboard with a title that
+    is already there ("a dashboard with the same name in the folder already exists").
+
+    ## Bad (`a.json`, `b.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "panels": []}
+    ```
+    ```json
+    {"uid": "api-v2", "title": "API", "schemaVersion": 39, "panels": []}
+    ```
+
+    ## Good (`a.json`, `b.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "panels": []}
+    ```
+    ```json
+    {"uid": "api-v2", "title": "API v2", "schemaVersion": 39, "panels": []}
+    ```
+    """
+
+    code, name, severity = "DB005", "dashboard-title-duplicate", Severity.ERROR
+    summary = "two dashboards in one folder have the same title"
+
+    def check_dashboard(self, dash, ctx):
+        title = dash.title
+        if not isinstance(title, str) or not title.strip():
+            return
+        if "db.titles" not in ctx.cache:
+            idx: dict = {}
+            for d in ctx.project.dashboards:
+                if isinstance(d.title, str) and d.title.strip():
+                    folder = os.path.dirname(os.path.normpath(d.doc.source.display))
+                    idx.setdefault((folder, d.title.strip()), []).append(d)
+            ctx.cache["db.titles"] = idx
+        folder = os.path.dirname(os.path.normpath(dash.doc.source.display))
+        same = ctx.cache["db.titles"].get((folder, title.strip()), [])
+        if len(same) < 2:
+            return
+        others = []
+        for d in same:
+            if d is not dash:
+                line, _ = d.doc.locate(("title",))
+                others.append(f"{d.doc.source.display}:{line}")
+        yield self.finding(dash.doc, ("title",), f"dashboard title `{title}` is also used in the same folder by "
+                           f"{', '.join(others)}", fix="give each dashboard in a folder its own title")
+
+
+class PanelIdDuplicate(Rule):
+    """Two panels of a dashboard have the same `id`. Links to a panel (`viewPanel=`, alert
+    annotations with `__panelId__`, embedded panels) then open the wrong one, and Grafana
+    renumbers panels when the dashboard is saved.
+
+    ## Bad (`dashboard.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "panels": [
+      {"id": 1, "type": "timeseries", "title": "Requests", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}},
+      {"id": 1, "type": "timeseries", "title": "Errors", "gridPos": {"x": 12, "y": 0, "w": 12, "h": 8}}
+    ]}
+    ```
+
+    ## Good (`dashboard.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "panels": [
+      {"id": 1, "type": "timeseries", "title": "Requests", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}},
+      {"id": 2, "type": "timeseries", "title": "Errors", "gridPos": {"x": 12, "y": 0, "w": 12, "h": 8}}
+    ]}
+    ```
+    """
+
+    code, name, severity = "DB006", "panel-id-duplicate", Severity.WARNING
+    summary = "two panels of a dashboard have the same id"
+
+    def check_dashboard(self, dash, ctx):
+        seen: dict = {}
+        for panel in dash.panels:
+            pid = panel.data.get("id")
+            if not isinstance(pid, int) or isinstance(pid, bool):
+                continue
+            if pid in seen:
+                first = seen[pid]
+                yield self.finding(dash.doc, panel.path + ("id",),
+                                   f"panel id {pid} (`{panel.title}`) is already used by panel `{first.title}`",
+                                   fix="give every panel a unique id", scope=panel.path)
+            else:
+                seen[pid] = panel
+
+
+class GridOverlap(Rule):
+    """Two panels' `gridPos` rectangles overlap. Grafana's grid pushes one of them down when
+    the dashboard loads, so the layout differs from the file and from what the author checked.
+    Panels inside a collapsed row are compared with each other only.
+
+    ## Bad (`dashboard.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "panels": [
+      {"id": 1, "type": "timeseries", "title": "Requests", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}},
+      {"id": 2, "type": "timeseries", "title": "Errors", "gridPos": {"x": 6, "y": 4, "w": 12, "h": 8}}
+    ]}
+    ```
+
+    ## Good (`dashboard.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "panels": [
+      {"id": 1, "type": "timeseries", "title": "Requests", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}},
+      {"id": 2, "type": "timeseries", "title": "Errors", "gridPos": {"x": 12, "y": 0, "w": 12, "h": 8}}
+    ]}
+    ```
+    """
+
+    code, name, severity = "DB007", "grid-overlap", Severity.WARNING
+    summary = "two panels' gridPos rectangles overlap"
+
+    def check_dashboard(self, dash, ctx):
+        layers: dict[tuple, list] = {}
+        for panel in dash.panels:
+            layer = panel.path[:-2] if len(panel.path) > 2 else ()
+            if panel.path[:1] == ("rows",):
+                continue
+            rect = _rect(panel.data.get("gridPos"))
+            if rect is not None:
+                layers.setdefault(layer, []).append((rect, panel))
+        for items in layers.values():
+            items.sort(key=lambda it: (it[0][1], it[0][0]))
+            for i, (a, pa) in enumerate(items):
+                for b, pb in items[i + 1:]:
+                    if b[1] >= a[1] + a[3]:
+                        break  # sorted by y: nothing further down can overlap a
+                    if a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]:
+                        yield self.finding(dash.doc, pb.path + ("gridPos",),
+                                           f"panel `{pb.title or pb.type}` at {_show(b)} overlaps panel "
+                                           f"`{pa.title or pa.type}` at {_show(a)}",
+                                           fix="move or resize one of them (the grid is 24 columns wide)",
+                                           scope=pb.path)
+                        break
+
+
+def _rect(g):
+    if not isinstance(g, dict):
+        return None
+    vals = []
+    for k in ("x", "y", "w", "h"):
+        v = g.get(k, 0)
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            return None
+        vals.append(v)
+    if vals[2] <= 0 or vals[3] <= 0:
+        return None
+    return tuple(vals)
+
+
+def _show(r) -> str:
+    x, y, w, h = (int(v) if float(v).is_integer() else v for v in r)
+    return f"x={x} y={y} w={w} h={h}"

@@ -1,0 +1,112 @@
+"""Malformed input becomes a finding at the right line:col, never a traceback."""
+from __future__ import annotations
+
+from tests.conftest import codes
+
+
+def where(result, code):
+    return [(f.file, f.line, f.col) for f in result.findings if f.code == code]
+
+
+def test_invalid_json_points_at_the_error(lint_files):
+    r = lint_files({"d.json": '{\n  "title": "x",\n  "panels": [\n    {"id": 1,}\n  ]\n}\n'})
+    assert where(r, "IN003") == [("d.json", 4, 14)]
+
+
+def test_invalid_yaml_points_at_the_error(lint_files):
+    r = lint_files({"r.yaml": "groups:\n  - name: a\n    rules: [\n      - record: x\n"})
+    (f,) = [f for f in r.findings if f.code == "IN003"]
+    assert f.file == "r.yaml" and f.line >= 3
+
+
+def test_tabs_in_yaml_indentation(lint_files):
+    r = lint_files({"r.yaml": "groups:\n\t- name: a\n"})
+    (f,) = [f for f in r.findings if f.code == "IN003"]
+    assert (f.line, f.col) == (2, 1)
+    assert "tab" in f.message.lower()
+
+
+def test_duplicate_yaml_key_reported_at_the_second_key(lint_files):
+    r = lint_files({"r.yaml": "groups:\n  - name: a\n    name: b\n    rules: []\n"})
+    assert where(r, "IN004") == [("r.yaml", 3, 5)]
+
+
+def test_duplicate_json_keys_at_every_level(lint_files):
+    text = '{"title": "a", "title": "b", "panels": [{"id": 1, "id": 2, "type": "graph"}]}'
+    r = lint_files({"d.json": text})
+    assert where(r, "IN004") == [("d.json", 1, 16), ("d.json", 1, 51)]
+
+
+def test_invalid_utf8_position(lint_files):
+    r = lint_files({"r.yaml": b"groups:\n  - name: caf\xe9\n"})
+    assert where(r, "IN002") == [("r.yaml", 2, 14)]
+
+
+def test_utf16_file(lint_files):
+    r = lint_files({"d.json": '{"title": "x", "panels": []}'.encode("utf-16")})
+    assert codes(r) == ["IN002"]
+
+
+def test_json_bom_is_an_error_yaml_bom_is_fine(lint_files):
+    r = lint_files({"d.json": b'\xef\xbb\xbf{"title": "x", "panels": []}', "r.yaml": b"\xef\xbb\xbfgroups: []\n"})
+    assert where(r, "IN006") == [("d.json", 1, 1)]
+    assert not [f for f in r.findings if f.file == "r.yaml"]
+
+
+def test_nul_bytes(lint_files):
+    r = lint_files({"d.json": b'{"title": "x"\x00}'})
+    assert where(r, "IN002") == [("d.json", 1, 14)]
+
+
+def test_empty_file_is_info(lint_files):
+    r = lint_files({"r.yaml": "", "w.yaml": "  \n\n"})
+    assert sorted(where(r, "IN005")) == [("r.yaml", 1, 1), ("w.yaml", 1, 1)]
+    assert all(f.severity.name == "INFO" for f in r.findings)
+
+
+def test_multi_document_yaml_positions(lint_files):
+    text = (
+        "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: a}\n"
+        "spec:\n  groups:\n    - name: a\n      rules:\n        - alert: A\n          expr: up == 0\n"
+        "---\n"
+        "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: b}\n"
+        "spec:\n  groups:\n    - name: b\n      rules:\n        - alert: B\n          expr: rate(up)\n"
+    )
+    r = lint_files({"rules.yaml": text})
+    assert where(r, "PQ001") == [("rules.yaml", 19, 17)]
+
+
+def test_configmap_embedded_dashboard_positions(lint_files):
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dashboards\ndata:\n"
+        "  api.json: |\n"
+        "    {\n"
+        "      \"title\": \"API\",\n"
+        "      \"panels\": [\n"
+        "        {\"id\": 1, \"type\": \"timeseries\", \"targets\": [{\"expr\": \"sum(rate(x[5m])\"}]}\n"
+        "      ]\n"
+        "    }\n"
+    )
+    r = lint_files({"cm.yaml": text})
+    assert where(r, "PQ001") == [("cm.yaml", 10, 62)]
+
+
+def test_wrapped_dashboard_and_suffixless_dashboard_are_found(lint_files):
+    r = lint_files({
+        "wrapped.json": '{"dashboard": {"title": "A", "panels": [{"type": "graph", "targets": [{"expr": "rate(x)"}]}]}}',
+        "dashboards/noext": '{"title": "B", "panels": [{"type": "graph", "targets": [{"expr": "rate(y)"}]}]}',
+    })
+    assert sorted((f.file, f.code) for f in r.findings if f.code in ("PQ001", "DB020")) == [
+        ("dashboards/noext", "PQ001"), ("wrapped.json", "DB020"), ("wrapped.json", "PQ001")]
+
+
+def test_unknown_yaml_is_skipped_and_listed(lint_files):
+    r = lint_files({"values.yaml": "replicaCount: 2\n", "other.json": "[1, 2]"})
+    assert not r.findings
+    assert sorted(r.skipped) == ["other.json", "values.yaml"]
+
+
+def test_vendored_trees_are_skipped(lint_files):
+    r = lint_files({"node_modules/x/rules.yaml": "groups:\n  - rules: [{expr: 'rate('}]\n",
+                    ".git/rules.yaml": "groups: [{}]\n", ".venv/d.json": "{"})
+    assert r.files == 0

@@ -1,0 +1,54 @@
+"""The fast YAML position outline agrees with PyYAML wherever it answers."""
+from __future__ import annotations
+
+import pytest
+
+from obslint.load import yamlload
+from obslint.load.yamlindex import YamlOutline
+from tests.conftest import CORPUS
+
+FILES = sorted(CORPUS.glob("**/*.y*ml"))[:400] if CORPUS.is_dir() else []
+
+
+def _walk(d, p=()):
+    yield p
+    if isinstance(d, dict):
+        for k, v in d.items():
+            yield from _walk(v, p + (k,))
+    elif isinstance(d, list):
+        for i, v in enumerate(d):
+            yield from _walk(v, p + (i,))
+
+
+def test_outline_matches_pyyaml_on_the_corpus():
+    checked = answered = 0
+    for path in FILES:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if "&" in text and "*" in text:
+            continue  # aliases: the outline points at the use, PyYAML at the anchor; both are fine
+        res = yamlload.parse_yaml(text)
+        outline = YamlOutline(text)
+        nodes = yamlload.compose_all(text)
+        for di, data in enumerate(res.documents):
+            if data is None or di >= len(nodes):
+                continue
+            for p in list(_walk(data))[1:500]:
+                for at_key in (False, True):
+                    checked += 1
+                    got = outline.lookup(di, p, at_key)
+                    if got is None:
+                        continue
+                    answered += 1
+                    mark, _ = yamlload.locate(nodes[di], p, at_key)
+                    assert got == (mark.line + 1, mark.column + 1), (str(path), p, at_key)
+    assert checked > 10000 and answered / checked > 0.9
+
+
+@pytest.mark.parametrize("text,path,expected", [
+    ("a:\n  b: 1\n", ("a", "b"), (2, 6)),
+    ("a:\n- x\n- y\n", ("a", 1), (3, 3)),
+    ("- name: a\n  rules:\n    - expr: |\n        foo:\n          bar\n      for: 5m\n", (0, "rules", 0, "for"), (6, 12)),
+    ("'quoted key': 1\n\"dq\": 2\n", ("dq",), (2, 7)),
+])
+def test_outline_cases(text, path, expected):
+    assert YamlOutline(text).lookup(0, path, False) == expected
