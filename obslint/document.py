@@ -36,10 +36,17 @@ class Source:
         return self.text[start:] if end == -1 else self.text[start:end]
 
     def json_index(self):
-        if self._json_index is None:
-            from obslint.load.jsonpos import JsonIndex
+        """A full index of every node (used to find duplicate keys)."""
+        from obslint.load.jsonpos import JsonIndex
 
-            self._json_index = JsonIndex(self.text or "")
+        return JsonIndex(self.text or "")
+
+    def json_locator(self):
+        """Finds the few nodes that have findings without indexing the whole text."""
+        if self._json_index is None:
+            from obslint.load.jsonpos import JsonLocator
+
+            self._json_index = JsonLocator(self.text or "")
         return self._json_index
 
     def yaml_position(self, doc_index: int, path: tuple, at_key: bool) -> tuple[int, int]:
@@ -94,7 +101,7 @@ class Document:
         if self.parent is not None:
             return self._locate_embedded(path, at_key)
         if src.format == "json":
-            return src.lines.position(src.json_index().offset(path, at_key))
+            return src.lines.position(src.json_locator().offset(path, at_key))
         return src.yaml_position(self.index, path, at_key)
 
     def _locate_embedded(self, path: tuple, at_key: bool) -> tuple[int, int]:
@@ -107,9 +114,9 @@ class Document:
         if mark is None or style not in ("|", ">"):
             return outer
         if self._json_index is None:
-            from obslint.load.jsonpos import JsonIndex
+            from obslint.load.jsonpos import JsonLocator
 
-            self._json_index = JsonIndex(self.text)
+            self._json_index = JsonLocator(self.text)
         inner_line, inner_col = LineIndex(self.text).position(self._json_index.offset(path, at_key))
         first_content = mark.line + 2  # block scalar content starts on the line after `|`
         indent_line = parent.source.line_text(first_content)

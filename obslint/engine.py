@@ -54,12 +54,9 @@ class Context:
         self.cache: dict = {}
 
 
-def lint(paths: list[Path], config: Config, *, select=None, ignore=None, report_only: set[str] | None = None,
-         report_unused: bool = False) -> Result:
-    """Lint every file under paths. `report_only` (normalised paths) limits which files'
-    findings are reported while cross-file checks still see everything."""
-    start = time.perf_counter()
-    result = Result()
+def load_project(paths: list[Path], config: Config, result: Result | None = None):
+    """Discover, read, classify and model every file: (project, file-level findings, files)."""
+    result = result if result is not None else Result()
     project = Project()
     files = discover(paths, config.exclude)
     file_findings: list[Finding] = []
@@ -79,6 +76,17 @@ def lint(paths: list[Path], config: Config, *, select=None, ignore=None, report_
             result.kinds[display] = ",".join(sorted(set(kinds)))
         elif source.documents:
             result.skipped.append(display)
+    return project, file_findings, files
+
+
+def lint(paths: list[Path], config: Config, *, select=None, ignore=None, report_only: set[str] | None = None,
+         report_unused: bool = False) -> Result:
+    """Lint every file under paths. `report_only` (normalised paths) limits which files'
+    findings are reported while cross-file checks still see everything."""
+    start = time.perf_counter()
+    result = Result()
+    project, file_findings, files = load_project(paths, config, result)
+
     result.files = len(files)
 
     rules = active_rules(config, select, ignore)
@@ -91,23 +99,21 @@ def lint(paths: list[Path], config: Config, *, select=None, ignore=None, report_
             found.append(f)
     found.extend(run_rules(rules, project, ctx))
 
-    scopes = _scope_names(project)
     suppressions: dict[str, Suppressions] = {}
     texts = {s.display: s for s in project.sources}
     ignores = config.policy.get("ignore") or []
     for f in found:
         if f.doc is not None and not f.line:
             f.line, f.col = f.doc.locate(f.node, f.at_key)
-        scope_line = None
-        if f.doc is not None and f.scope is not None:
-            scope_line = f.doc.locate(f.scope)[0]
-            f.context = {**scopes.get((id(f.doc), f.scope), {}), **f.context}
-        elif f.doc is not None:
-            f.context = {**scopes.get((id(f.doc), tuple(f.doc.base)), {}), **f.context}
+        if f.doc is not None:
+            f.context = {**_scope_context(f.doc, f.scope), **f.context}
         src = texts.get(f.file)
         sup = suppressions.get(f.file)
         if sup is None:
             sup = suppressions[f.file] = Suppressions(src.text if src and src.format == "yaml" else None)
+        scope_line = None
+        if sup.by_target and f.doc is not None and f.scope is not None:
+            scope_line = f.doc.locate(f.scope)[0]
         if report_only is not None and os.path.normpath(os.path.abspath(f.file)) not in report_only:
             continue
         if sup.suppresses(f, scope_line) or (ignores and policy_ignores(f, ignores)):
@@ -158,14 +164,25 @@ def run_rules(rules, project: Project, ctx: Context):
             yield from found
 
 
-def _scope_names(project: Project) -> dict:
-    names: dict = {}
-    for d in project.dashboards:
-        names[(id(d.doc), tuple(d.doc.base))] = {"dashboard": d.uid}
-        for p in d.panels:
-            names[(id(d.doc), tuple(d.doc.base) + p.path)] = {"dashboard": d.uid, "panel": p.title}
-    for r in project.rules:
-        names[(id(r.doc), tuple(r.doc.base) + r.path)] = {"alert": r.name}
-    for g in project.grafana_rules:
-        names[(id(g.doc), tuple(g.doc.base) + g.path)] = {"alert": g.title}
-    return names
+def _scope_context(doc, scope) -> dict:
+    """Names policy `ignore:` entries match on: dashboard uid, panel title, alert name."""
+    ctx: dict = {}
+    data = doc.data
+    if doc.kind == "grafana-dashboard":
+        root = doc.root
+        if isinstance(root, dict):
+            ctx["dashboard"] = root.get("uid")
+    node = data
+    for step in scope or ():
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return ctx
+    if isinstance(node, dict) and scope:
+        if doc.kind == "grafana-dashboard" and isinstance(node.get("title"), str):
+            ctx["panel"] = node["title"]
+        elif doc.kind == "prometheus-rules":
+            ctx["alert"] = node.get("alert", node.get("record"))
+        elif doc.kind == "grafana-alerting":
+            ctx["alert"] = node.get("title")
+    return ctx

@@ -8,6 +8,8 @@ import sys
 from tests.conftest import REPO, write_tree
 
 BAD_RULES = "groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: rate(x)\n"
+DUPLICATE_RULES = ("groups:\n  - name: a\n    rules:\n      - record: a:b:c\n        expr: up\n"
+                   "      - record: a:b:c\n        expr: up\n")
 GOOD_RULES = "groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: up == 0\n        for: 5m\n"
 
 
@@ -27,9 +29,11 @@ def test_findings_exit_1_with_location(tmp_path, cli):
 
 
 def test_fail_on_and_exit_zero(tmp_path, cli):
-    write_tree(tmp_path, {"r.yaml": BAD_RULES})
+    write_tree(tmp_path, {"r.yaml": BAD_RULES, "w.yaml": DUPLICATE_RULES})
     assert cli("r.yaml", "--exit-zero", cwd=tmp_path).code == 0
-    write_tree(tmp_path, {"r.yaml": GOOD_RULES + GOOD_RULES.split("\n", 1)[1].replace("name: a", "name: a")})
+    # w.yaml has only a warning (RF008): exit 0 by default, 1 with --fail-on warning.
+    assert cli("w.yaml", "--select", "RF008", cwd=tmp_path).code == 0
+    assert cli("w.yaml", "--select", "RF008", "--fail-on", "warning", cwd=tmp_path).code == 1
 
 
 def test_usage_errors_exit_2_with_one_line(tmp_path, cli):
@@ -52,8 +56,8 @@ def test_json_format(tmp_path, cli):
     res = cli("r.yaml", "--format", "json", cwd=tmp_path)
     data = json.loads(res.out)
     assert data["version"] == 1
-    assert data["findings"][0]["code"] == "PQ001"
-    assert data["findings"][0]["line"] == 5
+    (pq,) = [f for f in data["findings"] if f["code"] == "PQ001"]
+    assert (pq["file"], pq["line"], pq["column"]) == ("r.yaml", 5, 15)
 
 
 def test_rules_and_explain(cli):

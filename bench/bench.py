@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Benchmark obslint against `promtool check rules` as whole processes on the same files.
+
+Runs each command several times, interleaved (obslint, promtool, obslint, ...), cold in the
+sense that every run is a new process, and prints the median wall time, the peak resident
+memory and the ratio obslint/promtool for:
+
+  (a) promtool's rules_large.yml (10,002 rules)
+  (b) the corpus' Prometheus rule files (outside prometheus-testdata and grafana-alerting)
+  (c) every corpus dashboard (no promtool counterpart: files/s and MB/s)
+  (d) `obslint infra/`
+  (e) 1x, 4x and 16x copies of (b), to show time grows linearly
+
+Usage: python bench/bench.py [--runs N] [--cases abcde] [--write bench/RESULTS.md]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+RULES_LARGE = CORPUS / "prometheus-testdata" / "cmd" / "promtool" / "testdata" / "rules_large.yml"
+
+
+def obslint_cmd() -> list[str]:
+    exe = shutil.which("obslint")
+    return [exe] if exe else [sys.executable, "-m", "obslint"]
+
+
+def run_once(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS MiB, exit code) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def measure(cmds: dict[str, list[str]], runs: int, cwd: Path | None = None) -> dict[str, dict]:
+    samples: dict[str, list] = {name: [] for name in cmds}
+    for name, cmd in cmds.items():  # one warm-up each: page cache, not process state
+        run_once(cmd, cwd)
+    for _ in range(runs):
+        for name, cmd in cmds.items():
+            samples[name].append(run_once(cmd, cwd))
+    out = {}
+    for name, rows in samples.items():
+        out[name] = {"median": statistics.median(r[0] for r in rows), "min": min(r[0] for r in rows),
+                     "peak_mib": max(r[1] for r in rows), "exit": sorted({r[2] for r in rows})}
+    return out
+
+
+def corpus_rule_files() -> list[Path]:
+    """YAML files outside prometheus-testdata and grafana-alerting that hold one plain rule file."""
+    import yaml
+
+    files = []
+    for p in sorted(CORPUS.rglob("*")):
+        if p.suffix not in (".yml", ".yaml") or not p.is_file():
+            continue
+        rel = p.relative_to(CORPUS).parts
+        if rel[0] in ("prometheus-testdata", "grafana-alerting"):
+            continue
+        try:
+            docs = list(yaml.load_all(p.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+        except Exception:  # noqa: BLE001
+            continue
+        if len(docs) == 1 and (docs[0] in (None, {}) or (isinstance(docs[0], dict) and "groups" in docs[0])):
+            files.append(p)
+    return files
+
+
+def corpus_dashboards() -> list[Path]:
+    out = []
+    for p in sorted(CORPUS.rglob("*")):
+        if not p.is_file() or p.name == "LICENSE" or p.suffix in (".md", ".yml", ".yaml", ".libsonnet"):
+            continue
+        if "dashboards" in p.parts or p.suffix == ".json":
+            head = p.read_bytes()[:64].lstrip()
+            if head.startswith(b"{"):
+                out.append(p)
+    return out
+
+
+def size_mb(files) -> float:
+    return sum(f.stat().st_size for f in files) / 1e6
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    promtool = shutil.which("promtool")
+    pver = subprocess.run([promtool, "--version"], capture_output=True, text=True).stdout.splitlines()[0] if promtool else "absent"
+    over = subprocess.run(obslint_cmd() + ["--version"], capture_output=True, text=True).stdout.strip()
+    return (f"{platform.node() or 'host'}: {os.cpu_count()} cores, {cpu}; {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()}; {over}; {pver}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--cases", default="abcde")
+    ap.add_argument("--write", type=Path, help="also write the results as markdown to this file")
+    args = ap.parse_args()
+    if not CORPUS.is_dir():
+        print(f"corpus not found at {CORPUS}", file=sys.stderr)
+        return 2
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        print("promtool not found (Debian package `prometheus`)", file=sys.stderr)
+        return 2
+    ob = obslint_cmd() + ["--no-config", "-q"]
+    lines = [f"# obslint benchmark", "", f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+             f"- machine: {machine()}", f"- runs: {args.runs} per command, interleaved, median wall time, "
+             "peak RSS of the process", "",
+             "| case | input | obslint | promtool | ratio obslint/promtool | obslint peak | promtool peak |",
+             "|---|---|---|---|---|---|---|"]
+
+    def row(case, desc, res, extra=""):
+        o, p = res["obslint"], res.get("promtool")
+        ratio = f"{o['median'] / p['median']:.2f}" if p else extra
+        line = (f"| {case} | {desc} | {o['median']:.3f} s | {p['median']:.3f} s | {ratio} | {o['peak_mib']:.0f} MiB | "
+                f"{p['peak_mib']:.0f} MiB |" if p else
+                f"| {case} | {desc} | {o['median']:.3f} s | n/a | {ratio} | {o['peak_mib']:.0f} MiB | n/a |")
+        lines.append(line)
+        print(line, flush=True)
+
+    rule_files = corpus_rule_files()
+    if "a" in args.cases:
+        res = measure({"obslint": ob + [str(RULES_LARGE)], "promtool": [promtool, "check", "rules", str(RULES_LARGE)]},
+                      args.runs)
+        row("a", f"rules_large.yml ({size_mb([RULES_LARGE]):.1f} MB)", res)
+    if "b" in args.cases:
+        res = measure({"obslint": ob + [str(f) for f in rule_files],
+                       "promtool": [promtool, "check", "rules"] + [str(f) for f in rule_files]}, args.runs)
+        row("b", f"{len(rule_files)} corpus rule files ({size_mb(rule_files):.1f} MB)", res)
+    if "c" in args.cases:
+        dashboards = corpus_dashboards()
+        res = measure({"obslint": ob + [str(f) for f in dashboards]}, args.runs)
+        t = res["obslint"]["median"]
+        row("c", f"{len(dashboards)} corpus dashboards ({size_mb(dashboards):.1f} MB)", res,
+            f"{len(dashboards) / t:.0f} files/s, {size_mb(dashboards) / t:.1f} MB/s")
+    if "d" in args.cases:
+        res = measure({"obslint": obslint_cmd() + ["-q", "infra/"]}, args.runs, cwd=REPO)
+        row("d", "`obslint infra/` (with its policy)", res)
+    if "e" in args.cases:
+        with tempfile.TemporaryDirectory(prefix="obslint-bench-") as tmp:
+            base = None
+            for n in (1, 4, 16):
+                root = Path(tmp) / f"x{n}"
+                for i in range(n):
+                    for j, f in enumerate(rule_files):
+                        dst = root / f"copy{i}" / f"{j}-{f.name}"
+                        dst.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(f, dst)
+                files = sorted(str(p) for p in root.rglob("*.y*ml"))
+                res = measure({"obslint": ob + [str(root)], "promtool": [promtool, "check", "rules"] + files},
+                              max(3, args.runs // 2))
+                t = res["obslint"]["median"]
+                base = base or t
+                row(f"e{n}x", f"{len(files)} rule files, {n}x the corpus (obslint {t / base:.1f}x the 1x time)", res)
+    text = "\n".join(lines) + "\n"
+    if args.write:
+        args.write.write_text(text + "\nGenerated by `python bench/bench.py --write bench/RESULTS.md`.\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
