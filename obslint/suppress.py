@@ -14,7 +14,7 @@ class Suppressions:
     """The suppression comments of one file, and which of them were used."""
 
     def __init__(self, text: str | None) -> None:
-        self.by_line: dict[int, tuple[set[str], bool]] = {}  # line -> (codes, comment alone on its line)
+        self.by_target: dict[int, tuple[set[str], bool]] = {}  # line -> (codes, comment alone on its line)
         self.file_codes: dict[str, int] = {}
         self.used: set[tuple[int, str]] = set()
         if not text or "obslint:" not in text:
@@ -31,7 +31,7 @@ class Suppressions:
                     self.file_codes[c] = lineno
             else:
                 alone = line[: m.start()].strip() == ""
-                self.by_line[lineno] = (codes, alone)
+                self.by_target[lineno] = (codes, alone)
 
     @staticmethod
     def _hit(codes: set[str], code: str) -> str | None:
@@ -52,7 +52,7 @@ class Suppressions:
             candidates.append((line, False))  # a comment at the end of the line itself
             candidates.append((line - 1, True))  # a comment alone on the line above
         for line, need_alone in candidates:
-            entry = self.by_line.get(line)
+            entry = self.by_target.get(line)
             if not entry:
                 continue
             codes, alone = entry
@@ -66,7 +66,7 @@ class Suppressions:
 
     def unused(self) -> list[tuple[int, str]]:
         out = []
-        for line, (codes, _alone) in self.by_line.items():
+        for line, (codes, _alone) in self.by_target.items():
             out += [(line, c) for c in codes if (line, c) not in self.used]
         out += [(line, c) for c, line in self.file_codes.items() if (line, c) not in self.used]
         return sorted(out)
