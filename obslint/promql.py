@@ -8,6 +8,7 @@ an identifier elsewhere) so the rest of the expression is still checked.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -131,13 +132,22 @@ class Selector:
 
 @dataclass
 class Parsed:
+    """Facts about one expression. The syntax tree itself is heavy (promql-parser copies
+    every subtree into every node), so it is not kept here: `ast` fetches it from a small
+    weight-bounded cache, parsing again when it was evicted."""
+
     text: str
-    ast: object | None
     error: str | None
     selectors: list[Selector] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     aggregations: list = field(default_factory=list)  # (op, "by"/"without"/None, labels, param)
     ranges: list = field(default_factory=list)  # (seconds, enclosing funcs)
+
+    @property
+    def ast(self):
+        if self.error is not None:
+            return None
+        return _ast(self.text)
 
 
 def _op(tok) -> str:
@@ -153,23 +163,125 @@ def _matchers(vs) -> list:
     return out
 
 
+# --- guards against pathological expressions ------------------------------------------
+# promql-parser (Rust) recurses once per nesting level, and its Python AST keeps a copy of
+# every subtree in every node, so time and memory grow with the square of the nesting
+# depth: 2,000 levels take 300 MB, and about 10,000 overflow the native stack and kill the
+# process (a segfault, nothing to catch). Real expressions nest a couple of dozen levels at
+# most (23 across the whole corpus), so deeper or longer ones are reported, not parsed.
+MAX_LENGTH = 65_536  # characters
+MAX_DEPTH = 128  # parentheses, calls, ranges and chained operators, counted as `nesting` does
+_NESTING = re.compile(r"""
+    "(?:[^"\\]|\\.)*"? | '(?:[^'\\]|\\.)*'? | `[^`]*`? | \#[^\n]*   # strings, comments
+  | [(){}\[] | \b(?:and|or|unless|atan2)\b | [=!<>]=? | [-+*/%^]
+""", re.X)
+
+
+def nesting(expr: str) -> int:
+    """An upper bound of the depth of the expression's syntax tree: each parenthesised group
+    adds one level plus one per operator chained inside it; a range `[...]` adds one."""
+    stack = [[0, 0]]  # per open group: [operators in it, deepest group inside it]
+    braces = 0  # inside a selector's {...}, `=`, `!=`, `=~` are matchers, not operators
+    for m in _NESTING.finditer(expr):
+        c = m.group()[0]
+        if c in "\"'`#":
+            continue
+        if c == "{":
+            braces += 1
+        elif c == "}":
+            braces = max(0, braces - 1)
+        elif braces:
+            continue
+        elif c == "(":
+            stack.append([0, 0])
+        elif c == ")":
+            if len(stack) > 1:
+                ops, inner = stack.pop()
+                stack[-1][1] = max(stack[-1][1], ops + inner + 1)
+        else:  # an operator, or a range/subquery wrapping the operand before it
+            stack[-1][0] += 1
+    while len(stack) > 1:  # unclosed groups still nest for the parser
+        ops, inner = stack.pop()
+        stack[-1][1] = max(stack[-1][1], ops + inner + 1)
+    return stack[0][0] + stack[0][1]
+
+
+def too_complex(expr: str) -> str | None:
+    """Why an expression is not handed to the parser, or None when it is safe to parse."""
+    if len(expr) <= MAX_DEPTH:  # every level takes at least one character
+        return None
+    if len(expr) > MAX_LENGTH:
+        return (f"expression is {len(expr):,} characters long; obslint parses expressions of up to "
+                f"{MAX_LENGTH:,} characters")
+    depth = nesting(expr)
+    if depth > MAX_DEPTH:
+        return (f"expression nests about {depth:,} levels deep (parentheses, calls and chained operators); "
+                f"obslint parses up to {MAX_DEPTH} levels")
+    return None
+
+
+# Syntax trees are cached apart from the facts, under a weight budget: an AST's size grows
+# with length times nesting, so each is charged len(text) x (1 + parentheses, ranges and
+# operator characters) and the oldest are dropped when the total passes the budget. The
+# budget holds the trees of a few thousand ordinary expressions (~20 bytes per unit, ~60 MB)
+# and at most ~260 MB of the densest ones (~85 bytes per unit, `a+a+...`). The facts
+# (selectors, calls, aggregations, ranges) are small and cached for the whole run.
+_CACHE_BUDGET = 3_000_000
+_WEIGHED = ("(", "[", "+", "-", "*", "/", "%", "^", "<", ">", "=", " or ", " and ", " unless ")
+_trees: "OrderedDict[str, tuple[object, int]]" = OrderedDict()
+_trees_weight = 0
+
+
+def _weight(text: str) -> int:
+    return len(text) * (1 + sum(map(text.count, _WEIGHED)))
+
+
+def _remember(text: str, ast) -> None:
+    global _trees_weight
+    w = _weight(text)
+    _trees[text] = (ast, w)
+    _trees_weight += w
+    while _trees_weight > _CACHE_BUDGET and len(_trees) > 1:
+        _old, (_tree, ow) = _trees.popitem(last=False)
+        _trees_weight -= ow
+
+
+def _ast(text: str):
+    hit = _trees.get(text)
+    if hit is not None:
+        _trees.move_to_end(text)
+        return hit[0]
+    try:
+        ast = pp.parse(text)
+    except BaseException as exc:  # noqa: BLE001 - parsed before without error; be safe anyway
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        return None
+    _remember(text, ast)
+    return ast
+
+
 @lru_cache(maxsize=65536)
 def parse(expr: str) -> Parsed:
+    problem = too_complex(expr)
+    if problem is not None:
+        return Parsed(expr, problem)
     text = substitute(expr)
     try:
         ast = pp.parse(text)
     except ValueError as exc:
-        return Parsed(text, None, str(exc) or "invalid PromQL")
+        return Parsed(text, str(exc) or "invalid PromQL")
     except BaseException as exc:  # the Rust core may panic on pathological input
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        return Parsed(text, None, f"the PromQL parser failed on this expression ({type(exc).__name__})")
-    parsed = Parsed(text, ast, None)
+        return Parsed(text, f"the PromQL parser failed on this expression ({type(exc).__name__})")
+    parsed = Parsed(text, None)
     try:
         _collect(ast, parsed, ())
     except RecursionError:
         parsed.error = "expression nests too deeply to analyse"
-        parsed.ast = None
+        return parsed
+    _remember(text, ast)
     return parsed
 
 
