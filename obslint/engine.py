@@ -138,27 +138,40 @@ def lint(paths: list[Path], config: Config, *, select=None, ignore=None, report_
 
 
 def run_rules(rules, project: Project, ctx: Context):
-    """Call each rule's hooks on the model objects they ask for."""
-    by_hook = {hook: [getattr(r, hook) for r in rules if hasattr(r, hook)] for hook in registry.HOOKS}
-    targets = {
-        "check_document": project.documents,
-        "check_group": project.groups,
-        "check_rule": project.rules,
-        "check_dashboard": project.dashboards,
-        "check_panel": project.panels,
-        "check_grafana_rule": project.grafana_rules,
-        "check_query": project.queries,
-    }
-    for hook, objects in targets.items():
-        fns = by_hook[hook]
-        if not fns:
-            continue
-        for obj in objects:
-            for fn in fns:
-                found = fn(obj, ctx)
-                if found:
-                    yield from found
-    for fn in by_hook["check_project"]:
+    """Call each rule's hooks on the model objects they ask for.
+
+    Object by object: a rule, then its query; a panel, then its queries. Every check that
+    looks at one expression runs while its syntax tree is still in the small tree cache."""
+    hooks = {hook: [getattr(r, hook) for r in rules if hasattr(r, hook)] for hook in registry.HOOKS}
+    on_query = hooks["check_query"]
+
+    def each(fns, obj):
+        for fn in fns:
+            found = fn(obj, ctx)
+            if found:
+                yield from found
+
+    def queries(qs):
+        for q in qs:
+            yield from each(on_query, q)
+
+    for doc in project.documents:
+        yield from each(hooks["check_document"], doc)
+    for group in project.groups:
+        yield from each(hooks["check_group"], group)
+        for rule in group.rules:
+            yield from each(hooks["check_rule"], rule)
+            if rule.query is not None:
+                yield from queries((rule.query,))
+    for dash in project.dashboards:
+        yield from each(hooks["check_dashboard"], dash)
+        for panel in dash.panels:
+            yield from each(hooks["check_panel"], panel)
+            yield from queries(panel.queries)
+    for grule in project.grafana_rules:
+        yield from each(hooks["check_grafana_rule"], grule)
+        yield from queries(grule.queries)
+    for fn in hooks["check_project"]:
         found = fn(project, ctx)
         if found:
             yield from found

@@ -40,10 +40,33 @@ _FIRST_ARG_SCALAR = {"topk", "bottomk", "quantile", "limitk", "limit_ratio", "hi
                      "quantile_over_time", "vector", "histogram_fraction"}
 _LATER_ARG_SCALAR = {"predict_linear", "clamp", "clamp_min", "clamp_max", "round", "holt_winters",
                      "double_exponential_smoothing", "histogram_fraction"}
-_LABEL_LIST = re.compile(r"(?:\bby|\bwithout|\bon|\bignoring|\bgroup_left|\bgroup_right)\s*$", re.I)
+_LABEL_LISTS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
 _VAR = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([^\]]*)\]\]")
 # The function or aggregation that owns an opening paren, also in `topk by (x) (`.
-_OWNER = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:(?:by|without)\s*\([^()]*\)\s*)?$", re.I)
+_IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _owner(expr: str, paren: int) -> str:
+    """The lower-cased word before the paren at `paren` (`rate`, `by`, ...); for
+    `topk by (x) (` the aggregation before the label list."""
+    i = paren - 1
+    while i >= 0 and expr[i] in " \t\n":
+        i -= 1
+    if i >= 0 and expr[i] == ")":  # `agg by (labels) (`: skip the label list
+        j = expr.rfind("(", 0, i)
+        if j > 0:
+            word = _owner(expr, j)
+            if word in ("by", "without"):
+                k = j - 1
+                while k >= 0 and expr[k] in " \t\n":
+                    k -= 1
+                k -= len(word)
+                return _owner(expr, k + 1) if k >= 0 else ""
+        return ""
+    end = i + 1
+    while i >= 0 and expr[i] in _IDENT_CHARS:
+        i -= 1
+    return expr[i + 1:end].lower()
 _UNIT_AFTER = re.compile(r"(?:ms|s|m|h|d|w|y)\b")
 
 
@@ -84,13 +107,12 @@ def substitute(expr: str) -> str:
         elif c == "}":
             brace = max(0, brace - 1)
         elif c == "(":
-            before = expr[max(0, start - 200):start]
-            if _LABEL_LIST.search(before):
+            owner = _owner(expr, start)
+            if owner in _LABEL_LISTS:
                 label_list += 1
                 parens.append("#labels")
             else:
-                fm = _OWNER.search(before)
-                parens.append(fm.group(1).lower() if fm else "")
+                parens.append(owner)
         elif c == ")":
             if parens and parens.pop() == "#labels":
                 label_list = max(0, label_list - 1)
@@ -158,9 +180,12 @@ def _matchers(vs) -> list:
     out = []
     ms = vs.matchers
     for m in list(ms.matchers) + [m for group in (ms.or_matchers or []) for m in group]:
-        out.append((m.name, {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~",
-                             "MatchOp.NotRe": "!~"}.get(str(m.op), str(m.op)), m.value))
+        out.append((m.name, _MATCH_OPS[int(m.op)], m.value))
     return out
+
+
+_MATCH_OPS = {int(pp.MatchOp.Equal): "=", int(pp.MatchOp.NotEqual): "!=", int(pp.MatchOp.Re): "=~",
+              int(pp.MatchOp.NotRe): "!~"}
 
 
 # --- guards against pathological expressions ------------------------------------------
@@ -206,6 +231,9 @@ def nesting(expr: str) -> int:
     return stack[0][0] + stack[0][1]
 
 
+_LEVEL_MARKS = ("(", "[", "=", "!", "<", ">", "+", "-", "*", "/", "%", "^", "and", "or", "unless", "atan2")
+
+
 def too_complex(expr: str) -> str | None:
     """Why an expression is not handed to the parser, or None when it is safe to parse."""
     if len(expr) <= MAX_DEPTH:  # every level takes at least one character
@@ -213,6 +241,9 @@ def too_complex(expr: str) -> str | None:
     if len(expr) > MAX_LENGTH:
         return (f"expression is {len(expr):,} characters long; obslint parses expressions of up to "
                 f"{MAX_LENGTH:,} characters")
+    # Every level `nesting` counts needs one of these characters or words: few of them, no scan.
+    if sum(map(expr.count, _LEVEL_MARKS)) <= MAX_DEPTH:
+        return None
     depth = nesting(expr)
     if depth > MAX_DEPTH:
         return (f"expression nests about {depth:,} levels deep (parentheses, calls and chained operators); "
