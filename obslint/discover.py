@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from pathlib import Path
 
 from obslint.load import file_format
@@ -13,11 +14,18 @@ SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache_
 
 def sniff(path: Path) -> str | None:
     """A file without a known suffix is a dashboard if its first non-blank byte opens a JSON object."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(256)
+    try:  # read-only and non-blocking: a FIFO without a suffix must not hang discovery
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        head = os.read(fd, 256)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     return "json" if head.startswith(b"{") else None
 
@@ -27,12 +35,19 @@ def excluded(rel: str, patterns) -> bool:
                fnmatch.fnmatch(os.path.basename(rel), p) for p in patterns)
 
 
-def discover(paths: list[Path], exclude=()) -> list[tuple[Path, str]]:
-    """(path, format) for every file to lint, in a stable order, each file once."""
+def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[tuple[Path, str]]:
+    """(path, format) for every file to lint, in a stable order, each file once.
+    Directories that cannot be listed are appended to `errors` as (path, OSError).
+    Symbolic links to directories are not followed (no loops); links to files are read."""
     found: dict[str, tuple[Path, str]] = {}
+
+    def unreadable(exc: OSError) -> None:
+        if errors is not None:
+            errors.append((Path(exc.filename) if exc.filename else root, exc))
+
     for root in paths:
-        if root.is_dir():
-            for dirpath, dirnames, filenames in os.walk(root, onerror=None):
+        if _is_dir(root):
+            for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
                                      and not excluded(_rel(Path(dirpath) / d), exclude))
                 for name in sorted(filenames):
@@ -49,6 +64,13 @@ def discover(paths: list[Path], exclude=()) -> list[tuple[Path, str]]:
             fmt = file_format(root) or (sniff(root) if _regular(root) else None) or "yaml"
             found.setdefault(os.path.normpath(str(root)), (root, fmt))
     return list(found.values())
+
+
+def _is_dir(p: Path) -> bool:
+    try:
+        return p.is_dir()
+    except OSError:  # e.g. a symlink loop given on the command line: read_source reports it
+        return False
 
 
 def _regular(p: Path) -> bool:

@@ -60,7 +60,11 @@ class Source:
             if found is not None:
                 return found
         mark, _node = self.yaml_mark(doc_index, path, at_key)
-        return (1, 1) if mark is None else (mark.line + 1, mark.column + 1)
+        if mark is None:
+            return 1, 1
+        # Counted from the mark's character index: libyaml's own line numbers also break at
+        # `\r`, NEL and U+2028, which editors and every other position here do not.
+        return self.lines.position(max(0, min(mark.index, len(self.text or ""))))
 
     def yaml_mark(self, doc_index: int, path: tuple, at_key: bool):
         from obslint.load import yamlload
@@ -118,7 +122,12 @@ class Document:
 
             self._json_index = JsonLocator(self.text)
         inner_line, inner_col = LineIndex(self.text).position(self._json_index.offset(path, at_key))
-        first_content = mark.line + 2  # block scalar content starts on the line after `|`
-        indent_line = parent.source.line_text(first_content)
+        src = parent.source
+        # Block scalar content starts on the line after `|` (lines counted from the mark's index).
+        first_content = src.lines.position(max(0, min(mark.index, len(src.text or ""))))[0] + 1
+        indent_line = src.line_text(first_content)
         indent = len(indent_line) - len(indent_line.lstrip(" "))
-        return first_content + inner_line - 1, indent + inner_col
+        line = first_content + inner_line - 1
+        if line > len(src.lines):  # line breaks YAML folded inside the scalar: stay in the file
+            return outer
+        return line, indent + inner_col

@@ -8,12 +8,17 @@ from pathlib import Path
 
 from obslint import registry
 from obslint.classify import classify
-from obslint.config import Config, relative
+from obslint.config import Config, ConfigError, relative
 from obslint.discover import discover
 from obslint.findings import Finding, Severity
 from obslint.load import read_source
 from obslint.model import Project
 from obslint.suppress import Suppressions, policy_ignores
+
+# Seconds the checks of one file may take before the rest of them are skipped for that file
+# (IN010); the environment variable OBSLINT_TIME_BUDGET overrides it, 0 turns it off. Real
+# files take well under a second: this only stops a pathological one holding up the run.
+FILE_TIME_BUDGET = 20.0
 
 
 @dataclass
@@ -58,8 +63,13 @@ def load_project(paths: list[Path], config: Config, result: Result | None = None
     """Discover, read, classify and model every file: (project, file-level findings, files)."""
     result = result if result is not None else Result()
     project = Project()
-    files = discover(paths, config.exclude)
-    file_findings: list[Finding] = []
+    unreadable: list[tuple[Path, OSError]] = []
+    files = discover(paths, config.exclude, errors=unreadable)
+    file_findings: list[Finding] = [
+        Finding(code="IN001", message=f"cannot read directory: {exc.strerror or exc}; its files were not linted",
+                severity=Severity.ERROR, file=relative(path), line=1, col=1,
+                fix="check the directory's permissions, or exclude it")
+        for path, exc in unreadable]
     for path, fmt in files:
         display = relative(path)
         source, problems = read_source(path, display, fmt, config.max_file_size)
@@ -67,11 +77,14 @@ def load_project(paths: list[Path], config: Config, result: Result | None = None
         file_findings.extend(problems)
         kinds = []
         for doc in list(source.documents):
-            extra = classify(doc)
-            for d in [doc, *extra]:
-                if d.kind:
-                    kinds.append(d.kind)
-                    project.add(d)
+            try:
+                extra = classify(doc)
+                for d in [doc, *extra]:
+                    if d.kind:
+                        kinds.append(d.kind)
+                        project.add(d)
+            except Exception as exc:  # noqa: BLE001 - a bug must not stop the run: report it on the file
+                file_findings.append(_internal_error(display, "reading the document's structure", exc))
         if kinds:
             result.kinds[display] = ",".join(sorted(set(kinds)))
         elif source.documents:
@@ -97,14 +110,24 @@ def lint(paths: list[Path], config: Config, *, select=None, ignore=None, report_
         if f.code in by_code:
             f.severity = by_code[f.code].level
             found.append(f)
-    found.extend(run_rules(rules, project, ctx))
+    for f in run_rules(rules, project, ctx):
+        if f.code in _ENGINE_CODES:  # the engine's own findings obey --select/--ignore and severities too
+            if f.code not in by_code:
+                continue
+            f.severity = by_code[f.code].level
+        found.append(f)
 
     suppressions: dict[str, Suppressions] = {}
     texts = {s.display: s for s in project.sources}
     ignores = config.policy.get("ignore") or []
-    for f in found:
+    for f in found:  # (a finding appended below is processed too)
         if f.doc is not None and not f.line:
-            f.line, f.col = f.doc.locate(f.node, f.at_key)
+            try:
+                f.line, f.col = f.doc.locate(f.node, f.at_key)
+            except Exception as exc:  # noqa: BLE001 - keep the finding, at the top of its file
+                f.line, f.col = 1, 1
+                if "IN011" in by_code:
+                    found.append(_internal_error(f.file, f"placing a {f.code} finding", exc))
         if f.doc is not None:
             f.context = {**_scope_context(f.doc, f.scope), **f.context}
         src = texts.get(f.file)
@@ -113,7 +136,10 @@ def lint(paths: list[Path], config: Config, *, select=None, ignore=None, report_
             sup = suppressions[f.file] = Suppressions(src.text if src and src.format == "yaml" else None)
         scope_line = None
         if sup.by_target and f.doc is not None and f.scope is not None:
-            scope_line = f.doc.locate(f.scope)[0]
+            try:
+                scope_line = f.doc.locate(f.scope)[0]
+            except Exception:  # noqa: BLE001 - reported above when the finding itself was placed
+                scope_line = None
         if report_only is not None and os.path.normpath(os.path.abspath(f.file)) not in report_only:
             continue
         if sup.suppresses(f, scope_line) or (ignores and policy_ignores(f, ignores)):
@@ -144,37 +170,92 @@ def run_rules(rules, project: Project, ctx: Context):
     looks at one expression runs while its syntax tree is still in the small tree cache."""
     hooks = {hook: [getattr(r, hook) for r in rules if hasattr(r, hook)] for hook in registry.HOOKS}
     on_query = hooks["check_query"]
+    # A check that raises is reported (IN011) on the file and the run goes on; a file whose
+    # checks exceed the time budget is reported (IN010) and not checked further.
+    budget = _time_budget()
+    spent: dict[int, float] = {}
+    over: set[int] = set()
+    clock = time.perf_counter
 
-    def each(fns, obj):
+    def each(fns, obj, src):
+        if not fns or id(src) in over:
+            return
+        start = clock()
         for fn in fns:
-            found = fn(obj, ctx)
-            if found:
-                yield from found
+            try:
+                found = fn(obj, ctx)
+                if found:
+                    yield from found
+            except ConfigError:  # an unusable policy value: the CLI reports it (exit 2)
+                raise
+            except Exception as exc:  # noqa: BLE001 - a bug in one check must not stop the run
+                yield _internal_error(src.display, f"check {_code(fn)}", exc)
+        if budget:
+            total = spent[id(src)] = spent.get(id(src), 0.0) + clock() - start
+            if total > budget:
+                over.add(id(src))
+                yield Finding(code="IN010", severity=Severity.ERROR, file=src.display, line=1, col=1,
+                              message=f"checking this file took over {budget:g} s, the per-file time budget; "
+                                      "the remaining checks were skipped for it",
+                              fix="split the file, or raise the budget with OBSLINT_TIME_BUDGET=SECONDS")
 
-    def queries(qs):
+    def queries(qs, src):
         for q in qs:
-            yield from each(on_query, q)
+            yield from each(on_query, q, src)
 
     for doc in project.documents:
-        yield from each(hooks["check_document"], doc)
+        yield from each(hooks["check_document"], doc, doc.source)
     for group in project.groups:
-        yield from each(hooks["check_group"], group)
+        src = group.doc.source
+        yield from each(hooks["check_group"], group, src)
         for rule in group.rules:
-            yield from each(hooks["check_rule"], rule)
+            yield from each(hooks["check_rule"], rule, src)
             if rule.query is not None:
-                yield from queries((rule.query,))
+                yield from queries((rule.query,), src)
     for dash in project.dashboards:
-        yield from each(hooks["check_dashboard"], dash)
+        src = dash.doc.source
+        yield from each(hooks["check_dashboard"], dash, src)
         for panel in dash.panels:
-            yield from each(hooks["check_panel"], panel)
-            yield from queries(panel.queries)
+            yield from each(hooks["check_panel"], panel, src)
+            yield from queries(panel.queries, src)
     for grule in project.grafana_rules:
-        yield from each(hooks["check_grafana_rule"], grule)
-        yield from queries(grule.queries)
+        src = grule.doc.source
+        yield from each(hooks["check_grafana_rule"], grule, src)
+        yield from queries(grule.queries, src)
     for fn in hooks["check_project"]:
-        found = fn(project, ctx)
-        if found:
-            yield from found
+        try:
+            found = fn(project, ctx)
+            if found:
+                yield from found
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - as above; blamed on the first file, there is no better one
+            if project.sources:
+                yield _internal_error(project.sources[0].display, f"project-wide check {_code(fn)}", exc)
+
+
+_ENGINE_CODES = ("IN010", "IN011")
+
+
+def _time_budget() -> float:
+    try:
+        return max(0.0, float(os.environ.get("OBSLINT_TIME_BUDGET", FILE_TIME_BUDGET)))
+    except ValueError:
+        return FILE_TIME_BUDGET
+
+
+def _code(fn) -> str:
+    rule = getattr(fn, "__self__", None)
+    return getattr(rule, "code", "") or getattr(fn, "__qualname__", "?")
+
+
+def _internal_error(display: str, what: str, exc: Exception) -> Finding:
+    """IN011: obslint itself failed on this file; the message says where, to report it."""
+    detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return Finding(code="IN011", severity=Severity.ERROR, file=display, line=1, col=1,
+                   message=f"{what} failed with {type(exc).__name__}{': ' + detail if detail else ''} "
+                           "(a bug in obslint, not in this file; the other checks ran)",
+                   fix="please report it with this file; `--ignore IN011` hides it meanwhile")
 
 
 def _scope_context(doc, scope) -> dict:

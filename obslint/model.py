@@ -172,7 +172,7 @@ class Project:
         dash = Dashboard(doc, root)
         self.dashboards.append(dash)
         ds_vars = {v.get("name"): str(v.get("query", "")).lower() for v in dash.variables
-                   if v.get("type") == "datasource"}
+                   if v.get("type") == "datasource" and isinstance(v.get("name"), str)}
         default_ds = None
         for path, pdata in _iter_panels(root):
             panel = Panel(dash, path, pdata)

@@ -468,23 +468,36 @@ class Threshold:
 
 def promql_thresholds(expr: str) -> list[tuple[str, float]]:
     """(op, number) of the filtering comparisons of an expression against a literal, written as
-    `<query> op <number>` (a number on the left is flipped)."""
+    `<query> op <number>` (a number on the left is flipped); outermost first. Comparisons on
+    both sides of `and`/`or` count, those on the right of `unless` (which inverts them) do not."""
+    import promql_parser as pp
+
     parsed = promql.parse(expr)
-    if parsed.ast is None:
+    ast = parsed.ast
+    if ast is None:
         return []
     out = []
-    for node in promql.comparisons(parsed.ast):
-        lhs, rhs = getattr(node, "lhs", None), getattr(node, "rhs", None)
-        if lhs is None:
-            continue
-        op = str(node.op)
-        n = promql.number(rhs)
-        if n is not None and promql.number(lhs) is None:
-            out.append((op, n))
-            continue
-        n = promql.number(lhs)
-        if n is not None and promql.number(rhs) is None:
-            out.append((_FLIP.get(op, op), n))
+    queue = [ast]
+    while queue:
+        node = queue.pop(0)
+        if isinstance(node, pp.BinaryExpr):
+            op = str(node.op)
+            if op in promql.COMPARISONS and not (node.modifier is not None and node.modifier.return_bool):
+                n, m = promql.number(node.rhs), promql.number(node.lhs)
+                if n is not None and m is None:
+                    out.append((op, n))
+                elif m is not None and n is None:
+                    out.append((_FLIP.get(op, op), m))
+            queue.append(node.lhs)
+            if op != "unless":
+                queue.append(node.rhs)
+        elif isinstance(node, pp.AggregateExpr):
+            queue.append(node.expr)
+        elif isinstance(node, pp.Call):
+            if node.func.name not in ("absent", "absent_over_time"):
+                queue.extend(node.args)
+        elif isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
+            queue.append(node.expr)
     return out
 
 

@@ -14,7 +14,7 @@ def schema_dir() -> Path:
     try:
         from importlib.resources import files
 
-        return Path(str(files("obslint.schemas")))
+        return Path(str(files("obslint.schemadata")))
     except (ModuleNotFoundError, TypeError):
         return here.parent / "schemas"
 

@@ -1,90 +1,323 @@
-"""Suppression comments in YAML (`# obslint: disable=CODE`, `# obslint: disable-file=CODE`)
-and policy `ignore:` entries."""
+"""Suppressions: YAML comments and policy `ignore:` entries.
+
+Comment forms (YAML only; JSON has no comments):
+
+- `# obslint: disable=CODE[,CODE...]` at the end of a line silences those codes for findings on
+  that line, and for every finding inside the rule / panel / alert that starts on that line.
+- The same comment alone on its line (or `# obslint: disable-next-line=CODE`) applies to the first
+  line after it that is not a comment (a block of comment lines may sit in between).
+- `# obslint: disable-file=CODE[,CODE...]` anywhere silences those codes in the whole file.
+
+A code may be a full code (`RF001`), a prefix (`RF`), a check name (`unknown-field`) or `ALL`.
+Text after the codes is free (`# obslint: disable=RF001 -- imported as is`).
+
+Policy `ignore:` entries (obslint.yaml) match by `code`, `path` glob, `dashboard` uid, `panel`
+title and `alert` name; every key given must match. Path globs are relative to the config
+file's directory (or to the working directory): `*` and `?` stay within one path segment, `**`
+spans directories, a pattern without `/` matches a file name at any depth, and a directory
+matches everything below it.
+"""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import fnmatch
+import json
+import os
+import posixpath
 import re
+from functools import lru_cache
+from typing import Iterable, Iterator
 
 from obslint.findings import Finding
 
-_COMMENT = re.compile(r"#\s*obslint:\s*(disable|disable-file|disable-next-line)\s*=\s*([A-Za-z0-9_,\s-]+)")
+_TOKEN = r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*"
+_DIRECTIVE = re.compile(
+    r"obslint:\s*(disable-file|disable-next-line|disable)\s*=\s*(" + _TOKEN + r"(?:\s*,\s*" + _TOKEN + r")*)")
+_BLOCK_SCALAR = re.compile(r"^(?:.*[:?-][ \t]+|[ \t]*)[|>][0-9+-]*$")
+
+# The check codes active in the current run (set by the CLI); suppressions of codes that are
+# not active are not "unused", they are just not exercised by this run.
+_ACTIVE: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar("obslint_active", default=None)
+
+
+@contextlib.contextmanager
+def active_codes(codes: Iterable[str]) -> Iterator[None]:
+    """Within this block, `Suppressions.unused()` ignores comments naming only inactive checks."""
+    token = _ACTIVE.set(frozenset(codes))
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
+def _normalise(token: str) -> str:
+    """A token from a comment or an ignore entry -> a code, a code prefix or ALL."""
+    t = token.strip()
+    if t.upper() == "ALL":
+        return "ALL"
+    if re.fullmatch(r"[A-Z]+[0-9]*", t):
+        return t
+    from obslint import registry
+
+    rule = registry.get(t)  # a check name (`unknown-field`) or a code in any case
+    return rule.code if rule is not None else t.upper()
+
+
+def code_matches(selector: str, code: str) -> bool:
+    """`selector` (normalised) names `code`: ALL, the code itself, or a prefix of letters/digits."""
+    return selector == "ALL" or selector == code or (len(selector) < len(code) and code.startswith(selector))
+
+
+def comment_of(line: str) -> int:
+    """Offset of the `#` that starts a YAML comment on this line, or -1. Quotes are tracked so a
+    `#` inside a quoted scalar is not a comment; a `#` must follow a blank or the line start."""
+    quote = None
+    prev = ""  # last non-blank character outside quotes
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        if quote == "'":
+            if ch == "'":
+                if i + 1 < n and line[i + 1] == "'":
+                    i += 2
+                    continue
+                quote = None
+                prev = "'"
+        elif quote == '"':
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == '"':
+                quote = None
+                prev = '"'
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+            return i
+        elif ch in "'\"" and prev in ("", ":", "-", "[", "{", ",", "?") and (i == 0 or line[i - 1] in " \t[{,"):
+            quote = ch
+        elif not ch.isspace():
+            prev = ch
+        i += 1
+    return -1
 
 
 class Suppressions:
     """The suppression comments of one file, and which of them were used."""
 
     def __init__(self, text: str | None) -> None:
-        self.by_target: dict[int, tuple[set[str], bool]] = {}  # line -> (codes, comment alone on its line)
-        self.file_codes: dict[str, int] = {}
+        # target line -> [(line of the comment, {codes})]
+        self.by_target: dict[int, list[tuple[int, set[str]]]] = {}
+        self.file_codes: dict[str, int] = {}  # code -> line of the disable-file comment
         self.used: set[tuple[int, str]] = set()
+        self._all: list[tuple[int, str]] = []
         if not text or "obslint:" not in text:
             return
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if "obslint:" not in line:
+        lines = text.splitlines()
+        pending: list[tuple[int, set[str]]] = []  # comments alone on their line, waiting for their target
+        block_indent: int | None = None  # inside a block scalar deeper than this indent
+        for lineno, line in enumerate(lines, 1):
+            stripped = line.strip()
+            indent = len(line) - len(line.lstrip(" "))
+            if block_indent is not None:
+                if not stripped or indent > block_indent:
+                    continue  # block scalar content: a `#` here is text, not a comment
+                block_indent = None
+            if not stripped:
+                pending = []  # a blank line ends the reach of comments above it
                 continue
-            m = _COMMENT.search(line)
-            if not m:
-                continue
-            codes = {c.strip().upper() for c in m.group(2).split(",") if c.strip()}
-            if m.group(1) == "disable-file":
-                for c in codes:
-                    self.file_codes[c] = lineno
-            else:
-                alone = line[: m.start()].strip() == ""
-                self.by_target[lineno] = (codes, alone)
-
-    @staticmethod
-    def _hit(codes: set[str], code: str) -> str | None:
-        for c in codes:
-            if c == "ALL" or code == c or (len(c) < len(code) and code.startswith(c)):
-                return c
-        return None
+            hash_at = comment_of(line)
+            code_part = line[:hash_at] if hash_at >= 0 else line
+            if _BLOCK_SCALAR.match(code_part.rstrip()):
+                block_indent = indent  # the lines after it, indented deeper, are the scalar's text
+            directive = None
+            if hash_at >= 0 and "obslint:" in line[hash_at:]:
+                m = _DIRECTIVE.search(line, hash_at)
+                if m and not line[hash_at + 1:m.start()].strip():
+                    directive = (m.group(1), {_normalise(t) for t in m.group(2).split(",") if t.strip()})
+            alone = hash_at >= 0 and not code_part.strip()
+            if pending and not alone:  # the first content line after comments above it
+                self.by_target.setdefault(lineno, []).extend(pending)
+                pending = []
+            if directive is not None:
+                kind, codes = directive
+                for c in sorted(codes):
+                    self._all.append((lineno, c))
+                if kind == "disable-file":
+                    for c in codes:
+                        self.file_codes.setdefault(c, lineno)
+                elif alone or kind == "disable-next-line":
+                    pending.append((lineno, codes))  # waits for the next content line
+                else:
+                    self.by_target.setdefault(lineno, []).append((lineno, codes))
 
     def suppresses(self, finding: Finding, scope_line: int | None) -> bool:
-        c = self._hit(set(self.file_codes), finding.code)
-        if c:
-            self.used.add((self.file_codes[c], c))
-            return True
-        candidates = []
-        for line in {finding.line, scope_line}:
-            if not line:
-                continue
-            candidates.append((line, False))  # a comment at the end of the line itself
-            candidates.append((line - 1, True))  # a comment alone on the line above
-        for line, need_alone in candidates:
-            entry = self.by_target.get(line)
-            if not entry:
-                continue
-            codes, alone = entry
-            if need_alone and not alone:
-                continue
-            c = self._hit(codes, finding.code)
-            if c:
+        for c, line in self.file_codes.items():
+            if code_matches(c, finding.code):
                 self.used.add((line, c))
                 return True
+        for target in (finding.line, scope_line):
+            if not target:
+                continue
+            for line, codes in self.by_target.get(target, ()):
+                for c in codes:
+                    if code_matches(c, finding.code):
+                        self.used.add((line, c))
+                        return True
         return False
 
     def unused(self) -> list[tuple[int, str]]:
+        """(line, code) of every comment code that silenced nothing. Within `active_codes(...)`,
+        codes that name only inactive checks are left out (this run could not have used them)."""
+        active = _ACTIVE.get()
         out = []
-        for line, (codes, _alone) in self.by_target.items():
-            out += [(line, c) for c in codes if (line, c) not in self.used]
-        out += [(line, c) for c, line in self.file_codes.items() if (line, c) not in self.used]
-        return sorted(out)
+        for line, c in self._all:
+            if (line, c) in self.used:
+                continue
+            if active is not None and _known(c) and not any(code_matches(c, a) for a in active):
+                continue
+            out.append((line, c))
+        return sorted(set(out))
+
+
+def _known(selector: str) -> bool:
+    from obslint import registry
+
+    return any(code_matches(selector, c) for c in registry.load_all())
+
+
+# --- policy ignore entries -------------------------------------------------------------
+
+class IgnoreEntry(dict):
+    """A policy `ignore:` entry that knows the directory its path globs are relative to,
+    where it was written (for reports), and how many findings it silenced."""
+
+    def __init__(self, data: dict, root: str | None = None, line: int = 0) -> None:
+        super().__init__(data)
+        self.root = root
+        self.line = line
+        self.hits = 0
+
+
+def prepare_ignores(entries: list, root: str | None, lines: list[int] | None = None) -> list[IgnoreEntry]:
+    return [IgnoreEntry(e, root, (lines[i] if lines and i < len(lines) else 0)) for i, e in enumerate(entries)]
+
+
+_MATCH_KEYS = ("code", "path", "dashboard", "panel", "alert")
 
 
 def policy_ignores(finding: Finding, entries: list[dict]) -> bool:
+    """True when one of the entries silences the finding (and count that entry's hit)."""
     for e in entries:
-        if "code" in e and not (finding.code == e["code"].upper() or finding.code.startswith(e["code"].upper())):
+        if not any(k in e for k in _MATCH_KEYS):
+            continue  # an entry with only a `reason` silences nothing
+        if "code" in e and not any(code_matches(_normalise(t), finding.code) for t in str(e["code"]).split(",")):
             continue
-        if "path" in e and not (fnmatch.fnmatch(finding.file, e["path"]) or
-                                fnmatch.fnmatch(finding.file, e["path"].rstrip("/") + "/*")):
+        if "path" in e and not _path_matches(finding.file, e["path"], getattr(e, "root", None)):
             continue
-        ctx = finding.context
-        if "dashboard" in e and not fnmatch.fnmatch(str(ctx.get("dashboard", "")), e["dashboard"]):
+        ctx = finding.context or {}
+        if any(k in e and not _glob_value(ctx.get(k), e[k]) for k in ("dashboard", "panel", "alert")):
             continue
-        if "panel" in e and not fnmatch.fnmatch(str(ctx.get("panel", "")), e["panel"]):
-            continue
-        if "alert" in e and not fnmatch.fnmatch(str(ctx.get("alert", "")), e["alert"]):
-            continue
+        if isinstance(e, IgnoreEntry):
+            e.hits += 1
         return True
     return False
+
+
+def _glob_value(value, pattern: str) -> bool:
+    if value is None:
+        return False
+    return fnmatch.fnmatchcase(str(value), str(pattern))
+
+
+def _path_matches(file: str, pattern: str, root: str | None) -> bool:
+    candidates = [file.replace(os.sep, "/")]
+    if root is not None:
+        try:
+            rel = os.path.relpath(os.path.abspath(file), root).replace(os.sep, "/")
+        except ValueError:
+            rel = None
+        if rel and not rel.startswith("../"):
+            candidates.append(rel)
+    rx = _glob_regex(str(pattern))
+    return any(rx.match(posixpath.normpath(c)) for c in candidates)
+
+
+@lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern:
+    pat = pattern.replace("\\", "/").strip()
+    while pat.startswith("./"):
+        pat = pat[2:]
+    anchored = "/" in pat.rstrip("/")
+    pat = pat.strip("/")
+    out = []
+    i = 0
+    while i < len(pat):
+        ch = pat[i]
+        if pat.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pat.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "[":
+            j = pat.find("]", i + 2 if pat[i + 1:i + 2] in ("!", "]") else i + 1)
+            if j == -1:
+                out.append(re.escape(ch))
+            else:
+                body = pat[i + 1:j]
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = j + 1
+                continue
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    body = "".join(out)
+    prefix = "" if anchored else "(?:.*/)?"
+    return re.compile(prefix + body + "(?:/.*)?$", re.S)
+
+
+# --- the exact text that silences a finding ---------------------------------------------
+
+def glob_escape(text: str) -> str:
+    """Escape glob metacharacters so a pattern matches exactly this text."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def ignore_entry(finding: Finding, config_root: str | None = None) -> dict:
+    """The narrowest policy `ignore:` entry that silences this finding."""
+    path = finding.file
+    if config_root:
+        try:
+            rel = os.path.relpath(os.path.abspath(finding.file), config_root)
+            if not rel.startswith(".."):
+                path = rel
+        except ValueError:
+            pass
+    entry = {"code": finding.code, "path": glob_escape(path.replace(os.sep, "/"))}
+    ctx = finding.context or {}
+    for key in ("dashboard", "panel", "alert"):
+        if isinstance(ctx.get(key), str) and ctx[key]:
+            entry[key] = glob_escape(ctx[key])
+    return entry
+
+
+def flow_yaml(entry: dict) -> str:
+    """A one-line YAML flow mapping (values double-quoted, JSON-style, which YAML reads as is)."""
+    return "{" + ", ".join(f"{k}: {json.dumps(v, ensure_ascii=False) if k != 'code' else v}"
+                           for k, v in entry.items()) + "}"
+
+
+def hint(finding: Finding, source_format: str | None, config_root: str | None = None) -> dict:
+    """How to silence a finding: `comment` (YAML files only) and the policy `ignore` entry."""
+    return {
+        "comment": finding.suppression if source_format == "yaml" else None,
+        "ignore": ignore_entry(finding, config_root),
+    }

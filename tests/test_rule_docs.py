@@ -12,7 +12,9 @@ from tests.conftest import lint_tree, write_tree
 RULES = list(registry.load_all().values())
 # Rules whose conditions cannot be written as a small text file (the loader emits them for
 # unreadable, huge or non-UTF-8 input); each has dedicated tests elsewhere.
-NO_FILE_EXAMPLE = {"IN001", "IN002", "IN005", "IN006", "IN008", "SU001"}
+NO_FILE_EXAMPLE = {"IN001", "IN002", "IN005", "IN006", "IN008", "IN010", "IN011", "SU001"}
+# Codes of `obslint probe`, which need a live Prometheus (tests/e2e covers them).
+NO_FILE_EXAMPLE |= {"PR001", "PR002", "PR003", "PR004"}
 CASES = [(r, kind, files) for r in RULES for kind, files in examples(r)]
 
 

@@ -102,10 +102,10 @@ class ByteOrderMark(Rule):
 
 
 class FileTooLarge(Rule):
-    """The file is larger than `max-file-size` (64 MiB by default) and was not read.
+    """The file is larger than `max-file-size` (10 MiB by default) and was not read.
 
     ## Options
-    `max-file-size` in the obslint config, in bytes.
+    `max-file-size` in the obslint config, in bytes (or `--max-file-size` on the command line).
     """
 
     code, name, severity = "IN008", "file-too-large", Severity.ERROR
@@ -130,6 +130,28 @@ class TooComplex(Rule):
 
     code, name, severity = "IN009", "too-complex", Severity.ERROR
     summary = "document nests too deeply or expands too far to read safely"
+
+
+class TimeBudget(Rule):
+    """Checking one file took longer than the per-file time budget (20 s by default), so the
+    remaining checks were skipped for that file. No real file comes near it: the budget is a
+    backstop against pathological input (a generated monster) holding up the whole run.
+
+    ## Options
+    The environment variable `OBSLINT_TIME_BUDGET` sets the budget in seconds (`0`: none).
+    """
+
+    code, name, severity = "IN010", "time-budget", Severity.ERROR
+    summary = "checking the file took longer than the per-file time budget"
+
+
+class InternalError(Rule):
+    """A check failed with an error on this file: a bug in obslint, not in the file. The
+    other checks still ran. Please report it with the file (or a reduced copy).
+    """
+
+    code, name, severity = "IN011", "internal-error", Severity.ERROR
+    summary = "a check failed on this file (an obslint bug)"
 
 
 class UnusedSuppression(Rule):

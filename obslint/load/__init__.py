@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
 from obslint.document import Document, Source
 from obslint.findings import Finding, Severity
 
-DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# Files over this size are reported (IN008), not read: a 10 MiB dashboard already takes
+# about 250 MB once parsed, and the largest real files we know are near 1 MB.
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# Documents nesting deeper than this are reported (IN009), not checked: checks may recurse
+# over the data, and real files nest 13 levels at most. Same limit as yamlload.MAX_DEPTH.
+MAX_DEPTH = 100
 
 JSON_SUFFIXES = {".json"}
 YAML_SUFFIXES = {".yaml", ".yml"}
@@ -34,24 +40,17 @@ def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX
     source = Source(path, display, None, fmt)
     findings: list[Finding] = []
     try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file (FIFO, socket or device)"
-            findings.append(_problem("IN001", f"skipped: {kind}", display, severity=Severity.WARNING,
-                                     fix="lint regular files only, or exclude this path"))
-            return source, findings
-        if st.st_size > max_bytes:
-            findings.append(_problem("IN008", f"file is {st.st_size:,} bytes, over the limit of {max_bytes:,}; not read",
-                                     display, fix="raise `max-file-size` in the obslint config if this file is meant to be linted"))
-            return source, findings
-        with open(path, "rb") as fh:  # read-only, always
-            raw = fh.read(max_bytes + 1)
+        raw = _read(path, max_bytes)
+    except _Skip as skip:
+        findings.append(skip.finding(display, max_bytes))
+        return source, findings
     except OSError as exc:
         findings.append(_problem("IN001", f"cannot read file: {exc.strerror or exc}", display,
                                  fix="check the file's permissions and that it still exists"))
         return source, findings
     if len(raw) > max_bytes:
-        findings.append(_problem("IN008", f"file grew over the limit of {max_bytes:,} bytes while being read; not read", display))
+        findings.append(_problem("IN008", f"file grew over the limit of {max_bytes:,} bytes while being read; not read",
+                                 display, fix=_RAISE_LIMIT))
         return source, findings
 
     text = _decode(raw, display, fmt, findings)
@@ -67,6 +66,49 @@ def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX
     else:
         _parse_yaml(source, findings)
     return source, findings
+
+
+_RAISE_LIMIT = "raise `max-file-size` in the obslint config (or pass --max-file-size) if this file is meant to be linted"
+# Read-only, and never blocking: a FIFO or device named like a linted file opens at once
+# and is refused by the fstat below (checking before opening would leave a race).
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+_NOATIME = getattr(os, "O_NOATIME", 0)  # do not even touch the access time, when allowed
+
+
+class _Skip(Exception):
+    def __init__(self, kind: str, size: int = 0) -> None:
+        super().__init__(kind)
+        self.kind, self.size = kind, size
+
+    def finding(self, display: str, max_bytes: int) -> Finding:
+        if self.kind == "too-large":
+            return _problem("IN008", f"file is {self.size:,} bytes, over the limit of {max_bytes:,}; not read",
+                            display, fix=_RAISE_LIMIT)
+        return _problem("IN001", f"skipped: {self.kind}", display, severity=Severity.WARNING,
+                        fix="lint regular files only, or exclude this path")
+
+
+def _read(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, read through a read-only descriptor; _Skip for what is not read."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS | _NOATIME)
+    except PermissionError:
+        if os.path.isdir(path):
+            raise _Skip("a directory") from None
+        if not _NOATIME:
+            raise
+        fd = os.open(path, _OPEN_FLAGS)  # O_NOATIME is refused on files of other users
+    except IsADirectoryError:
+        raise _Skip("a directory") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise _Skip("a directory")
+        if not stat.S_ISREG(st.st_mode):
+            raise _Skip("not a regular file (FIFO, socket or device)")
+        if st.st_size > max_bytes:
+            raise _Skip("too-large", st.st_size)
+        return fh.read(max_bytes + 1)
 
 
 def _decode(raw: bytes, display: str, fmt: str, findings: list[Finding]) -> str | None:
@@ -125,11 +167,13 @@ def _parse_json(source: Source, findings: list[Finding]) -> None:
                                  fix="fix the JSON syntax at this position"))
         return
     except RecursionError:
-        findings.append(_problem("IN009", "JSON nests too deeply to be read", source.display,
-                                 fix="flatten the document; real dashboards nest a few dozen levels at most"))
+        _too_deep(source, findings)
         return
     except ValueError as exc:  # e.g. integer strings too long for Python to convert
         findings.append(_problem("IN003", f"invalid JSON: {exc}", source.display))
+        return
+    if _nests_deeper(data, MAX_DEPTH):
+        _too_deep(source, findings)
         return
     doc = Document(source, 0, data)
     source.documents.append(doc)
@@ -157,5 +201,74 @@ def _parse_yaml(source: Source, findings: list[Finding]) -> None:
         message = p.message if p.kind != "syntax" else f"invalid YAML: {p.message}"
         findings.append(_problem(_YAML_CODES[p.kind], message, source.display, p.line, p.col, fix=fix))
     for i, data in enumerate(result.documents):
-        if data is not None:
-            source.documents.append(Document(source, i, data))
+        if data is None:
+            continue
+        if _nests_deeper(data, MAX_DEPTH):
+            _too_deep(source, findings, i, data)
+            continue
+        source.documents.append(Document(source, i, data))
+
+
+_CONTAINERS = (dict, list)
+
+
+def _nests_deeper(data, limit: int) -> bool:
+    """True when mappings and sequences nest more than `limit` levels. Iterative; a subtree
+    shared through YAML aliases is walked once per reference, which the loaders bound."""
+    if not isinstance(data, _CONTAINERS):
+        return False
+    stack = [(data, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if depth > limit:
+            return True
+        depth += 1
+        for value in (node.values() if isinstance(node, dict) else node):
+            if isinstance(value, _CONTAINERS):
+                push((value, depth))
+    return False
+
+
+def _deep_path(data, limit: int) -> tuple:
+    """The path to a container at depth limit + 1 (the root is depth 1)."""
+    stack = [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        if len(path) >= limit:
+            return path
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        stack.extend((value, path + (key,)) for key, value in items if isinstance(value, _CONTAINERS))
+    return ()
+
+
+_JSON_NEST = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _json_deep_offset(text: str, limit: int) -> int:
+    """Offset of the bracket that opens level limit + 1 of a JSON text."""
+    depth = 0
+    for m in _JSON_NEST.finditer(text):
+        c = m.group()[0]
+        if c in "[{":
+            depth += 1
+            if depth > limit:
+                return m.start()
+        elif c in "]}":
+            depth -= 1
+    return 0
+
+
+def _too_deep(source: Source, findings: list[Finding], index: int = 0, data=None) -> None:
+    kind = "JSON" if source.format == "json" else "YAML"
+    line, col = 1, 1
+    try:
+        if source.format == "json":
+            line, col = source.lines.position(_json_deep_offset(source.text or "", MAX_DEPTH))
+        elif data is not None:
+            line, col = Document(source, index, data).locate(_deep_path(data, MAX_DEPTH))
+    except Exception:  # noqa: BLE001 - a position is a nicety; the finding must not be lost
+        pass
+    findings.append(_problem("IN009", f"{kind} nests more than {MAX_DEPTH} levels deep; it was not read "
+                             "(real files nest a dozen levels at most)", source.display, line, col,
+                             fix="flatten the document"))

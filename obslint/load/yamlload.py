@@ -44,6 +44,30 @@ for _tag, _regexp, _first in [
     GoLikeLoader.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
 
 
+class Marks:
+    """1-based (line, column) of PyYAML marks, in the `\n`-separated lines every other
+    position uses. libyaml also breaks lines at `\r`, NEL and U+2028, and puts the end of a
+    file without a final newline on a line of its own; its character index has neither quirk."""
+
+    __slots__ = ("text", "_lines")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lines = None
+
+    def __call__(self, mark) -> tuple[int, int]:
+        if mark is None:
+            return 1, 1
+        if self._lines is None:
+            from obslint.load.text import LineIndex
+
+            self._lines = LineIndex(self.text)
+        index = getattr(mark, "index", None)
+        if not isinstance(index, int):
+            return mark.line + 1, mark.column + 1
+        return self._lines.position(max(0, min(index, len(self.text))))
+
+
 @dataclass(slots=True)
 class YamlProblem:
     kind: str  # "syntax", "duplicate-key", "alias-bomb", "recursive-alias", "too-deep"
@@ -73,7 +97,72 @@ def _single_document(text: str) -> bool:
     return all(not ln.strip() or ln.lstrip().startswith(("#", "%")) for ln in before.splitlines())
 
 
+# --- nesting guard -------------------------------------------------------------------
+# Both native parsers recurse once per nesting level and die on a deep enough document
+# (a segfault, nothing to catch): yaml_rs at about 10,000 levels of block nesting (it
+# refuses flow nesting past ~255 by itself), PyYAML's C composer at about 20,000. Real
+# files nest at most 13 levels. Cheap text checks prove most files shallow; the rest are
+# measured with libyaml's event stream, which is iterative, before any parser builds them.
+MAX_DEPTH = 100  # levels of nested mappings and sequences a document may have
+_SHORT = 1024  # a text this short cannot nest deep enough to matter
+_INDENT = 256  # no line indented this far: indentation nests at most ~2x this
+_LONG_LINE = 512  # only a line this long can hold a long run of `- - - ...`
+_RUN = re.compile(r"[ \t]*(?:[-?:]+[ \t]+){200}")
+_FLOW = 1000  # at most this many `[`/`{` in all: flow nesting is at most this
+
+
+def _shallow(text: str, flow: bool) -> bool:
+    """True when block nesting (and, with `flow`, flow nesting) is certainly far below
+    the depth that crashes a parser. False means "measure it"."""
+    if len(text) <= _SHORT:
+        return True
+    if "\r" in text:
+        text = text.replace("\r", "\n")
+    if text.startswith(" " * _INDENT) or ("\n" + " " * _INDENT) in text:
+        return False
+    # A block collection nested on the same line (`- - - x`, `? - x`) starts at the start
+    # of a line; everything else nests through indentation, which was bounded above.
+    lines = text.split("\n")
+    if len(max(lines, key=len)) > _LONG_LINE:
+        if any(_RUN.match(line) for line in lines if len(line) > _LONG_LINE):
+            return False
+    return not flow or text.count("[") + text.count("{") <= _FLOW
+
+
+def depth_problem(text: str) -> YamlProblem | None:
+    """A "too-deep" problem when some document nests more than MAX_DEPTH levels; found
+    with libyaml's event stream, which does not recurse."""
+    loader = GoLikeLoader(text)
+    depth = 0
+    doc = 0
+    marks = Marks(text)
+    try:
+        while True:
+            event = loader.get_event()
+            if event is None:
+                return None
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return YamlProblem("too-deep", f"YAML nests more than {MAX_DEPTH} levels deep; it was not read "
+                                       "(real files nest a dozen levels at most)", *marks(event.start_mark), doc)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+            elif isinstance(event, yaml.DocumentEndEvent):
+                doc += 1
+    except yaml.YAMLError:
+        return None  # a syntax error before any deep nesting: the parsers report it safely
+    finally:
+        loader.dispose()
+
+
 def parse_yaml(text: str) -> YamlResult:
+    measured = False
+    if not _shallow(text, flow=False):
+        problem = depth_problem(text)
+        if problem is not None:
+            return YamlResult([], [problem])
+        measured = True
     if yaml_rs is not None and "<<" not in text and _single_document(text):
         try:
             data = yaml_rs.loads(text, parse_datetime=False)
@@ -81,11 +170,17 @@ def parse_yaml(text: str) -> YamlResult:
             pass
         else:
             return YamlResult([data] if data is not None or text.strip() else [], [])
+    if not measured and not _shallow(text, flow=True):
+        problem = depth_problem(text)
+        if problem is not None:
+            return YamlResult([], [problem])
     return _parse_exact(text)
 
 
 def compose_all(text: str) -> list:
     """Composed root nodes of every document (positions), best effort on broken text."""
+    if not _shallow(text, flow=True) and depth_problem(text) is not None:
+        return []  # too deep to compose safely (parse_yaml reported it)
     loader = GoLikeLoader(text)
     nodes = []
     try:
@@ -100,6 +195,7 @@ def compose_all(text: str) -> list:
 
 def _parse_exact(text: str) -> YamlResult:
     loader = GoLikeLoader(text)
+    marks = Marks(text)
     documents: list = []
     problems: list[YamlProblem] = []
     nodes: list = []
@@ -108,22 +204,21 @@ def _parse_exact(text: str) -> YamlResult:
             node = loader.get_node()
             index = len(nodes)
             nodes.append(node)
-            bad = _inspect(node, index, problems)
+            bad = _inspect(node, index, problems, marks)
             if bad:
                 documents.append(None)
                 continue
             try:
                 documents.append(loader.construct_document(node))
             except RecursionError:
-                problems.append(_at(node, "too-deep", "YAML nests too deeply to be read", index))
+                problems.append(_at(marks, node, "too-deep", "YAML nests too deeply to be read", index))
                 documents.append(None)
             except yaml.constructor.ConstructorError as exc:
-                mark = exc.problem_mark or node.start_mark
-                problems.append(YamlProblem("syntax", _yaml_message(exc), mark.line + 1, mark.column + 1, index))
+                problems.append(YamlProblem("syntax", _yaml_message(exc), *marks(exc.problem_mark or node.start_mark),
+                                            index))
                 documents.append(None)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, col = marks(exc.problem_mark or exc.context_mark)
         message = _yaml_message(exc)
         bad_line = text.split("\n", line)[line - 1] if line <= text.count("\n") + 1 else ""
         if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip(" \t"))] and "tab" not in message:
@@ -156,11 +251,11 @@ def _reader_position(text: str, exc: Exception) -> tuple[int, int]:
     return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
-def _at(node, kind: str, message: str, doc: int) -> YamlProblem:
-    return YamlProblem(kind, message, node.start_mark.line + 1, node.start_mark.column + 1, doc)
+def _at(marks: Marks, node, kind: str, message: str, doc: int) -> YamlProblem:
+    return YamlProblem(kind, message, *marks(node.start_mark), doc)
 
 
-def _inspect(root, doc: int, problems: list) -> bool:
+def _inspect(root, doc: int, problems: list, marks: Marks) -> bool:
     """Find duplicate keys; return True when the document cannot be constructed safely
     (recursive alias or an expansion that would explode memory)."""
     sizes: dict[int, int] = {}
@@ -178,13 +273,13 @@ def _inspect(root, doc: int, problems: list) -> bool:
                 total += sizes.get(id(child), 1)
             sizes[nid] = total
             if total > MAX_EXPANDED_NODES:
-                problems.append(_at(node, "alias-bomb",
+                problems.append(_at(marks, node, "alias-bomb",
                                     f"aliases expand this YAML to more than {MAX_EXPANDED_NODES:,} nodes "
                                     "(a 'billion laughs' document); it was not read", doc))
                 return True
             continue
         if nid in visiting:
-            problems.append(_at(node, "recursive-alias", "an alias refers to the node that contains it; "
+            problems.append(_at(marks, node, "recursive-alias", "an alias refers to the node that contains it; "
                                 "the document was not read", doc))
             return True
         if nid in seen:
@@ -197,8 +292,8 @@ def _inspect(root, doc: int, problems: list) -> bool:
             for k, _v in node.value:
                 if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
                     if k.value in keys:
-                        problems.append(_at(k, "duplicate-key",
-                                            f"duplicate key {k.value!r} (first at line {keys[k.value].start_mark.line + 1}); "
+                        problems.append(_at(marks, k, "duplicate-key",
+                                            f"duplicate key {k.value!r} (first at line {marks(keys[k.value].start_mark)[0]}); "
                                             "the later value silently wins", doc))
                     else:
                         keys[k.value] = k

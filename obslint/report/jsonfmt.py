@@ -1,5 +1,24 @@
-"""Machine-readable output. The shape is versioned: `version` changes when a field's
-meaning changes; new fields may be added within a version."""
+"""Machine-readable output (`--format json`). The shape is versioned: `version` changes when a
+field is removed or its meaning changes; new fields may be added within a version. The shape
+is documented in docs/integrations.md:
+
+    {
+      "version": 1,
+      "tool": {"name": "obslint", "version": "0.1.0"},
+      "summary": {"files": 14, "errors": 1, "warnings": 0, "info": 0, "suppressed": 2,
+                  "elapsed_seconds": 0.18},
+      "statistics": {"RF001": 1},
+      "skipped": ["docker-compose.yml"],
+      "findings": [
+        {"code": "RF001", "name": "unknown-field", "severity": "error",
+         "file": "rules.yaml", "line": 12, "column": 9, "end_line": null,
+         "message": "...", "fix": "...",
+         "context": {"alert": "ApiDown"},
+         "suppression": {"comment": "# obslint: disable=RF001",
+                         "ignore": {"code": "RF001", "path": "rules.yaml", "alert": "ApiDown"}}}
+      ]
+    }
+"""
 from __future__ import annotations
 
 import json
@@ -7,33 +26,49 @@ from typing import TextIO
 
 from obslint import __version__
 from obslint.engine import Result
+from obslint.findings import Severity
+from obslint.suppress import hint
 
 SCHEMA_VERSION = 1
 
 
-def to_dict(result: Result) -> dict:
+def to_dict(result: Result, opts: dict | None = None) -> dict:
+    from obslint import registry
+    from obslint.report.console import config_root
+
+    opts = opts or {}
+    root = config_root(opts)
+    rules = registry.load_all()
+    formats = {s.display: s.format for s in (result.project.sources if result.project else [])}
+    stats: dict[str, int] = {}
+    for f in result.findings:
+        stats[f.code] = stats.get(f.code, 0) + 1
     return {
         "version": SCHEMA_VERSION,
         "tool": {"name": "obslint", "version": __version__},
         "summary": {
             "files": result.files,
-            "errors": sum(1 for f in result.findings if f.severity.name == "ERROR"),
-            "warnings": sum(1 for f in result.findings if f.severity.name == "WARNING"),
-            "info": sum(1 for f in result.findings if f.severity.name == "INFO"),
+            "errors": result.count(Severity.ERROR),
+            "warnings": result.count(Severity.WARNING),
+            "info": result.count(Severity.INFO),
             "suppressed": result.suppressed,
             "elapsed_seconds": round(result.elapsed, 4),
         },
+        "statistics": dict(sorted(stats.items())),
+        "skipped": list(result.skipped),
         "findings": [
             {
                 "code": f.code,
+                "name": rules[f.code].name if f.code in rules else None,
                 "severity": str(f.severity),
                 "file": f.file,
                 "line": f.line,
                 "column": f.col,
+                "end_line": f.end_line or None,
                 "message": f.message,
                 "fix": f.fix,
-                "suppression": f.suppression,
                 "context": {k: v for k, v in f.context.items() if isinstance(v, (str, int, float))},
+                "suppression": hint(f, formats.get(f.file), root),
             }
             for f in result.findings
         ],
@@ -41,5 +76,5 @@ def to_dict(result: Result) -> dict:
 
 
 def report(result: Result, out: TextIO, opts: dict) -> None:
-    json.dump(to_dict(result), out, indent=2, ensure_ascii=False)
+    json.dump(to_dict(result, opts), out, indent=2, ensure_ascii=False)
     out.write("\n")

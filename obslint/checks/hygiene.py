@@ -1,0 +1,265 @@
+"""PromQL habits that real rule sets get wrong: regexes that are not needed or misunderstood,
+alert sets that change with `topk`, and divisions that turn a whole sum into NaN."""
+from __future__ import annotations
+
+import re
+
+import promql_parser as pp
+
+from obslint import promql
+from obslint.findings import Severity
+from obslint.registry import Rule
+
+_META = re.compile(r"[.^$*+?()\[\]{}|\\]")
+_RATE_LIKE = {"rate", "irate", "increase", "delta", "idelta"}
+
+
+def _templated(value: str) -> bool:
+    return "$" in value and re.search(r"\$(\{|[A-Za-z_])", value) is not None or "[[" in value
+
+
+def _regex_matchers(parsed):
+    for sel in parsed.selectors:
+        for label, op, value in sel.matchers:
+            if op in ("=~", "!~") and isinstance(value, str) and not _templated(value):
+                yield sel, label, op, value
+
+
+class RegexStatic(Rule):
+    """A regex matcher on a plain string (`job=~"api"`). Prometheus anchors regexes at both
+    ends, so this matches exactly `api`, not `api-gateway`: if a substring match was meant it is
+    a bug (`=~".*api.*"`), and if not, `=` says it plainly.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:requests:rate5m
+            expr: sum by (job) (rate(http_requests_total{job=~"api"}[5m]))
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:requests:rate5m
+            expr: sum by (job) (rate(http_requests_total{job="api"}[5m]))
+    ```
+    """
+
+    code, name, severity = "PQ110", "regex-static", Severity.WARNING
+    summary = "regex matcher on a plain string: use `=`/`!=`, or `.*` if a substring was meant"
+
+    def check_query(self, query, ctx):
+        if "=~" not in query.expr and "!~" not in query.expr:
+            return
+        parsed = promql.parse(query.expr)
+        done = set()
+        for sel, label, op, value in _regex_matchers(parsed):
+            if value == "" or _META.search(value) or (label, op, value) in done:
+                continue
+            done.add((label, op, value))
+            plain = "=" if op == "=~" else "!="
+            yield self.finding(query.doc, query.path,
+                               f"`{label}{op}\"{value}\"` is a regex without regex characters; it matches exactly "
+                               f"`{value}` (regexes are anchored)",
+                               fix=f"write `{label}{plain}\"{value}\"`, or `{label}{op}\".*{value}.*\"` for a substring",
+                               scope=query.scope)
+
+
+class RegexAnchors(Rule):
+    """A regex matcher starts with `^` or ends with `$`. Prometheus always anchors label
+    regexes, so these are redundant, and they suggest the author expected unanchored matching
+    elsewhere in the query.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:requests:rate5m
+            expr: sum by (job) (rate(http_requests_total{job=~"^api-.*$"}[5m]))
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:requests:rate5m
+            expr: sum by (job) (rate(http_requests_total{job=~"api-.*"}[5m]))
+    ```
+    """
+
+    code, name, severity = "PQ111", "regex-anchors", Severity.INFO
+    summary = "redundant `^`/`$` anchors in a label regex"
+
+    def check_query(self, query, ctx):
+        if "=~" not in query.expr and "!~" not in query.expr:
+            return
+        parsed = promql.parse(query.expr)
+        done = set()
+        for _sel, label, op, value in _regex_matchers(parsed):
+            if (label, value) in done:
+                continue
+            starts = value.startswith("^")
+            ends = value.endswith("$") and not value.endswith("\\$")
+            if not (starts or ends) or "|" in value:
+                continue
+            done.add((label, value))
+            bare = value[1 if starts else 0: len(value) - (1 if ends else 0)]
+            yield self.finding(query.doc, query.path,
+                               f"`{label}{op}\"{value}\"` has redundant anchors: label regexes are always anchored",
+                               fix=f"write `{label}{op}\"{bare}\"`", scope=query.scope)
+
+
+class TopkInAlert(Rule):
+    """`topk`/`bottomk`/`limitk` in an alert expression. The set of series they return changes
+    from one evaluation to the next, so alerts resolve and fire again as series swap places, and
+    `for` never completes for any of them. Filter with a comparison instead. The de-duplication
+    idiom `topk by (...) (1, ...)` (one series per group) is not reported.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: disk
+        rules:
+          - alert: DiskAlmostFull
+            expr: topk(3, node_filesystem_avail_bytes / node_filesystem_size_bytes) < 0.1
+            for: 15m
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: disk
+        rules:
+          - alert: DiskAlmostFull
+            expr: node_filesystem_avail_bytes / node_filesystem_size_bytes < 0.1
+            for: 15m
+    ```
+    """
+
+    code, name, severity = "PQ112", "topk-in-alert", Severity.WARNING
+    summary = "topk/bottomk in an alert expression makes alerts flap"
+
+    def check_query(self, query, ctx):
+        if query.origin == "panel":
+            return
+        if query.origin == "rule" and not query.owner.is_alert:
+            return
+        text = query.expr
+        if "topk" not in text and "bottomk" not in text and "limitk" not in text:
+            return
+        parsed = promql.parse(text)
+        # `topk by (pod) (1, ...)` keeps one series per group: a common way to de-duplicate before
+        # a join, and stable, so it is not reported.
+        ops = [op for op, kind, labels, param in parsed.aggregations if op in ("topk", "bottomk", "limitk")
+               and not (kind is not None and promql.number(param) == 1)]
+        if ops:
+            yield self.finding(query.doc, query.path,
+                               f"`{ops[0]}` in an alert: the series it returns change between evaluations, so alerts "
+                               f"flap and `for` may never complete", fix="select with a comparison (`> threshold`) "
+                               "instead; rank in the dashboard", scope=query.scope)
+
+
+def _contains_rate(node) -> bool:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, pp.Call):
+            if n.func.name in _RATE_LIKE:
+                return True
+            stack.extend(n.args)
+        elif isinstance(n, pp.AggregateExpr):
+            stack.append(n.expr)
+        elif isinstance(n, pp.BinaryExpr):
+            stack.extend([n.lhs, n.rhs])
+        elif isinstance(n, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
+            stack.append(n.expr)
+    return False
+
+
+def _is_scalar(node) -> bool:
+    while isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
+        node = node.expr
+    return isinstance(node, pp.NumberLiteral) or (isinstance(node, pp.Call) and node.func.name in ("scalar", "time"))
+
+
+def _guarded(node) -> bool:
+    """A divisor that cannot be 0: `clamp_min(x, 1)`, `clamp(...)`, or filtered `(x > 0)`."""
+    while isinstance(node, pp.ParenExpr):
+        node = node.expr
+    if isinstance(node, pp.Call) and node.func.name in ("clamp_min", "clamp"):
+        return True
+    return (isinstance(node, pp.BinaryExpr) and str(node.op) in promql.COMPARISONS
+            and not (node.modifier is not None and node.modifier.return_bool))
+
+
+def _nan_divisions(node, inside: str | None, out: list) -> None:
+    if isinstance(node, pp.AggregateExpr):
+        op = str(node.op)
+        _nan_divisions(node.expr, op if op in ("sum", "avg", "stddev", "stdvar") else inside, out)
+    elif isinstance(node, pp.BinaryExpr):
+        op = str(node.op)
+        if op in promql.COMPARISONS and not (node.modifier is not None and node.modifier.return_bool):
+            # `avg(a / b >= 0)`: NaN compares false, so NaN series are filtered out.
+            _nan_divisions(node.lhs, None, out)
+            _nan_divisions(node.rhs, inside, out)
+            return
+        if inside and op == "/" and not _is_scalar(node.rhs) and not _guarded(node.rhs) and _contains_rate(node.rhs):
+            out.append(inside)
+        _nan_divisions(node.lhs, inside, out)
+        _nan_divisions(node.rhs, inside, out)
+    elif isinstance(node, pp.Call):
+        for a in node.args:
+            _nan_divisions(a, inside, out)
+    elif isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
+        _nan_divisions(node.expr, inside, out)
+
+
+class DivisionInAggregation(Rule):
+    """A division by a rate inside `sum`/`avg`: whenever one series' rate is 0 (a quiet
+    instance), its ratio is 0/0 = NaN and the whole sum or average becomes NaN, so the panel has
+    holes and the alert goes silent. Aggregate numerator and denominator first, then divide.
+    Divisors guarded against 0 (`clamp_min(..., 1)`, `(... > 0)`) and ratios filtered inside
+    the aggregation (`avg(a / b >= 0)`, NaN compares false) are not reported.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:errors:ratio5m
+            expr: avg by (job) (rate(errors_total[5m]) / rate(requests_total[5m]))
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:errors:ratio5m
+            expr: sum by (job) (rate(errors_total[5m])) / sum by (job) (rate(requests_total[5m]))
+    ```
+    """
+
+    code, name, severity = "PQ113", "division-in-aggregation", Severity.WARNING
+    summary = "division by a rate inside sum/avg: one idle series makes the result NaN"
+
+    def check_query(self, query, ctx):
+        if "/" not in query.expr:
+            return
+        parsed = promql.parse(query.expr)
+        if parsed.ast is None or not parsed.aggregations:
+            return
+        found: list = []
+        _nan_divisions(parsed.ast, None, found)
+        if found:
+            yield self.finding(query.doc, query.path,
+                               f"division by a rate inside `{found[0]}`: a series whose rate is 0 gives NaN and turns "
+                               f"the whole `{found[0]}` into NaN",
+                               fix=f"divide the aggregates: `sum by (...) (rate(a[5m])) / sum by (...) (rate(b[5m]))`",
+                               scope=query.scope)

@@ -1,0 +1,455 @@
+"""Functions used on the right kind of series: counters through rate-like functions, gauges
+not, histograms through `histogram_quantile` with `le` kept, rate windows long enough."""
+from __future__ import annotations
+
+import os
+import re
+
+import promql_parser as pp
+
+from obslint import policy as pol
+from obslint import promql
+from obslint.durations import format_duration, parse_duration
+from obslint.findings import Severity
+from obslint.registry import Rule
+
+RATE_LIKE = {"rate", "irate", "increase"}
+# Functions and aggregations that may read a raw counter: they look at resets, presence, label
+# sets or timestamps, not at the ever-growing value.
+COUNTER_OK = {"rate", "irate", "increase", "resets", "changes", "absent", "absent_over_time", "present_over_time",
+              "count_over_time", "timestamp", "count", "group", "count_values", "last_over_time"}
+WINDOW_FUNCS = {"rate", "irate", "increase", "delta", "idelta", "deriv", "resets", "changes"}
+
+
+def _calls(node, name: str):
+    """Every call of the named function in an AST."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, pp.Call):
+            if n.func.name == name:
+                yield n
+            stack.extend(n.args)
+        elif isinstance(n, pp.AggregateExpr):
+            stack.append(n.expr)
+            if n.param is not None:
+                stack.append(n.param)
+        elif isinstance(n, pp.BinaryExpr):
+            stack.extend([n.lhs, n.rhs])
+        elif isinstance(n, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
+            stack.append(n.expr)
+
+
+def _selector_names(node) -> list[str]:
+    out = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, pp.VectorSelector):
+            if n.name:
+                out.append(n.name)
+        elif isinstance(n, pp.MatrixSelector):
+            if n.vector_selector.name:
+                out.append(n.vector_selector.name)
+        elif isinstance(n, pp.Call):
+            stack.extend(n.args)
+        elif isinstance(n, pp.AggregateExpr):
+            stack.append(n.expr)
+        elif isinstance(n, pp.BinaryExpr):
+            stack.extend([n.lhs, n.rhs])
+        elif isinstance(n, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
+            stack.append(n.expr)
+    return out
+
+
+def _is_bucket(name: str, cat) -> bool:
+    if name.endswith("_bucket") or "_bucket:" in name:
+        return True
+    if cat is not None:
+        s = cat.lookup(name)
+        return s is not None and s.role == "bucket"
+    return False
+
+
+class RateOnGauge(Rule):
+    """`rate`, `irate` and `increase` assume a counter: a value that only goes up and resets
+    to zero. On a gauge every drop is taken for a counter reset, so the result is wrong (and
+    usually much too large). Use `deriv` or `delta` for gauges. Needs the metric catalog.
+
+    ## Bad (`obslint.yaml`, `rules.yaml`)
+    ```yaml
+    metrics:
+      - {name: db_connections_active, type: gauge}
+    ```
+    ```yaml
+    groups:
+      - name: db
+        rules:
+          - record: service:db_connections:rate5m
+            expr: sum by (service) (rate(db_connections_active[5m]))
+    ```
+
+    ## Good (`obslint.yaml`, `rules.yaml`)
+    ```yaml
+    metrics:
+      - {name: db_connections_active, type: gauge}
+    ```
+    ```yaml
+    groups:
+      - name: db
+        rules:
+          - record: service:db_connections:deriv5m
+            expr: sum by (service) (deriv(db_connections_active[5m]))
+    ```
+    """
+
+    code, name, severity = "PL003", "rate-on-gauge", Severity.ERROR
+    summary = "rate/irate/increase applied to a metric that is not a counter"
+    needs_policy = True
+
+    def check_query(self, query, ctx):
+        cat = pol.catalog(ctx)
+        if cat is None:
+            return
+        parsed = promql.parse(query.expr)
+        done = set()
+        for sel in parsed.selectors:
+            if not sel.name or sel.range is None or not sel.funcs or sel.funcs[0] not in RATE_LIKE:
+                continue
+            s = cat.lookup(sel.name)
+            if s is None or not s.is_gauge or (sel.name, sel.funcs[0]) in done:
+                continue
+            done.add((sel.name, sel.funcs[0]))
+            alt = "deriv" if sel.funcs[0] != "increase" else "delta"
+            yield self.finding(query.doc, query.path,
+                               f"`{sel.funcs[0]}` on `{sel.name}`, which is a {s.info.type}"
+                               f"{' (summary quantile)' if s.role == 'quantile' else ''}, not a counter",
+                               fix=f"use `{alt}(...)` for a gauge, or query a counter", scope=query.scope,
+                               metric=sel.name)
+
+
+class CounterWithoutRate(Rule):
+    """A counter is read as it is: its value only says how much happened since the process
+    started, and drops to zero on every restart. Wrap it in `rate`, `irate` or `increase`
+    (counting series with `count`/`group`, or checking `absent`, `resets`, `changes` is fine).
+    Needs the metric catalog.
+
+    ## Bad (`obslint.yaml`, `rules.yaml`)
+    ```yaml
+    metrics:
+      - {name: payment_transactions_total, type: counter, labels: [status]}
+    ```
+    ```yaml
+    groups:
+      - name: payments
+        rules:
+          - alert: PaymentFailures
+            expr: sum(payment_transactions_total{status="failed"}) > 10
+            for: 5m
+            annotations: {summary: Payments fail, description: Many payments fail}
+    ```
+
+    ## Good (`obslint.yaml`, `rules.yaml`)
+    ```yaml
+    metrics:
+      - {name: payment_transactions_total, type: counter, labels: [status]}
+    ```
+    ```yaml
+    groups:
+      - name: payments
+        rules:
+          - alert: PaymentFailures
+            expr: sum(increase(payment_transactions_total{status="failed"}[10m])) > 10
+            for: 5m
+            annotations: {summary: Payments fail, description: Many payments fail}
+    ```
+    """
+
+    code, name, severity = "PL004", "counter-without-rate", Severity.WARNING
+    summary = "counter read without rate/irate/increase"
+    needs_policy = True
+
+    def check_query(self, query, ctx):
+        cat = pol.catalog(ctx)
+        if cat is None:
+            return
+        parsed = promql.parse(query.expr)
+        done = set()
+        for sel in parsed.selectors:
+            if not sel.name or sel.name in done:
+                continue
+            s = cat.lookup(sel.name)
+            if s is None or not s.is_counter or s.info.source == "recording rule":
+                continue
+            outer = next((f for f in sel.funcs if f != "subquery"), None)
+            if outer in COUNTER_OK or (outer == "histogram_quantile" and s.role == "bucket"):
+                continue
+            if "subquery" in sel.funcs and any(f in RATE_LIKE for f in sel.funcs):
+                continue
+            done.add(sel.name)
+            how = f"through `{outer}`" if outer else "as a raw value"
+            yield self.finding(query.doc, query.path,
+                               f"counter `{sel.name}` is read {how}; its value is a running total that resets on "
+                               f"restart", fix=f"use `rate({sel.name}[5m])` or `increase({sel.name}[1h])`",
+                               scope=query.scope, metric=sel.name)
+
+
+class HistogramQuantileLe(Rule):
+    """`histogram_quantile` over classic buckets needs the `le` label: an aggregation that
+    does not keep it (`sum(rate(x_bucket[5m]))`, `sum by (service) (...)`, `without (le)`) leaves
+    series without `le`, and the query returns nothing.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: service:latency:p95
+            expr: histogram_quantile(0.95, sum by (service) (rate(http_request_duration_seconds_bucket[5m])))
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: service:latency:p95
+            expr: histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket[5m])))
+    ```
+    """
+
+    code, name, severity = "PQ101", "histogram-quantile-le", Severity.ERROR
+    summary = "histogram_quantile over buckets aggregated without keeping `le`"
+
+    def check_query(self, query, ctx):
+        parsed = promql.parse(query.expr)
+        if parsed.ast is None or "histogram_quantile" not in parsed.calls:
+            return
+        cat = pol.catalog(ctx) if pol.has_catalog(ctx) else None
+        for call in _calls(parsed.ast, "histogram_quantile"):
+            if len(call.args) < 2:
+                continue
+            inner = call.args[1]
+            names = _selector_names(inner)
+            if not names or not any(_is_bucket(n, cat) for n in names):
+                continue
+            labels = promql.result_labels(inner)
+            if labels.may_have("le"):
+                continue
+            yield self.finding(query.doc, query.path,
+                               "`histogram_quantile` gets series without the `le` label: the aggregation inside drops it, "
+                               "so the quantile is never computed", fix="keep `le`: `sum by (le, ...) (rate(..._bucket[5m]))`",
+                               scope=query.scope)
+
+
+class HistogramQuantileInput(Rule):
+    """`histogram_quantile` reads bucket counters (`..._bucket` with `le`) or native
+    histograms. Given a `_sum`, `_count` or `_total` series, a summary or a gauge, it returns
+    nothing. With a catalog, any metric that is not a histogram is reported.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: service:latency:p95
+            expr: histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_count[5m])))
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: service:latency:p95
+            expr: histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket[5m])))
+    ```
+    """
+
+    code, name, severity = "PQ102", "histogram-quantile-input", Severity.ERROR
+    summary = "histogram_quantile over something that is not a histogram"
+
+    def check_query(self, query, ctx):
+        parsed = promql.parse(query.expr)
+        if parsed.ast is None or "histogram_quantile" not in parsed.calls:
+            return
+        cat = pol.catalog(ctx) if pol.has_catalog(ctx) else None
+        for call in _calls(parsed.ast, "histogram_quantile"):
+            if len(call.args) < 2:
+                continue
+            for name in _selector_names(call.args[1]):
+                if _is_bucket(name, cat):
+                    continue
+                why = None
+                s = cat.lookup(name) if cat is not None else None
+                if s is not None and s.role not in ("bucket", "native-histogram", "unknown") and s.info.source != "recording rule":
+                    why = f"a {s.info.type}" + (f" `_{s.role}` series" if s.role in ("sum", "count") else "")
+                elif s is None and re.search(r"_(sum|count|total)$", name):
+                    why = f"a `_{name.rsplit('_', 1)[1]}` series, not buckets"
+                if why:
+                    base = re.sub(r"_(sum|count|total|bucket)$", "", name)
+                    yield self.finding(query.doc, query.path, f"`histogram_quantile` over `{name}`, {why}",
+                                       fix=f"use the buckets: `{base}_bucket` aggregated `by (le)`", scope=query.scope,
+                                       metric=name)
+                    break
+
+
+def _config_intervals(ctx) -> list[tuple[str, float, str]]:
+    """(directory, largest scrape_interval, file) of every linted Prometheus config."""
+    if "types.configs" not in ctx.cache:
+        out = []
+        for d in ctx.project.documents:
+            if d.kind != "prometheus-config" or not isinstance(d.root, dict):
+                continue
+            g = d.root.get("global") if isinstance(d.root.get("global"), dict) else {}
+            vals = [g.get("scrape_interval")]
+            for sc in d.root.get("scrape_configs") or []:
+                if isinstance(sc, dict):
+                    vals.append(sc.get("scrape_interval"))
+            secs = [parse_duration(v) for v in vals if isinstance(v, str)]
+            secs = [x for x in secs if x]
+            if secs:
+                out.append((os.path.dirname(os.path.abspath(d.source.display)), max(secs), d.source.display))
+        out.sort(key=lambda t: -len(t[0]))  # the closest (deepest) directory first
+        ctx.cache["types.configs"] = out
+    return ctx.cache["types.configs"]
+
+
+def scrape_interval(ctx, default: str, display: str) -> tuple[float, str]:
+    """The scrape interval for a file: the policy's `scrape-interval`, else the largest
+    `scrape_interval` of the closest linted Prometheus config in a directory above the file,
+    else the option's default."""
+    value = (ctx.policy or {}).get("scrape-interval")
+    secs = parse_duration(value) if isinstance(value, str) else None
+    if secs:
+        return secs, "policy scrape-interval"
+    here = os.path.abspath(display)
+    for directory, secs, src in _config_intervals(ctx):
+        if here.startswith(directory.rstrip(os.sep) + os.sep):
+            return secs, f"scrape_interval in {src}"
+    return parse_duration(default) or 15.0, "assumed; set `scrape-interval` in the policy"
+
+
+class RateWindowTooShort(Rule):
+    """A rate-like function's window must hold at least two samples: at least twice the
+    scrape interval (four times is safer). Shorter windows return nothing whenever a scrape is
+    late or missed. The interval is the policy's `scrape-interval`, else the largest
+    `scrape_interval` of the closest linted Prometheus config in a directory above the file
+    (its stack), else the option `scrape-interval`.
+
+    ## Bad (`obslint.yaml`, `rules.yaml`)
+    ```yaml
+    scrape-interval: 30s
+    ```
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:requests:rate30s
+            expr: sum by (job) (rate(http_requests_total[30s]))
+    ```
+
+    ## Good (`obslint.yaml`, `rules.yaml`)
+    ```yaml
+    scrape-interval: 30s
+    ```
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:requests:rate2m
+            expr: sum by (job) (rate(http_requests_total[2m]))
+    ```
+
+    ## Options
+    - `scrape-interval` (default `15s`): the interval assumed when neither the policy nor a
+      linted Prometheus config tells.
+    """
+
+    code, name, severity = "PQ103", "rate-window-too-short", Severity.WARNING
+    summary = "rate window shorter than twice the scrape interval"
+    options = {"scrape-interval": "15s"}
+
+    def check_query(self, query, ctx):
+        parsed = promql.parse(query.expr)
+        if not parsed.ranges:
+            return
+        interval, where = scrape_interval(ctx, str(self.opts.get("scrape-interval") or "15s"), query.doc.source.display)
+        for secs, funcs in parsed.ranges:
+            if not funcs or funcs[0] not in WINDOW_FUNCS or secs <= 0:
+                continue
+            if secs < 2 * interval:
+                yield self.finding(query.doc, query.path,
+                                   f"`{funcs[0]}` over a {format_duration(secs)} window, shorter than twice the scrape "
+                                   f"interval ({format_duration(interval)}, {where})",
+                                   fix=f"use a window of at least {format_duration(2 * interval)} "
+                                       f"(4x, {format_duration(4 * interval)}, tolerates a missed scrape)",
+                                   scope=query.scope)
+                return
+
+
+_INTERVAL_WINDOW = re.compile(r"\[\s*(\$__interval|\$\{__interval\}|\[\[__interval\]\])\s*\]")
+_FIXED_WINDOW = re.compile(r"\[\s*(\d+(?:ms|s|m|h|d|w|y))+\s*\]")
+
+
+def _enclosing_function(expr: str, pos: int) -> str:
+    """The name of the function whose parenthesis encloses position pos."""
+    depth = 0
+    i = pos - 1
+    while i >= 0:
+        c = expr[i]
+        if c == ")":
+            depth += 1
+        elif c == "(":
+            if depth == 0:
+                m = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*$", expr[:i])
+                return m.group(1) if m else ""
+            depth -= 1
+        i -= 1
+    return ""
+
+
+class PreferRateInterval(Rule):
+    """In dashboards, a rate window of `$__interval` is as wide as one point of the graph,
+    which on a zoomed-in graph is shorter than two scrapes: the panel shows gaps or nothing.
+    `$__rate_interval` (Grafana 7.2+) is always at least four scrape intervals. With the
+    option `hard-coded: true`, fixed windows such as `[5m]` are reported too.
+
+    ## Bad (`dashboard.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "panels": [
+      {"id": 1, "type": "timeseries", "title": "Requests", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8},
+       "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[$__interval]))"}]}
+    ]}
+    ```
+
+    ## Good (`dashboard.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "panels": [
+      {"id": 1, "type": "timeseries", "title": "Requests", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8},
+       "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[$__rate_interval]))"}]}
+    ]}
+    ```
+
+    ## Options
+    - `hard-coded` (default false): also report fixed windows (`[5m]`) in dashboard rate queries.
+    """
+
+    code, name, severity = "PQ104", "prefer-rate-interval", Severity.WARNING
+    summary = "dashboard rate window is `$__interval` (or fixed) instead of `$__rate_interval`"
+    options = {"hard-coded": False}
+
+    def check_query(self, query, ctx):
+        if query.origin != "panel" or "[" not in query.expr:
+            return
+        expr = query.expr
+        pats = [_INTERVAL_WINDOW] + ([_FIXED_WINDOW] if self.opts.get("hard-coded") else [])
+        for pat in pats:
+            for m in pat.finditer(expr):
+                fn = _enclosing_function(expr, m.start())
+                if fn in RATE_LIKE:
+                    yield self.finding(query.doc, query.path,
+                                       f"`{fn}` over `{m.group(0)}`: use `[$__rate_interval]` so the window always "
+                                       f"spans several scrapes", fix="replace the window with `[$__rate_interval]`",
+                                       scope=query.scope)
+                    return

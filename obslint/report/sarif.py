@@ -1,0 +1,137 @@
+"""SARIF 2.1.0 (`--format sarif`) for GitHub code scanning and other SARIF viewers.
+
+One run; `tool.driver.rules` describes every check (id, name, short and full description,
+help text and markdown with the examples and how to suppress, default level); each result
+has a rule id and index, a level, a message (with the fix) and a physical location with a
+path relative to `%SRCROOT%` (the working directory, given in `originalUriBaseIds`), line
+and column. Columns count Unicode code points.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import quote
+
+from obslint import __version__
+from obslint.engine import Result
+from obslint.findings import Severity
+from obslint.suppress import flow_yaml, hint
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+FAMILIES = {"IN": "input", "PQ": "promql", "RF": "rule-file", "DB": "dashboard", "GA": "grafana-alerting",
+            "PV": "provisioning", "AL": "alert-quality", "PL": "policy", "XF": "cross-file", "SU": "suppression"}
+
+
+def rule_markdown(rule) -> str:
+    from obslint.docs import doc
+
+    body = doc(rule)
+    return (f"**{rule.code} {rule.name}**: {rule.summary}\n\n{body}\n\n## Suppress\n"
+            f"- YAML: `# obslint: disable={rule.code}` at the end of the line or alone on the line above it "
+            f"(or above the rule or panel); `# obslint: disable-file={rule.code}` for the whole file.\n"
+            f"- Any file: an entry in the `ignore:` list of obslint.yaml, "
+            f"e.g. `- {{code: {rule.code}, path: \"dashboards/legacy/*.json\"}}`.\n"
+            f"- Everywhere: `checks: {{ignore: [{rule.code}]}}` in obslint.yaml or `--ignore {rule.code}`.\n")
+
+
+def _plain(markdown: str) -> str:
+    text = re.sub(r"^#+\s*", "", markdown, flags=re.M)
+    return re.sub(r"\*\*([^*]+)\*\*", r"\1", text)
+
+
+def _first_paragraph(rule) -> str:
+    from obslint.docs import doc
+
+    intro = doc(rule).split("\n## ", 1)[0].strip().split("\n\n", 1)[0]
+    return " ".join(intro.split()) or rule.summary
+
+
+def rule_descriptor(rule) -> dict:
+    md = rule_markdown(rule)
+    desc = {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": _first_paragraph(rule)},
+        "help": {"text": _plain(md), "markdown": md},
+        "defaultConfiguration": {"level": LEVEL[rule.severity]},
+        "properties": {"tags": ["obslint", FAMILIES.get(rule.code[:2], rule.code[:2].lower())],
+                       "precision": "very-high"},
+    }
+    return desc
+
+
+def artifact_location(file: str) -> dict:
+    """A display path -> SARIF artifactLocation: relative to %SRCROOT% when the path is
+    relative, a file:// URI when it is absolute."""
+    if os.path.isabs(file):
+        return {"uri": Path(file).as_uri()}
+    return {"uri": quote(file.replace(os.sep, "/"), safe="/-_.~"), "uriBaseId": "%SRCROOT%"}
+
+
+def to_dict(result: Result, opts: dict | None = None) -> dict:
+    from obslint import registry
+
+    from obslint.report.console import config_root
+
+    root = config_root(opts or {})
+    formats = {s.display: s.format for s in (result.project.sources if result.project else [])}
+    rules = registry.load_all()
+    codes = list(rules)
+    extra = sorted({f.code for f in result.findings} - set(rules))
+    descriptors = [rule_descriptor(r) for r in rules.values()]
+    for code in extra:  # a code without a registered rule (should not happen); still describe it
+        descriptors.append({"id": code, "shortDescription": {"text": code}})
+        codes.append(code)
+    index = {c: i for i, c in enumerate(codes)}
+    results = []
+    for f in result.findings:
+        text = f"{f.message}\nfix: {f.fix}" if f.fix else f.message
+        physical: dict = {"artifactLocation": artifact_location(f.file)}
+        if f.line and f.line >= 1:
+            region = {"startLine": f.line}
+            if f.col and f.col >= 1:
+                region["startColumn"] = f.col
+            if f.end_line and f.end_line >= f.line:
+                region["endLine"] = f.end_line
+            physical["region"] = region
+        res = {
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": LEVEL[f.severity],
+            "message": {"text": text},
+            "locations": [{"physicalLocation": physical}],
+        }
+        ctx = {k: v for k, v in f.context.items() if isinstance(v, (str, int, float))}
+        how = hint(f, formats.get(f.file), root)
+        props: dict = {"suppression": how["comment"] or f"ignore: - {flow_yaml(how['ignore'])}"}
+        if ctx:
+            props["context"] = ctx
+        res["properties"] = props
+        results.append(res)
+    srcroot = Path.cwd().as_uri().rstrip("/") + "/"
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "obslint",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": descriptors,
+            }},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": srcroot}},
+            "invocations": [{"executionSuccessful": True}],
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+
+
+def report(result: Result, out: TextIO, opts: dict) -> None:
+    json.dump(to_dict(result, opts), out, indent=2, ensure_ascii=False)
+    out.write("\n")

@@ -1,0 +1,99 @@
+"""DB002-DB007: dashboard uids, titles per folder, panel ids and grid layout."""
+from __future__ import annotations
+
+import json
+
+from tests.checks.helpers import dashboard, found, panel
+
+
+def test_db002_missing_uid(lint_files):
+    r = lint_files({"d.json": dashboard(uid=None)})
+    [f] = found(r, "DB002")
+    assert "has no uid" in f.message and f.line == 2  # at the title key
+    assert f.file == "d.json"
+
+
+def test_db002_empty_uid_is_missing(lint_files):
+    r = lint_files({"d.json": dashboard(uid="")})
+    assert found(r, "DB002") and not found(r, "DB003")
+
+
+def test_db003_uid_format(lint_files):
+    r = lint_files({"a.json": dashboard(uid="has space"), "b.json": dashboard(uid="x" * 41, title="B"),
+                    "c.json": dashboard(uid="ok_uid-1", title="C"), "d.json": dashboard(uid=None, title="D") .replace(
+                        '"title": "D"', '"uid": 42, "title": "D"')})
+    msgs = sorted(f.message for f in found(r, "DB003"))
+    assert len(msgs) == 3
+    assert any("longer than 40" in m for m in msgs)
+    assert any("characters other than" in m for m in msgs)
+    assert any("must be a string" in m for m in msgs)
+
+
+def test_db003_policy_uid_pattern(lint_files):
+    r = lint_files({"a.json": dashboard(uid="team-api"), "b.json": dashboard(uid="api", title="B")},
+                   config={"dashboards": {"uid-pattern": "^team-"}})
+    [f] = found(r, "DB003")
+    assert f.file.endswith("b.json") and "uid-pattern" in f.message
+
+
+def test_db004_duplicate_uid_reports_both_places(lint_files):
+    r = lint_files({"a.json": dashboard(uid="api", title="A"), "sub/b.json": dashboard(uid="api", title="B"),
+                    "c.json": dashboard(uid="other", title="C")})
+    fs = found(r, "DB004")
+    assert sorted(f.file for f in fs) == ["a.json", "sub/b.json"]
+    a = next(f for f in fs if f.file == "a.json")
+    uid_line = dashboard(uid="api", title="B").splitlines().index('  "uid": "api"') + 1
+    assert f"sub/b.json:{uid_line}" in a.message and a.line == uid_line
+
+
+def test_db004_configmap_dashboards_count(lint_files):
+    cm = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dash\ndata:\n"
+          "  api.json: |\n    " + dashboard(uid="api", title="Other").replace("\n", "\n    ") + "\n")
+    r = lint_files({"a.json": dashboard(uid="api"), "cm.yaml": cm})
+    assert len(found(r, "DB004")) == 2
+
+
+def test_db005_duplicate_title_same_folder_only(lint_files):
+    r = lint_files({"x/a.json": dashboard(uid="a", title="API"), "x/b.json": dashboard(uid="b", title="API"),
+                    "y/c.json": dashboard(uid="c", title="API")})
+    fs = found(r, "DB005")
+    assert sorted(f.file for f in fs) == ["x/a.json", "x/b.json"]
+    assert all("same folder" in f.message for f in fs)
+
+
+def test_db006_duplicate_panel_ids_including_nested_rows(lint_files):
+    row = {"id": 10, "type": "row", "title": "Row", "collapsed": True, "gridPos": {"x": 0, "y": 8, "w": 24, "h": 1},
+           "panels": [panel(1, "Nested", "up", y=9)]}
+    r = lint_files({"d.json": dashboard(panels=[panel(1, "A", "up"), panel(2, "B", "up", x=12), row])})
+    [f] = found(r, "DB006")
+    assert "panel id 1 (`Nested`)" in f.message and "`A`" in f.message
+
+
+def test_db007_overlap(lint_files):
+    r = lint_files({"d.json": dashboard(panels=[panel(1, "A", "up", x=0, y=0, w=12, h=8),
+                                                 panel(2, "B", "up", x=6, y=4, w=12, h=8)])})
+    [f] = found(r, "DB007")
+    assert "`B` at x=6 y=4 w=12 h=8 overlaps panel `A`" in f.message
+
+
+def test_db007_touching_panels_do_not_overlap(lint_files):
+    r = lint_files({"d.json": dashboard(panels=[panel(1, "A", "up", x=0, y=0, w=12, h=8),
+                                                 panel(2, "B", "up", x=12, y=0, w=12, h=8),
+                                                 panel(3, "C", "up", x=0, y=8, w=24, h=8)])})
+    assert not found(r, "DB007")
+
+
+def test_db007_collapsed_row_children_compared_among_themselves(lint_files):
+    # Children of a collapsed row keep their expanded positions, which may coincide with panels
+    # below the row: that is not an overlap.
+    row = {"id": 10, "type": "row", "title": "Row", "collapsed": True, "gridPos": {"x": 0, "y": 8, "w": 24, "h": 1},
+           "panels": [panel(11, "Hidden", "up", x=0, y=9, w=24, h=8)]}
+    r = lint_files({"d.json": dashboard(panels=[panel(1, "A", "up", w=24), row,
+                                                 panel(2, "Below", "up", x=0, y=9, w=24, h=8)])})
+    assert not found(r, "DB007")
+
+
+def test_db007_legacy_rows_have_no_grid(lint_files):
+    legacy = {"uid": "old", "title": "Old", "schemaVersion": 14,
+              "rows": [{"panels": [{"id": 1, "type": "graph", "span": 6}, {"id": 2, "type": "graph", "span": 6}]}]}
+    assert not found(lint_files({"d.json": json.dumps(legacy)}), "DB007")
