@@ -21,6 +21,7 @@ class Source:
         self._json_index = None
         self.yaml_nodes: list | None = None
         self._outline = None
+        self._seeker = None
 
     @property
     def lines(self) -> LineIndex:
@@ -53,7 +54,14 @@ class Source:
         """1-based position: the fast line outline when it knows the path, else PyYAML's nodes."""
         if self.yaml_nodes is None:
             from obslint.load.yamlindex import YamlOutline
+            from obslint.load.yamlseek import YamlSeeker
 
+            if doc_index == 0:
+                if self._seeker is None:
+                    self._seeker = YamlSeeker(self.text or "")
+                found = self._seeker.seek(path, at_key)
+                if found is not None:
+                    return found
             if self._outline is None:
                 self._outline = YamlOutline(self.text or "")
             found = self._outline.lookup(doc_index, path, at_key)

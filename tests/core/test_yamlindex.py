@@ -20,6 +20,33 @@ def _walk(d, p=()):
             yield from _walk(v, p + (i,))
 
 
+def test_seeker_matches_pyyaml_on_the_corpus():
+    from obslint.load.yamlseek import YamlSeeker
+
+    checked = answered = 0
+    for path in FILES:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if "&" in text and "*" in text:
+            continue
+        res = yamlload.parse_yaml(text)
+        if len(res.documents) != 1 or res.documents[0] is None:
+            continue
+        seeker = YamlSeeker(text)
+        nodes = yamlload.compose_all(text)
+        for p in list(_walk(res.documents[0]))[1:500]:
+            for at_key in (False, True):
+                checked += 1
+                got = seeker.seek(p, at_key)
+                if got is None:
+                    continue
+                answered += 1
+                mark, _ = yamlload.locate(nodes[0], p, at_key)
+                assert got == (mark.line + 1, mark.column + 1), (str(path), p, at_key)
+        for missing in (("no-such-key",), ("groups", 10**6), ("groups", 0, "no-such-key")):
+            assert seeker.seek(missing) is None, (str(path), missing)
+    assert checked > 10000 and answered / checked > 0.8
+
+
 def test_outline_matches_pyyaml_on_the_corpus():
     checked = answered = 0
     for path in FILES:
