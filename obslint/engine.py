@@ -18,7 +18,7 @@ from obslint.suppress import Suppressions, policy_ignores
 # Seconds the checks of one file may take before the rest of them are skipped for that file
 # (IN010); the environment variable OBSLINT_TIME_BUDGET overrides it, 0 turns it off. Real
 # files take well under a second: this only stops a pathological one holding up the run.
-FILE_TIME_BUDGET = 20.0
+FILE_TIME_BUDGET = 10.0
 
 
 @dataclass
@@ -104,6 +104,7 @@ def lint(paths: list[Path], config: Config, *, select=None, ignore=None, report_
 
     rules = active_rules(config, select, ignore)
     ctx = Context(config, project)
+
     by_code = {r.code: r for r in rules}
     found: list[Finding] = []
     for f in file_findings:

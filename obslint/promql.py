@@ -55,14 +55,23 @@ def _owner(expr: str, paren: int) -> str:
     if i >= 0 and expr[i] == ")":  # `agg by (labels) (`: skip the label list
         j = expr.rfind("(", 0, i)
         if j > 0:
-            word = _owner(expr, j)
+            # Not recursive: `(a) (b) (c) ...` thousands of groups long must not exhaust the stack.
+            word = _word_before(expr, j)
             if word in ("by", "without"):
                 k = j - 1
                 while k >= 0 and expr[k] in " \t\n":
                     k -= 1
                 k -= len(word)
-                return _owner(expr, k + 1) if k >= 0 else ""
+                return _word_before(expr, k + 1) if k >= 0 else ""
         return ""
+    return _word_before(expr, paren)
+
+
+def _word_before(expr: str, pos: int) -> str:
+    """The lower-cased identifier that ends just before `pos` (spaces skipped), or ""."""
+    i = pos - 1
+    while i >= 0 and expr[i] in " \t\n":
+        i -= 1
     end = i + 1
     while i >= 0 and expr[i] in _IDENT_CHARS:
         i -= 1
@@ -162,7 +171,7 @@ class Parsed:
     error: str | None
     selectors: list[Selector] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
-    aggregations: list = field(default_factory=list)  # (op, "by"/"without"/None, labels, param)
+    aggregations: list = field(default_factory=list)  # (op, "by"/"without"/None, labels, param value)
     ranges: list = field(default_factory=list)  # (seconds, enclosing funcs)
 
     @property
@@ -292,8 +301,18 @@ def _ast(text: str):
     return ast
 
 
-@lru_cache(maxsize=65536)
+_facts: dict[str, Parsed] = {}
+
+
 def parse(expr: str) -> Parsed:
+    """Facts about an expression, computed once per run."""
+    hit = _facts.get(expr)
+    if hit is None:
+        hit = _facts[expr] = _parse(expr)
+    return hit
+
+
+def _parse(expr: str) -> Parsed:
     problem = too_complex(expr)
     if problem is not None:
         return Parsed(expr, problem)
@@ -337,7 +356,10 @@ def _collect(node, out: Parsed, funcs: tuple) -> None:
             kind = "without" if str(mod.type).endswith("Without") else "by"
             labels = list(mod.labels)
         op = _op(node.op)
-        out.aggregations.append((op, kind, labels, node.param))
+        param = node.param
+        value = None if param is None else (param.val if isinstance(param, pp.StringLiteral) else number(param))
+        # A plain value, not a syntax node: facts outlive the tree they came from.
+        out.aggregations.append((op, kind, labels, value))
         if node.param is not None:
             _collect(node.param, out, funcs)
         _collect(node.expr, out, (op,) + funcs)
@@ -512,6 +534,8 @@ def _is_scalar(node) -> bool:
 
 def number(node) -> float | None:
     """The value of a scalar literal (through parens and unary minus), else None."""
+    if isinstance(node, (int, float)) and not isinstance(node, bool):
+        return float(node)
     sign = 1.0
     while isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
         if isinstance(node, pp.UnaryExpr):
