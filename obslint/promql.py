@@ -263,10 +263,11 @@ def too_complex(expr: str) -> str | None:
 # Syntax trees are cached apart from the facts, under a weight budget: an AST's size grows
 # with length times nesting, so each is charged len(text) x (1 + parentheses, ranges and
 # operator characters) and the oldest are dropped when the total passes the budget. The
-# budget holds the trees of a few thousand ordinary expressions (~20 bytes per unit, ~60 MB)
-# and at most ~260 MB of the densest ones (~85 bytes per unit, `a+a+...`). The facts
-# (selectors, calls, aggregations, ranges) are small and cached for the whole run.
-_CACHE_BUDGET = 3_000_000
+# engine runs every check of one rule or panel back to back, so only the trees of the
+# expressions being checked need to stay: the budget holds a few hundred ordinary trees
+# (~20 bytes per unit, ~6 MB) and at most ~25 MB of the densest (`a+a+...`, ~85 bytes per
+# unit). The facts (selectors, calls, aggregations, ranges) are small and kept for the run.
+_CACHE_BUDGET = 300_000
 _WEIGHED = ("(", "[", "+", "-", "*", "/", "%", "^", "<", ">", "=", " or ", " and ", " unless ")
 _trees: "OrderedDict[str, tuple[object, int]]" = OrderedDict()
 _trees_weight = 0
