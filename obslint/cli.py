@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-from", action="append", default=[],
                    help="read the metric catalog from Prometheus exposition text (file or http URL)")
     p.add_argument("--max-file-size", type=int, metavar="BYTES",
-                   help="do not read files larger than this (default: the config's max-file-size, or 10 MiB)")
+                   help="do not read files larger than this (default: the config's max-file-size, or 5 MiB)")
     p.add_argument("--verbose", "-v", action="store_true", help="also list files that were skipped and why")
     return p
 

@@ -35,7 +35,10 @@ class Config:
 
 
 def find_config(start: Path) -> Path | None:
-    here = start.resolve()
+    try:
+        here = start.resolve()
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+        here = Path(os.path.abspath(start))
     if here.is_file() or not here.exists():
         here = here.parent
     for d in [here, *here.parents]:

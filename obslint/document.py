@@ -8,6 +8,9 @@ from typing import Any
 from obslint.load.text import LineIndex
 
 
+_SEEKS = 32  # positions a Source looks up with YamlSeeker before it builds the outline
+
+
 class Source:
     """One file: its text, its documents, and a locator that is built only when needed."""
 
@@ -22,6 +25,7 @@ class Source:
         self.yaml_nodes: list | None = None
         self._outline = None
         self._seeker = None
+        self._seeks = 0
 
     @property
     def lines(self) -> LineIndex:
@@ -56,7 +60,11 @@ class Source:
             from obslint.load.yamlindex import YamlOutline
             from obslint.load.yamlseek import YamlSeeker
 
-            if doc_index == 0:
+            # The seeker costs up to one scan of the text per lookup, the outline one scan in all:
+            # past a few dozen lookups (a big file with a finding on every rule) the outline wins,
+            # and the seeker alone would be quadratic.
+            self._seeks += 1
+            if doc_index == 0 and self._seeks <= _SEEKS:
                 if self._seeker is None:
                     self._seeker = YamlSeeker(self.text or "")
                 found = self._seeker.seek(path, at_key)

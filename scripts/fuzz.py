@@ -51,8 +51,13 @@ def policy_config(rng: random.Random):
 def run_one(seed: int, files, workdir: Path, timeout: float, twice: bool):
     """(status, message, case) for one seed; status is ok, escape or timeout."""
     rng = random.Random(seed)
-    case = make_case(rng, files)
-    config = policy_config(rng)
+    try:
+        case = make_case(rng, files)
+        config = policy_config(rng)
+    except Exception as exc:  # noqa: BLE001 - a bug of the fuzzer itself, not of obslint
+        from tests.robustness.mutations import Case
+
+        return "harness", f"making the case failed: {type(exc).__name__}: {exc}", Case(Path("?"), "?", b"")
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:

@@ -102,7 +102,7 @@ class ByteOrderMark(Rule):
 
 
 class FileTooLarge(Rule):
-    """The file is larger than `max-file-size` (10 MiB by default) and was not read.
+    """The file is larger than `max-file-size` (5 MiB by default) and was not read.
 
     ## Options
     `max-file-size` in the obslint config, in bytes (or `--max-file-size` on the command line).
@@ -133,7 +133,7 @@ class TooComplex(Rule):
 
 
 class TimeBudget(Rule):
-    """Checking one file took longer than the per-file time budget (20 s by default), so the
+    """Checking one file took longer than the per-file time budget (10 s by default), so the
     remaining checks were skipped for that file. No real file comes near it: the budget is a
     backstop against pathological input (a generated monster) holding up the whole run.
 

@@ -7,12 +7,15 @@ import re
 import stat
 from pathlib import Path
 
-from obslint.document import Document, Source
+# The module, not its names: obslint.document imports obslint.load.text, so importing
+# obslint.document first runs this file while it is half initialised.
+from obslint import document as _document
 from obslint.findings import Finding, Severity
 
-# Files over this size are reported (IN008), not read: a 10 MiB dashboard already takes
-# about 250 MB once parsed, and the largest real files we know are near 1 MB.
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# Files over this size are reported (IN008), not read. The largest real files we know are
+# near 1 MB; at 5 MiB every path stays within ~300 MB and a few seconds (YAML that needs
+# PyYAML's exact reader, e.g. with a duplicate key, costs ~50 bytes of memory per byte).
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 # Documents nesting deeper than this are reported (IN009), not checked: checks may recurse
 # over the data, and real files nest 13 levels at most. Same limit as yamlload.MAX_DEPTH.
 MAX_DEPTH = 100
@@ -35,9 +38,9 @@ def _problem(code: str, message: str, display: str, line: int = 1, col: int = 1,
     return Finding(code=code, message=message, severity=severity, file=display, line=line, col=col, fix=fix)
 
 
-def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Source, list[Finding]]:
+def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple["_document.Source", list[Finding]]:
     """Read and parse one file. Never raises for anything the file contains."""
-    source = Source(path, display, None, fmt)
+    source = _document.Source(path, display, None, fmt)
     findings: list[Finding] = []
     try:
         raw = _read(path, max_bytes)
@@ -84,7 +87,7 @@ class _Skip(Exception):
         if self.kind == "too-large":
             return _problem("IN008", f"file is {self.size:,} bytes, over the limit of {max_bytes:,}; not read",
                             display, fix=_RAISE_LIMIT)
-        return _problem("IN001", f"skipped: {self.kind}", display, severity=Severity.WARNING,
+        return _problem("IN001", f"skipped: {self.kind}", display,
                         fix="lint regular files only, or exclude this path")
 
 
@@ -157,7 +160,7 @@ class _DuplicateKeys:
         return d
 
 
-def _parse_json(source: Source, findings: list[Finding]) -> None:
+def _parse_json(source: "_document.Source", findings: list[Finding]) -> None:
     text = source.text
     hook = _DuplicateKeys()
     try:
@@ -175,7 +178,7 @@ def _parse_json(source: Source, findings: list[Finding]) -> None:
     if _nests_deeper(data, MAX_DEPTH):
         _too_deep(source, findings)
         return
-    doc = Document(source, 0, data)
+    doc = _document.Document(source, 0, data)
     source.documents.append(doc)
     if hook.seen:
         index = source.json_index()
@@ -189,7 +192,7 @@ _YAML_CODES = {"syntax": "IN003", "duplicate-key": "IN004", "alias-bomb": "IN009
                "recursive-alias": "IN009", "too-deep": "IN009"}
 
 
-def _parse_yaml(source: Source, findings: list[Finding]) -> None:
+def _parse_yaml(source: "_document.Source", findings: list[Finding]) -> None:
     from obslint.load.yamlload import parse_yaml
 
     result = parse_yaml(source.text)
@@ -206,7 +209,7 @@ def _parse_yaml(source: Source, findings: list[Finding]) -> None:
         if _nests_deeper(data, MAX_DEPTH):
             _too_deep(source, findings, i, data)
             continue
-        source.documents.append(Document(source, i, data))
+        source.documents.append(_document.Document(source, i, data))
 
 
 _CONTAINERS = (dict, list)
@@ -259,14 +262,14 @@ def _json_deep_offset(text: str, limit: int) -> int:
     return 0
 
 
-def _too_deep(source: Source, findings: list[Finding], index: int = 0, data=None) -> None:
+def _too_deep(source: "_document.Source", findings: list[Finding], index: int = 0, data=None) -> None:
     kind = "JSON" if source.format == "json" else "YAML"
     line, col = 1, 1
     try:
         if source.format == "json":
             line, col = source.lines.position(_json_deep_offset(source.text or "", MAX_DEPTH))
         elif data is not None:
-            line, col = Document(source, index, data).locate(_deep_path(data, MAX_DEPTH))
+            line, col = _document.Document(source, index, data).locate(_deep_path(data, MAX_DEPTH))
     except Exception:  # noqa: BLE001 - a position is a nicety; the finding must not be lost
         pass
     findings.append(_problem("IN009", f"{kind} nests more than {MAX_DEPTH} levels deep; it was not read "

@@ -13,35 +13,63 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import yaml
+import importlib.util
+import sys
 
 try:  # pragma: no cover - depends on the platform's wheels
     import yaml_rs
 except ImportError:  # pragma: no cover
     yaml_rs = None
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def _lazy_module(name: str):
+    """Import `name` on first attribute access: ordinary files never need PyYAML (yaml_rs
+    reads them and positions come from the text), and importing it costs ~20 ms a run."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
+
+
+yaml = _lazy_module("yaml")
 
 MAX_EXPANDED_NODES = 1_000_000
+_LOADER = None
 
 
-class GoLikeLoader(_BaseLoader):
-    """Safe loader whose implicit scalar types follow YAML 1.2 core, as Go's yaml.v3 does."""
+def go_like_loader():
+    """Safe loader whose implicit scalar types follow YAML 1.2 core, as Go's yaml.v3 does
+    (built on first use, from PyYAML's C loader when it has one)."""
+    global _LOADER
+    if _LOADER is None:
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        loader = type("GoLikeLoader", (base,), {"__doc__": go_like_loader.__doc__})
+        loader.yaml_implicit_resolvers = {}
+        for tag, regexp, first in [
+            ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+            ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+            (
+                "tag:yaml.org,2002:float",
+                r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+                "-+0123456789.",
+            ),
+            ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+            ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+        ]:
+            loader.add_implicit_resolver(tag, re.compile(regexp), list(first))
+        _LOADER = loader
+    return _LOADER
 
 
-GoLikeLoader.yaml_implicit_resolvers = {}
-for _tag, _regexp, _first in [
-    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-    (
-        "tag:yaml.org,2002:float",
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+0123456789.",
-    ),
-    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
-]:
-    GoLikeLoader.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
+def __getattr__(name: str):
+    if name == "GoLikeLoader":
+        return go_like_loader()
+    raise AttributeError(name)
 
 
 class Marks:
@@ -132,7 +160,7 @@ def _shallow(text: str, flow: bool) -> bool:
 def depth_problem(text: str) -> YamlProblem | None:
     """A "too-deep" problem when some document nests more than MAX_DEPTH levels; found
     with libyaml's event stream, which does not recurse."""
-    loader = GoLikeLoader(text)
+    loader = go_like_loader()(text)
     depth = 0
     doc = 0
     marks = Marks(text)
@@ -181,7 +209,7 @@ def compose_all(text: str) -> list:
     """Composed root nodes of every document (positions), best effort on broken text."""
     if not _shallow(text, flow=True) and depth_problem(text) is not None:
         return []  # too deep to compose safely (parse_yaml reported it)
-    loader = GoLikeLoader(text)
+    loader = go_like_loader()(text)
     nodes = []
     try:
         while loader.check_node():
@@ -193,17 +221,24 @@ def compose_all(text: str) -> list:
     return nodes
 
 
+# Composed nodes cost ~25 bytes of memory per byte of YAML; beyond this size they are not
+# kept for positions (the line outline, or composing again, answers the rare lookups).
+_KEEP_NODES = 1024 * 1024
+
+
 def _parse_exact(text: str) -> YamlResult:
-    loader = GoLikeLoader(text)
+    loader = go_like_loader()(text)
     marks = Marks(text)
     documents: list = []
     problems: list[YamlProblem] = []
     nodes: list = []
+    keep = len(text) <= _KEEP_NODES
     try:
         while loader.check_node():
             node = loader.get_node()
-            index = len(nodes)
-            nodes.append(node)
+            index = len(documents)
+            if keep:
+                nodes.append(node)
             bad = _inspect(node, index, problems, marks)
             if bad:
                 documents.append(None)
@@ -223,15 +258,15 @@ def _parse_exact(text: str) -> YamlResult:
         bad_line = text.split("\n", line)[line - 1] if line <= text.count("\n") + 1 else ""
         if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip(" \t"))] and "tab" not in message:
             message += " (a tab in the indentation: YAML allows only spaces there)"
-        problems.append(YamlProblem("syntax", message, line, col, len(nodes)))
+        problems.append(YamlProblem("syntax", message, line, col, len(documents)))
     except yaml.YAMLError as exc:  # e.g. ReaderError for control characters
         line, col = _reader_position(text, exc)
-        problems.append(YamlProblem("syntax", str(exc).splitlines()[0], line, col, len(nodes)))
+        problems.append(YamlProblem("syntax", str(exc).splitlines()[0], line, col, len(documents)))
     except RecursionError:
-        problems.append(YamlProblem("too-deep", "YAML nests too deeply to be read", 1, 1, len(nodes)))
+        problems.append(YamlProblem("too-deep", "YAML nests too deeply to be read", 1, 1, len(documents)))
     finally:
         loader.dispose()
-    return YamlResult(documents, problems, nodes)
+    return YamlResult(documents, problems, nodes if keep else None)
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
@@ -257,10 +292,45 @@ def _at(marks: Marks, node, kind: str, message: str, doc: int) -> YamlProblem:
 
 def _inspect(root, doc: int, problems: list, marks: Marks) -> bool:
     """Find duplicate keys; return True when the document cannot be constructed safely
-    (recursive alias or an expansion that would explode memory)."""
+    (recursive alias or an expansion that would explode memory). One iterative pass over the
+    collections; only a document where some collection is reached twice (an alias) gets the
+    second, costlier walk that measures the expansion."""
+    Mapping, Sequence, Scalar = yaml.MappingNode, yaml.SequenceNode, yaml.ScalarNode
+    seen: set[int] = set()
+    shared = False
+    stack: list = [root]
+    while stack:
+        node = stack.pop()
+        nid = id(node)
+        if nid in seen:
+            shared = True
+            continue
+        seen.add(nid)
+        if isinstance(node, Mapping):
+            keys: dict[str, object] = {}
+            for k, v in node.value:
+                if isinstance(k, Scalar):
+                    if k.tag != "tag:yaml.org,2002:merge":
+                        first = keys.get(k.value)
+                        if first is None:
+                            keys[k.value] = k
+                        else:
+                            problems.append(_at(marks, k, "duplicate-key",
+                                                f"duplicate key {k.value!r} (first at line {marks(first.start_mark)[0]}); "
+                                                "the later value silently wins", doc))
+                else:
+                    stack.append(k)
+                if not isinstance(v, Scalar):
+                    stack.append(v)
+        elif isinstance(node, Sequence):
+            stack.extend(c for c in node.value if not isinstance(c, Scalar))
+    return shared and _expansion_problem(root, doc, problems, marks)
+
+
+def _expansion_problem(root, doc: int, problems: list, marks: Marks) -> bool:
+    """A recursive alias, or aliases expanding past MAX_EXPANDED_NODES: reported, True."""
     sizes: dict[int, int] = {}
     visiting: set[int] = set()
-    seen: set[int] = set()
     # Iterative post-order walk, so deep nesting does not hit Python's recursion limit.
     stack: list = [(root, False)]
     while stack:
@@ -282,21 +352,10 @@ def _inspect(root, doc: int, problems: list, marks: Marks) -> bool:
             problems.append(_at(marks, node, "recursive-alias", "an alias refers to the node that contains it; "
                                 "the document was not read", doc))
             return True
-        if nid in seen:
+        if nid in sizes:
             continue
-        seen.add(nid)
         visiting.add(nid)
         stack.append((node, True))
-        if isinstance(node, yaml.MappingNode):
-            keys: dict[str, object] = {}
-            for k, _v in node.value:
-                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
-                    if k.value in keys:
-                        problems.append(_at(marks, k, "duplicate-key",
-                                            f"duplicate key {k.value!r} (first at line {marks(keys[k.value].start_mark)[0]}); "
-                                            "the later value silently wins", doc))
-                    else:
-                        keys[k.value] = k
         for child in _children(node):
             stack.append((child, False))
     return False

@@ -142,14 +142,18 @@ SWAPS = [None, True, 0, -1, 1.5, 10 ** 20, float("inf"), "", "x", "5m", "1.5h", 
          ["a", 1], {"expr": "up"}, "$datasource", {"type": "prometheus", "uid": "${ds}"}]
 
 
-def _walk(node, path=()):
-    yield path, node
-    if isinstance(node, dict):
-        for k, v in list(node.items()):
-            yield from _walk(v, path + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _walk(v, path + (i,))
+def _walk(root, limit: int = 100_000):
+    """(path, node) pairs, iteratively and at most `limit` (aliases can make a tree huge)."""
+    stack = [((), root)]
+    count = 0
+    while stack and count < limit:
+        path, node = stack.pop()
+        count += 1
+        yield path, node
+        if isinstance(node, dict):
+            stack.extend((path + (k,), v) for k, v in reversed(list(node.items())))
+        elif isinstance(node, list):
+            stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(node))))
 
 
 def _parent(root, path):
@@ -218,10 +222,10 @@ def structural(rng: random.Random, raw: bytes, fmt: str) -> bytes:
         docs = _load(raw, fmt)
     except Exception:  # noqa: BLE001 - already broken text: mutate the bytes instead
         return insert_token(rng, raw)
-    docs = [mutate_tree(rng, d) for d in docs]
     try:
+        docs = [mutate_tree(rng, d) for d in docs]
         return _dump(rng, docs, fmt)
-    except Exception:  # noqa: BLE001 - e.g. a value yaml cannot dump
+    except Exception:  # noqa: BLE001 - e.g. a value yaml cannot dump, or data too deep to walk
         return raw
 
 
