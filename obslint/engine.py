@@ -224,6 +224,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
         return id(src) in over or (only_sources is not None and id(src) not in only_sources)
 
     on_doc, on_group, on_rule = hooks["check_document"], hooks["check_group"], hooks["check_rule"]
+    on_alert = hooks["check_alert"]  # alerting rules only: recording rules never pay for alert checks
     on_dash, on_panel, on_grule = hooks["check_dashboard"], hooks["check_panel"], hooks["check_grafana_rule"]
     for doc in project.documents:
         if on_doc and not skip(doc.source):
@@ -239,6 +240,8 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
                 break
             if on_rule:
                 each(on_rule, rule, src)
+            if on_alert and rule.is_alert:
+                each(on_alert, rule, src)
             if rule.query is not None and on_query:
                 each(on_query, rule.query, src)
     for dash in project.dashboards:

@@ -15,7 +15,7 @@ _RULES: dict[str, type["Rule"]] = {}
 _LOADED = False
 
 # The hooks the engine calls, in this order, for every rule that defines them.
-HOOKS = ("check_document", "check_group", "check_rule", "check_dashboard", "check_panel",
+HOOKS = ("check_document", "check_group", "check_rule", "check_alert", "check_dashboard", "check_panel",
          "check_grafana_rule", "check_query", "check_project")
 
 

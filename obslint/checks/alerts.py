@@ -110,7 +110,7 @@ class AlertWithoutComparison(Rule):
     code, name, severity = "AL001", "alert-without-comparison", Severity.WARNING
     summary = "alert expression has no comparison, so it always fires"
 
-    def check_rule(self, rule, ctx):
+    def check_alert(self, rule, ctx):
         if not rule.is_alert or rule.query is None:
             return
         parsed = promql.parse(rule.query.expr)
@@ -216,7 +216,7 @@ class AlertThreshold(Rule):
                            fix=f"use `{want_op or t.op} {pol.show_number(want) if want is not None else t.value}` "
                                f"(or change the policy if the threshold moved on purpose)", scope=scope)
 
-    def check_rule(self, rule, ctx):
+    def check_alert(self, rule, ctx):
         if rule.is_alert and rule.query is not None:
             yield from self._check(ctx, rule.name, rule.doc, rule.query.path, rule.path, pol.rule_thresholds(rule))
 
@@ -284,7 +284,7 @@ class AlertFor(Rule):
             yield self.finding(doc, path + ("for",), f"alert `{name}` has `for: {data['for']}`, shorter than "
                                f"{format_duration(want)} ({why})", fix=f"use `for: {format_duration(want)}`", scope=path)
 
-    def check_rule(self, rule, ctx):
+    def check_alert(self, rule, ctx):
         if rule.is_alert:
             yield from self._check(ctx, rule.name, rule.doc, rule.path, rule.data)
 
@@ -359,7 +359,7 @@ class AlertSeverity(Rule):
                                f"{', '.join(map(str, allowed))}", fix="use one of the severities the Alertmanager routes",
                                scope=path)
 
-    def check_rule(self, rule, ctx):
+    def check_alert(self, rule, ctx):
         if rule.is_alert:
             yield from self._check(ctx, rule.name, rule.doc, rule.path, rule.data)
 
@@ -424,7 +424,7 @@ class AlertAnnotations(Rule):
                                fix=f"add {', '.join(missing)} under `annotations:`", at_key="annotations" in data,
                                scope=path)
 
-    def check_rule(self, rule, ctx):
+    def check_alert(self, rule, ctx):
         if rule.is_alert:
             yield from self._check(ctx, rule.name, rule.doc, rule.path, rule.data)
 
@@ -497,7 +497,7 @@ class TemplateLabelLost(Rule):
                                        fix=f"keep `{label}` in the aggregation (`by (..., {label})`) or drop it from "
                                            f"the template", scope=path)
 
-    def check_rule(self, rule, ctx):
+    def check_alert(self, rule, ctx):
         if not rule.is_alert or rule.query is None:
             return
         parsed = promql.parse(rule.query.expr)
@@ -567,7 +567,7 @@ class ValueInLabels(Rule):
                                    f"each new value creates a new alert and restarts `for`",
                                    fix="move the value into an annotation", scope=path)
 
-    def check_rule(self, rule, ctx):
+    def check_alert(self, rule, ctx):
         if rule.is_alert:
             yield from self._check(rule.doc, rule.path, rule.name, rule.data)
 
@@ -731,7 +731,7 @@ class AlertMetric(Rule):
                                f"policy says (it reads {', '.join(f'`{h}`' for h in sorted(have)) or 'nothing'})",
                                fix="query the policy's metric, or fix the policy", scope=scope)
 
-    def check_rule(self, rule, ctx):
+    def check_alert(self, rule, ctx):
         if rule.is_alert and rule.query is not None:
             yield from self._check(ctx, rule.name, rule.doc, rule.query.path, rule.path, [rule.query.expr])
 
@@ -798,7 +798,7 @@ class AlertLabels(Rule):
                 yield self.finding(doc, path + ("labels", k), f"alert `{name}` has `{k}: {labels[k]}`, the policy says "
                                    f"`{k}: {v}`", fix=f"use `{k}: {v}`", scope=path)
 
-    def check_rule(self, rule, ctx):
+    def check_alert(self, rule, ctx):
         if rule.is_alert:
             yield from self._check(ctx, rule.name, rule.doc, rule.path, rule.data)
 

@@ -263,7 +263,7 @@ class AlertMetricNotOnDashboard(Rule):
                                f"dashboard of this stack shows", fix="add a panel with the metric to a dashboard",
                                scope=scope)
 
-    def check_rule(self, rule, ctx):
+    def check_alert(self, rule, ctx):
         if rule.is_alert and rule.query is not None:
             yield from self._check(ctx, rule.name, rule.doc, rule.query.path, rule.path, [rule.query.expr])
 

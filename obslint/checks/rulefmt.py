@@ -347,7 +347,7 @@ class TemplateSyntax(Rule):
     code, name, severity = "RF006", "template-syntax", Severity.ERROR
     summary = "label or annotation template does not parse"
 
-    def check_rule(self, rule, ctx):
+    def check_alert(self, rule, ctx):
         if not rule.is_alert:
             return
         for key in ("labels", "annotations"):

@@ -200,12 +200,22 @@ def mutate_tree(rng: random.Random, data):
 
 
 def _load(raw: bytes, fmt: str):
+    """The documents of a text, or ValueError. Deep texts are refused up front (measured
+    iteratively) so that whether loading works never depends on the current stack depth:
+    the same seed must always take the same path."""
     import yaml
+
+    from obslint.load import _json_deep_offset
+    from obslint.load.yamlload import depth_problem
 
     text = raw.decode("utf-8")
     if fmt == "json":
+        if _json_deep_offset(text, 100):
+            raise ValueError("too deep to mutate as a tree")
         return [json.loads(text)]
-    return list(yaml.safe_load_all(text))
+    if depth_problem(text) is not None:
+        raise ValueError("too deep to mutate as a tree")
+    return list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
 def _dump(rng: random.Random, docs: list, fmt: str) -> bytes:
