@@ -432,9 +432,9 @@ class DuplicateRule(Rule):
     def check_group(self, group, ctx):
         seen: dict = {}
         for rule in group.rules:
-            labels = rule.data.get("labels")
-            key = (rule.is_alert, rule.name,
-                   tuple(sorted((str(k), str(v)) for k, v in labels.items())) if isinstance(labels, dict) else ())
+            data = rule.data
+            labels = data.get("labels")
+            key = ("alert" in data, data.get("alert", data.get("record")), _label_key(labels))
             if key in seen:
                 first = seen[key]
                 yield self.finding(rule.doc, rule.path, f"rule `{rule.name}` duplicates rule #{first + 1} of group "
@@ -442,6 +442,15 @@ class DuplicateRule(Rule):
                                    fix="remove the duplicate or give it distinguishing labels", scope=rule.path)
             else:
                 seen[key] = rule.path[-1]
+
+
+def _label_key(labels) -> frozenset:
+    if not isinstance(labels, dict):
+        return frozenset()
+    try:
+        return frozenset(labels.items())
+    except TypeError:  # a list or mapping as a value (reported by RF005)
+        return frozenset((str(k), str(v)) for k, v in labels.items())
 
 
 def _type(value) -> str:
