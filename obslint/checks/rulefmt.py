@@ -434,7 +434,7 @@ class DuplicateRule(Rule):
         for rule in group.rules:
             data = rule.data
             labels = data.get("labels")
-            key = ("alert" in data, data.get("alert", data.get("record")), _label_key(labels))
+            key = ("alert" in data, repr(data.get("alert", data.get("record"))), _label_key(labels))
             if key in seen:
                 first = seen[key]
                 yield self.finding(rule.doc, rule.path, f"rule `{rule.name}` duplicates rule #{first + 1} of group "

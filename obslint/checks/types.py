@@ -21,6 +21,17 @@ COUNTER_OK = {"rate", "irate", "increase", "resets", "changes", "absent", "absen
 WINDOW_FUNCS = {"rate", "irate", "increase", "delta", "idelta", "deriv", "resets", "changes"}
 
 
+def _quantile_inputs(query, ctx):
+    """(catalog or None, the series argument) of every `histogram_quantile` call in a query."""
+    parsed = promql.parse(query.expr)
+    if parsed.error or "histogram_quantile" not in parsed.calls or parsed.ast is None:
+        return
+    cat = pol.catalog(ctx) if pol.has_catalog(ctx) else None
+    for call in _calls(parsed.ast, "histogram_quantile"):
+        if len(call.args) >= 2:
+            yield cat, call.args[1]
+
+
 def _calls(node, name: str):
     """Every call of the named function in an AST."""
     stack = [node]
@@ -222,14 +233,7 @@ class HistogramQuantileLe(Rule):
     summary = "histogram_quantile over buckets aggregated without keeping `le`"
 
     def check_query(self, query, ctx):
-        parsed = promql.parse(query.expr)
-        if parsed.ast is None or "histogram_quantile" not in parsed.calls:
-            return
-        cat = pol.catalog(ctx) if pol.has_catalog(ctx) else None
-        for call in _calls(parsed.ast, "histogram_quantile"):
-            if len(call.args) < 2:
-                continue
-            inner = call.args[1]
+        for cat, inner in _quantile_inputs(query, ctx):
             names = _selector_names(inner)
             if not names or not any(_is_bucket(n, cat) for n in names):
                 continue
@@ -270,14 +274,8 @@ class HistogramQuantileInput(Rule):
     summary = "histogram_quantile over something that is not a histogram"
 
     def check_query(self, query, ctx):
-        parsed = promql.parse(query.expr)
-        if parsed.ast is None or "histogram_quantile" not in parsed.calls:
-            return
-        cat = pol.catalog(ctx) if pol.has_catalog(ctx) else None
-        for call in _calls(parsed.ast, "histogram_quantile"):
-            if len(call.args) < 2:
-                continue
-            for name in _selector_names(call.args[1]):
+        for cat, inner in _quantile_inputs(query, ctx):
+            for name in _selector_names(inner):
                 if _is_bucket(name, cat):
                     continue
                 why = None

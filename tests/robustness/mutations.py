@@ -7,6 +7,7 @@ swaps, PromQL edits, splices from another file) so a seed reproduces a case exac
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import random
@@ -142,6 +143,11 @@ SWAPS = [None, True, 0, -1, 1.5, 10 ** 20, float("inf"), "", "x", "5m", "1.5h", 
          ["a", 1], {"expr": "up"}, "$datasource", {"type": "prometheus", "uid": "${ds}"}]
 
 
+def _swap(rng: random.Random):
+    """A fresh copy of a replacement value (a shared one would carry mutations into later cases)."""
+    return copy.deepcopy(rng.choice(SWAPS))
+
+
 def _walk(root, limit: int = 100_000):
     """(path, node) pairs, iteratively and at most `limit` (aliases can make a tree huge)."""
     stack = [((), root)]
@@ -187,12 +193,12 @@ def mutate_tree(rng: random.Random, data):
                 elif isinstance(parent, list) and path[-1] < len(parent):
                     del parent[path[-1]]
             elif op == 2:
-                parent[path[-1]] = rng.choice(SWAPS)
+                parent[path[-1]] = _swap(rng)
             elif op == 3 and isinstance(parent, dict) and isinstance(path[-1], str):
                 value = parent.pop(path[-1])
                 parent[rng.choice((path[-1].upper(), path[-1] + "s", path[-1][:-1], "datasourceUID", "for", "expr"))] = value
             else:
-                parent[path[-1]] = rng.choice(SWAPS) if isinstance(node, str) else str(node)
+                parent[path[-1]] = _swap(rng) if isinstance(node, str) else str(node)
         except (KeyError, IndexError, TypeError):
             pass
         nodes = list(_walk(data))

@@ -239,7 +239,7 @@ def test_symlink_loop_given_on_the_command_line(tmp_path):
     ("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", -11),  # a native crash
     ("x = bytearray(600 * 1024 * 1024)", 1),  # over the address-space limit: MemoryError
     ("import time; time.sleep(0.2); print('r.yaml'); raise SystemExit(2)", 2),  # a usage error
-])
+], ids=["segfault", "memory-limit", "exit-2"])
 def test_adversarial_harness_catches_what_it_must(tmp_path, body, expect):
     """The subprocess harness sees a segfault, the memory limit and exit 2, so none can pass."""
     write_tree(tmp_path, {"fake/obslint/__init__.py": "", "fake/obslint/__main__.py": body + "\n"})
