@@ -3,6 +3,7 @@ and annotations: balanced actions and control blocks, defined variables and func
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 BUILTINS = {"and", "or", "not", "len", "index", "slice", "print", "printf", "println", "html", "js",
             "urlquery", "eq", "ne", "lt", "le", "gt", "ge", "call"}
@@ -33,6 +34,17 @@ def check(text: str, functions: set[str] | None = None) -> str | None:
     """Return the first problem Go's template parser would report, or None."""
     if "{{" not in text:
         return None
+    if functions is None:
+        return _check_prometheus(text)  # the same few templates recur across hundreds of alerts
+    return _check(text, frozenset(functions))
+
+
+@lru_cache(maxsize=4096)
+def _check_prometheus(text: str) -> str | None:
+    return _check(text, None)
+
+
+def _check(text: str, functions) -> str | None:
     funcs = BUILTINS | (PROMETHEUS_FUNCS if functions is None else functions)
     declared = set(PREDECLARED)
     stack: list[str] = []

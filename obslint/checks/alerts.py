@@ -498,7 +498,7 @@ class TemplateLabelLost(Rule):
                                            f"the template", scope=path)
 
     def check_alert(self, rule, ctx):
-        if not rule.is_alert or rule.query is None:
+        if not rule.is_alert or rule.query is None or not _reads_labels(rule.data):
             return
         parsed = promql.parse(rule.query.expr)
         if parsed.ast is None:
@@ -509,7 +509,7 @@ class TemplateLabelLost(Rule):
         yield from self._check(rule.doc, rule.path, rule.name, rule.data, labels, set(), grafana=False)
 
     def check_grafana_rule(self, rule, ctx):
-        if not rule.queries:
+        if not rule.queries or not _reads_labels(rule.data):
             return
         result = None
         for q in rule.queries:
@@ -522,6 +522,17 @@ class TemplateLabelLost(Rule):
             return
         own = set(rule.data["labels"]) if isinstance(rule.data.get("labels"), dict) else set()
         yield from self._check(rule.doc, rule.path, rule.title, rule.data, result, own | GRAFANA_LABELS, grafana=True)
+
+
+def _reads_labels(data: dict) -> bool:
+    """Whether any label or annotation template reads a label of the alert's series at all."""
+    for key in ("annotations", "labels"):
+        mapping = data.get(key)
+        if isinstance(mapping, dict):
+            for value in mapping.values():
+                if isinstance(value, str) and ("abels" in value or "{{" in value and "." in value):
+                    return True
+    return False
 
 
 class ValueInLabels(Rule):
