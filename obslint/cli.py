@@ -160,10 +160,13 @@ def cmd_check(argv: list[str]) -> int:
             raise UsageError(f"--also-output expects FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}, "
                              f"got {spec!r}")
         extra_outputs.append((fmt, Path(file)))
+    paths = args.paths or [Path(".")]
     for out_path in [args.output, *(f for _fmt, f in extra_outputs)]:
         if out_path is not None:
             _check_output_path(out_path)
-    paths = args.paths or [Path(".")]
+            if any(os.path.lexists(p) and not os.path.isdir(p) and os.path.samefile(p, out_path)
+                   for p in paths if os.path.lexists(out_path)):
+                raise UsageError(f"refusing to write the report over {out_path}, a file being linted")
     for p in paths:
         if not os.path.lexists(p):
             raise UsageError(f"no such file or directory: {p}")

@@ -81,3 +81,10 @@ def test_plain_output_when_not_a_tty(tmp_path):
     assert res.returncode == 1
     assert "\x1b[" not in res.stdout
     assert "Checked 1 file" in res.stdout
+
+
+def test_output_never_overwrites_a_linted_file(tmp_path, cli):
+    write_tree(tmp_path, {"r.yaml": GOOD_RULES})
+    res = cli("r.yaml", "--output", "r.yaml", "--format", "json", cwd=tmp_path)
+    assert res.code == 2 and "a file being linted" in res.err
+    assert (tmp_path / "r.yaml").read_text() == GOOD_RULES
