@@ -178,8 +178,14 @@ def depth_problem(text: str) -> YamlProblem | None:
                 depth -= 1
             elif isinstance(event, yaml.DocumentEndEvent):
                 doc += 1
-    except yaml.YAMLError:
+    except yaml.MarkedYAMLError as exc:
+        if _libyaml_depth_limit(exc):  # newer libyaml stops at its own depth limit
+            return YamlProblem("too-deep", f"YAML nests more than {MAX_DEPTH} levels deep; it was not read "
+                               "(real files nest a dozen levels at most)",
+                               *marks(exc.problem_mark or exc.context_mark), doc)
         return None  # a syntax error before any deep nesting: the parsers report it safely
+    except yaml.YAMLError:
+        return None
     finally:
         loader.dispose()
 
@@ -258,7 +264,8 @@ def _parse_exact(text: str) -> YamlResult:
         bad_line = text.split("\n", line)[line - 1] if line <= text.count("\n") + 1 else ""
         if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip(" \t"))] and "tab" not in message:
             message += " (a tab in the indentation: YAML allows only spaces there)"
-        problems.append(YamlProblem("syntax", message, line, col, len(documents)))
+        kind = "too-deep" if _libyaml_depth_limit(exc) else "syntax"
+        problems.append(YamlProblem(kind, message, line, col, len(documents)))
     except yaml.YAMLError as exc:  # e.g. ReaderError for control characters
         line, col = _reader_position(text, exc)
         problems.append(YamlProblem("syntax", str(exc).splitlines()[0], line, col, len(documents)))
@@ -267,6 +274,11 @@ def _parse_exact(text: str) -> YamlResult:
     finally:
         loader.dispose()
     return YamlResult(documents, problems, nodes if keep else None)
+
+
+def _libyaml_depth_limit(exc) -> bool:
+    """libyaml 0.2.5+ (bundled with PyYAML 6.0.4 wheels) refuses nesting past its own limit."""
+    return "maximum nesting depth" in (getattr(exc, "problem", None) or "")
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
