@@ -107,6 +107,7 @@ class Document:
     text: str | None = None
     label: str = ""
     _json_index: Any = field(default=None, repr=False)
+    _lines: Any = field(default=None, repr=False)
 
     @property
     def root(self) -> Any:
@@ -137,7 +138,9 @@ class Document:
             from obslint.load.jsonpos import JsonLocator
 
             self._json_index = JsonLocator(self.text)
-        inner_line, inner_col = LineIndex(self.text).position(self._json_index.offset(path, at_key))
+        if self._lines is None:
+            self._lines = LineIndex(self.text)
+        inner_line, inner_col = self._lines.position(self._json_index.offset(path, at_key))
         src = parent.source
         # Block scalar content starts on the line after `|` (lines counted from the mark's index).
         first_content = src.lines.position(max(0, min(mark.index, len(src.text or ""))))[0] + 1

@@ -27,7 +27,6 @@ class Result:
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
     skipped: list[str] = field(default_factory=list)  # files with no known document kind
-    kinds: dict[str, str] = field(default_factory=dict)  # display path -> kind(s)
     suppressed: int = 0
     unused_suppressions: list[Finding] = field(default_factory=list)
     elapsed: float = 0.0
@@ -76,19 +75,17 @@ def load_project(paths: list[Path], config: Config, result: Result | None = None
         source, problems = read_source(path, display, fmt, config.max_file_size)
         project.sources.append(source)
         file_findings.extend(problems)
-        kinds = []
+        known = False  # does the file hold anything obslint lints?
         for doc in list(source.documents):
             try:
                 extra = classify(doc)
                 for d in [doc, *extra]:
                     if d.kind:
-                        kinds.append(d.kind)
+                        known = True
                         project.add(d)
             except Exception as exc:  # noqa: BLE001 - a bug must not stop the run: report it on the file
                 file_findings.append(_internal_error(display, "reading the document's structure", exc))
-        if kinds:
-            result.kinds[display] = ",".join(sorted(set(kinds)))
-        elif source.documents:
+        if not known and source.documents:
             result.skipped.append(display)
     return project, file_findings, files
 
@@ -249,7 +246,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
         if on_group:
             each(on_group, group, src)
         for rule in group.rules:
-            if src_over(over, src):
+            if id(src) in over:
                 break
             if on_rule:
                 each(on_rule, rule, src)
@@ -264,7 +261,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
         if on_dash:
             each(on_dash, dash, src)
         for panel in dash.panels:
-            if src_over(over, src):
+            if id(src) in over:
                 break
             if on_panel:
                 each(on_panel, panel, src)
@@ -293,10 +290,6 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
             if project.sources:
                 out.append(_internal_error(project.sources[0].display, f"project-wide check {_code(fn)}", exc))
     return out
-
-
-def src_over(over: set[int], src) -> bool:
-    return id(src) in over
 
 
 _ENGINE_CODES = ("IN010", "IN011")

@@ -173,15 +173,11 @@ class Project:
         self.dashboards.append(dash)
         ds_vars = {v.get("name"): str(v.get("query", "")).lower() for v in dash.variables
                    if v.get("type") == "datasource" and isinstance(v.get("name"), str)}
-        default_ds = None
         for path, pdata in _iter_panels(root):
             panel = Panel(dash, path, pdata)
             dash.panels.append(panel)
             self.panels.append(panel)
-            if "datasource" in pdata:
-                panel_ds = pdata.get("datasource")
-            else:
-                panel_ds = default_ds
+            panel_ds = pdata.get("datasource")  # None: the default datasource
             targets = pdata.get("targets")
             if not isinstance(targets, list):
                 continue

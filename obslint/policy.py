@@ -192,15 +192,14 @@ class Catalog:
         return s.info.labels | self.target_labels | {"__name__"}
 
     def suggest(self, name: str) -> str | None:
-        import difflib
+        from obslint.suggest import closest
 
-        pool = list(self.series)
-        m = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
+        m = closest(name, self.series, cutoff=0.75)
         if m:
-            return m[0]
+            return m
         # A unit or suffix mix-up (`_seconds` vs `_milliseconds`, missing `_total`).
         stem = re.sub(r"_(total|count|sum|bucket|seconds|milliseconds|bytes|ratio)$", "", name)
-        close = [n for n in pool if n.startswith(stem + "_") or n == stem]
+        close = [n for n in self.series if n.startswith(stem + "_") or n == stem]
         return min(close, key=len) if close else None
 
 

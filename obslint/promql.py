@@ -410,9 +410,6 @@ def comparisons(ast) -> list:
 
 
 # --- labels a result can carry -------------------------------------------------------
-ALL = None  # "any label of the input series"
-
-
 class Labels:
     """The labels an expression's result may carry: all but `minus`, or only `only`."""
 

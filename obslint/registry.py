@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from obslint.findings import Finding, Severity
 
@@ -72,10 +72,6 @@ def get(code_or_name: str) -> type[Rule] | None:
         if rule.name == key:
             return rule
     return None
-
-
-def iter_rules() -> Iterator[type[Rule]]:
-    yield from load_all().values()
 
 
 def matches(code: str, selectors) -> bool:

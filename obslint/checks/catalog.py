@@ -2,13 +2,13 @@
 exposition text, and the recording rules being linted)."""
 from __future__ import annotations
 
-import difflib
 import fnmatch
 
 from obslint import policy as pol
 from obslint import promql
 from obslint.findings import Severity
 from obslint.registry import Rule
+from obslint.suggest import closest
 
 
 def _skip_name(name: str) -> bool:
@@ -139,9 +139,9 @@ class UnknownLabel(Rule):
                 if label in known or label.startswith("__") or (sel.name, label) in done:
                     continue
                 done.add((sel.name, label))
-                m = difflib.get_close_matches(label, sorted(known - {"__name__"}), n=1, cutoff=0.6)
+                m = closest(label, known - {"__name__"})
                 yield self.finding(query.doc, query.path,
-                                   f"metric `{sel.name}` has no label `{label}`" + (f"; did you mean `{m[0]}`?" if m else
+                                   f"metric `{sel.name}` has no label `{label}`" + (f"; did you mean `{m}`?" if m else
                                    f" (it has: {', '.join(sorted(known - {'__name__'}))})"),
-                                   fix=f"use `{m[0]}`" if m else "remove the matcher or add the label to the catalog",
+                                   fix=f"use `{m}`" if m else "remove the matcher or add the label to the catalog",
                                    scope=query.scope, metric=sel.name, label=label)

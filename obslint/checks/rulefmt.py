@@ -8,6 +8,7 @@ from obslint import gotemplate
 from obslint.durations import parse_duration
 from obslint.findings import Severity
 from obslint.registry import Rule
+from obslint.suggest import closest
 
 _LEGACY_METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _LEGACY_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -17,10 +18,8 @@ RULE_KEYS = {"record", "alert", "expr", "for", "keep_firing_for", "labels", "ann
 
 
 def _closest(word: str, choices) -> str:
-    import difflib
-
-    m = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f"; did you mean `{m[0]}`?" if m else ""
+    m = closest(word, choices)
+    return f"; did you mean `{m}`?" if m else ""
 
 
 class UnknownField(Rule):

@@ -2,11 +2,10 @@
 checked against obslint's JSON Schemas in `schemas/`, with messages a person can act on."""
 from __future__ import annotations
 
-import difflib
-
 from obslint import schemas
-from obslint.findings import Finding, Severity
+from obslint.findings import Severity
 from obslint.registry import Rule
+from obslint.suggest import closest
 
 # Keys that Grafana's export API writes into alert rules; provisioning ignores them, harmlessly.
 _EXPORT_ONLY_KEYS = {"orgID", "folderUID", "ruleGroup", "updated", "id", "namespace_uid", "provenance",
@@ -84,12 +83,13 @@ class WrappedDashboard(Rule):
     summary = "dashboard file is wrapped in {\"dashboard\": ...}"
 
     def check_dashboard(self, dash, ctx):
-        if dash.doc.base == ("dashboard",) and dash.doc.parent is None:
-            doc = dash.doc
-            yield Finding(code=self.code, severity=self.level, file=doc.source.display, doc=doc, node=("dashboard",),
-                          at_key=True, message="the dashboard is wrapped in `{\"dashboard\": ...}`; Grafana's file "
-                       "provisioning expects the bare dashboard model and will fail with \"Dashboard title cannot be empty\"",
-                          fix="save only the value of `dashboard` as the file's content")
+        doc = dash.doc
+        if doc.base == ("dashboard",) and doc.parent is None:
+            # Paths are relative to the wrapped dashboard, so () is the `dashboard` key itself.
+            yield self.finding(doc, (), "the dashboard is wrapped in `{\"dashboard\": ...}`; Grafana's file "
+                               "provisioning expects the bare dashboard model and will fail with \"Dashboard title "
+                               "cannot be empty\"", fix="save only the value of `dashboard` as the file's content",
+                               at_key=True)
 
 
 class GrafanaAlertingSchema(Rule):
@@ -203,7 +203,7 @@ class GrafanaAlertingUnknownKey(Rule):
             for key in sorted(set(err.instance) - known, key=str):
                 if key in _EXPORT_ONLY_KEYS:
                     continue
-                typo = _typo_of(str(key), known)
+                typo = closest(str(key), known, cutoff=0.8)
                 path = tuple(err.absolute_path) + (key,)
                 if typo:
                     yield self.finding(doc, path, f"`{key}` is not a key Grafana reads; did you mean `{typo}`? "
@@ -212,14 +212,6 @@ class GrafanaAlertingUnknownKey(Rule):
                     yield self.finding(doc, path, f"`{key}` is not a key Grafana reads here; it is dropped silently",
                                        fix=f"remove it, or use one of: {', '.join(sorted(known))}", at_key=True,
                                        severity=Severity.WARNING)
-
-
-def _typo_of(key: str, known) -> str | None:
-    lower = {k.lower(): k for k in known}
-    if key.lower() in lower:
-        return lower[key.lower()]
-    m = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)
-    return m[0] if m else None
 
 
 class GrafanaAlertingRefs(Rule):

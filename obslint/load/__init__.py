@@ -24,7 +24,7 @@ JSON_SUFFIXES = {".json"}
 YAML_SUFFIXES = {".yaml", ".yml"}
 
 
-def file_format(path: Path, head: bytes = b"") -> str | None:
+def file_format(path: Path) -> str | None:
     suffix = path.suffix.lower()
     if suffix in JSON_SUFFIXES:
         return "json"
