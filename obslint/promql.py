@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import promql_parser as pp
@@ -80,7 +79,7 @@ _UNIT_AFTER = re.compile(r"(?:ms|s|m|h|d|w|y)\b")
 
 
 _TOKENS = re.compile(r"""
-    "(?:[^"\\]|\\.)*"? | '(?:[^'\\]|\\.)*'? | `[^`]*`?   # strings (possibly unterminated)
+    "[^"\\]*(?:\\.[^"\\]*)*"? | '[^'\\]*(?:\\.[^'\\]*)*'? | `[^`]*`?   # strings (possibly unterminated)
   | \#[^\n]*                                            # comments
   | \$\{[^}]*\} | \$[A-Za-z_][A-Za-z0-9_]* | \[\[[^\]]*\]\]  # Grafana variables and macros
   | [\[\](){}]
@@ -91,6 +90,48 @@ def substitute(expr: str) -> str:
     """Replace Grafana macros and template variables with parseable stand-ins."""
     if "$" not in expr and "[[" not in expr:
         return expr
+    fast = _substitute_ranges(expr)
+    return fast if fast is not None else _substitute(expr)
+
+
+# Most templated expressions hold variables only inside strings (`{job="$job"}`, left as
+# they are) and inside range brackets (`[$__rate_interval]`, `[1h:$__interval]`): those are
+# handled by one scan; any other variable takes the full, context-aware path.
+_FAST_TOKENS = re.compile(r"""
+    "[^"\\]*(?:\\.[^"\\]*)*"? | '[^'\\]*(?:\\.[^'\\]*)*'? | `[^`]*`? | \#[^\n]*   # strings, comments: kept
+  | (\[\[)                                                  # an old-style [[var]]: full path
+  | (\[[^\[\]"'`\#]*\])                                     # a range or subquery bracket
+  | (\$)                                                     # a variable anywhere else: full path
+""", re.X)
+_BRACKET_VAR = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _bracket_stand_in(m: "re.Match") -> str:
+    return "5" if _UNIT_AFTER.match(m.string, m.end()) else "5m"
+
+
+def _substitute_ranges(expr: str) -> str | None:
+    """`expr` with variables inside range brackets replaced, or None when it holds a
+    variable the fast path does not handle."""
+    out: list[str] = []
+    last = 0
+    for m in _FAST_TOKENS.finditer(expr):
+        if m.lastindex is None:
+            continue
+        if m.lastindex != 2:
+            return None
+        bracket = m.group(2)
+        if "$" in bracket:
+            out.append(expr[last:m.start()])
+            out.append(_BRACKET_VAR.sub(_bracket_stand_in, bracket))
+            last = m.end()
+    if not out:
+        return expr
+    out.append(expr[last:])
+    return "".join(out)
+
+
+def _substitute(expr: str) -> str:
     out: list[str] = []
     last = 0
     bracket = brace = label_list = 0
@@ -153,26 +194,32 @@ def _stand_in(name: str, expr: str, start: int, end: int, bracket: int, brace: i
     return ident
 
 
-@dataclass(slots=True)
 class Selector:
-    name: str | None
-    matchers: list  # (label, op, value)
-    range: float | None  # seconds, for matrix selectors
-    funcs: tuple  # enclosing function names, innermost first
+    """One vector or matrix selector: metric name, matchers (label, op, value), range in
+    seconds for a matrix selector, enclosing function names (innermost first)."""
+
+    __slots__ = ("name", "matchers", "range", "funcs")
+
+    def __init__(self, name: str | None, matchers: list, range: float | None, funcs: tuple) -> None:
+        self.name, self.matchers, self.range, self.funcs = name, matchers, range, funcs
+
+    def __repr__(self) -> str:
+        return f"Selector(name={self.name!r}, matchers={self.matchers!r}, range={self.range!r}, funcs={self.funcs!r})"
 
 
-@dataclass
 class Parsed:
     """Facts about one expression. The syntax tree itself is heavy (promql-parser copies
     every subtree into every node), so it is not kept here: `ast` fetches it from a small
     weight-bounded cache, parsing again when it was evicted."""
 
-    text: str
-    error: str | None
-    selectors: list[Selector] = field(default_factory=list)
-    calls: list[str] = field(default_factory=list)
-    aggregations: list = field(default_factory=list)  # (op, "by"/"without"/None, labels, param value)
-    ranges: list = field(default_factory=list)  # (seconds, enclosing funcs)
+    __slots__ = ("text", "error", "selectors", "calls", "aggregations", "ranges")
+
+    def __init__(self, text: str, error: str | None) -> None:
+        self.text, self.error = text, error
+        self.selectors: list[Selector] = []
+        self.calls: list[str] = []
+        self.aggregations: list = []  # (op, "by"/"without"/None, labels, param value)
+        self.ranges: list = []  # (seconds, enclosing funcs)
 
     @property
     def ast(self):
@@ -186,10 +233,12 @@ def _op(tok) -> str:
 
 
 def _matchers(vs) -> list:
-    out = []
     ms = vs.matchers
-    for m in list(ms.matchers) + [m for group in (ms.or_matchers or []) for m in group]:
-        out.append((m.name, _MATCH_OPS[int(m.op)], m.value))
+    ops = _MATCH_OPS
+    out = [(m.name, ops[int(m.op)], m.value) for m in ms.matchers]
+    groups = ms.or_matchers
+    if groups:
+        out += [(m.name, ops[int(m.op)], m.value) for group in groups for m in group]
     return out
 
 
@@ -274,6 +323,8 @@ _trees_weight = 0
 
 
 def _weight(text: str) -> int:
+    if len(text) <= 256:  # a short text cannot hold a heavy tree: skip the counting
+        return len(text) * 32
     return len(text) * (1 + sum(map(text.count, _WEIGHED)))
 
 
@@ -337,41 +388,49 @@ def _parse(expr: str) -> Parsed:
 
 
 def _collect(node, out: Parsed, funcs: tuple) -> None:
-    if isinstance(node, pp.VectorSelector):
+    # Dispatch on the exact class (promql-parser's node classes are final): one lookup
+    # instead of a chain of isinstance calls, on every node of every expression.
+    t = type(node)
+    if t is _VS:
         out.selectors.append(Selector(node.name, _matchers(node), None, funcs))
-    elif isinstance(node, pp.MatrixSelector):
+    elif t is _MS:
         vs = node.vector_selector
         rng = node.range.total_seconds()
         out.ranges.append((rng, funcs))
         out.selectors.append(Selector(vs.name, _matchers(vs), rng, funcs))
-    elif isinstance(node, pp.Call):
+    elif t is _CALL:
         name = node.func.name
         out.calls.append(name)
+        inner = (name,) + funcs
         for a in node.args:
-            _collect(a, out, (name,) + funcs)
-    elif isinstance(node, pp.AggregateExpr):
+            _collect(a, out, inner)
+    elif t is _BIN:
+        _collect(node.lhs, out, funcs)
+        _collect(node.rhs, out, funcs)
+    elif t is _AGG:
         mod = node.modifier
         kind = None
         labels: list = []
         if mod is not None:
             kind = "without" if str(mod.type).endswith("Without") else "by"
             labels = list(mod.labels)
-        op = _op(node.op)
+        op = str(node.op)
         param = node.param
-        value = None if param is None else (param.val if isinstance(param, pp.StringLiteral) else number(param))
+        value = None if param is None else (param.val if type(param) is pp.StringLiteral else number(param))
         # A plain value, not a syntax node: facts outlive the tree they came from.
         out.aggregations.append((op, kind, labels, value))
-        if node.param is not None:
-            _collect(node.param, out, funcs)
+        if param is not None:
+            _collect(param, out, funcs)
         _collect(node.expr, out, (op,) + funcs)
-    elif isinstance(node, pp.BinaryExpr):
-        _collect(node.lhs, out, funcs)
-        _collect(node.rhs, out, funcs)
-    elif isinstance(node, pp.SubqueryExpr):
+    elif t is _PAREN or t is _UNARY:
+        _collect(node.expr, out, funcs)
+    elif t is _SUBQUERY:
         out.ranges.append((node.range.total_seconds(), funcs))
         _collect(node.expr, out, ("subquery",) + funcs)
-    elif isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
-        _collect(node.expr, out, funcs)
+
+
+_VS, _MS, _CALL, _BIN, _AGG = pp.VectorSelector, pp.MatrixSelector, pp.Call, pp.BinaryExpr, pp.AggregateExpr
+_PAREN, _UNARY, _SUBQUERY = pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr
 
 
 def comparisons(ast) -> list:
