@@ -4,12 +4,14 @@ pyproject.toml, found by walking up from the linted paths, validated by
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from obslint.findings import Severity
 from obslint.load import DEFAULT_MAX_BYTES
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 CONFIG_NAMES = ("obslint.yaml", ".obslint.yaml", "obslint.yml", ".obslint.yml")
 
@@ -18,17 +20,39 @@ class ConfigError(Exception):
     """A configuration problem: reported in one line, exit 2."""
 
 
-@dataclass
+_FIELDS = ("path", "root", "select", "ignore", "severity", "options", "exclude", "max_file_size", "policy")
+
+
 class Config:
-    path: Path | None = None
-    root: Path = field(default_factory=Path.cwd)
-    select: list[str] = field(default_factory=lambda: ["ALL"])
-    ignore: list[str] = field(default_factory=list)
-    severity: dict[str, Severity] = field(default_factory=dict)
-    options: dict[str, dict] = field(default_factory=dict)
-    exclude: list[str] = field(default_factory=list)
-    max_file_size: int = DEFAULT_MAX_BYTES
-    policy: dict[str, Any] = field(default_factory=dict)
+    """The run's configuration. A plain class (a dataclass costs start-up time) with the
+    dataclass's behaviour: keyword or positional fields, equality by value, the same repr."""
+
+    def __init__(self, path: Path | None = None, root: Path | None = None, select: list[str] | None = None,
+                 ignore: list[str] | None = None, severity: dict[str, Severity] | None = None,
+                 options: dict[str, dict] | None = None, exclude: list[str] | None = None,
+                 max_file_size: int = DEFAULT_MAX_BYTES, policy: dict[str, Any] | None = None) -> None:
+        self.path = path
+        self.root = Path.cwd() if root is None else root
+        self.select = ["ALL"] if select is None else select
+        self.ignore = [] if ignore is None else ignore
+        self.severity = {} if severity is None else severity
+        self.options = {} if options is None else options
+        self.exclude = [] if exclude is None else exclude
+        self.max_file_size = max_file_size
+        self.policy = {} if policy is None else policy
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, f) for f in _FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "Config(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in _FIELDS) + ")"
 
     def rule_options(self, rule) -> dict:
         return {**self.options.get(rule.name, {}), **self.options.get(rule.code, {})}

@@ -1,11 +1,12 @@
 """Sources (files as read) and documents (the data trees inside them), with lazy positions."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
 from obslint.load.text import LineIndex
+
+TYPE_CHECKING = False  # typing and pathlib are not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 
 _SEEKS = 32  # positions a Source looks up with YamlSeeker before it builds the outline
@@ -92,22 +93,31 @@ class Source:
         return yamlload.locate(self.yaml_nodes[doc_index], path, at_key)
 
 
-@dataclass(eq=False)
 class Document:
-    """A data tree from a source; `base` is where the linted object sits inside it."""
+    """A data tree from a source; `base` is where the linted object sits inside it.
 
-    source: Source
-    index: int
-    data: Any
-    kind: str | None = None
-    base: tuple = ()
-    # For JSON embedded in a YAML string (a dashboard in a ConfigMap): the string's path.
-    parent: "Document | None" = None
-    parent_path: tuple = ()
-    text: str | None = None
-    label: str = ""
-    _json_index: Any = field(default=None, repr=False)
-    _lines: Any = field(default=None, repr=False)
+    `parent` and `parent_path`: for JSON embedded in a YAML string (a dashboard in a
+    ConfigMap), the string's path. Compared by identity."""
+
+    def __init__(self, source: Source, index: int, data: Any, kind: str | None = None, base: tuple = (),
+                 parent: Document | None = None, parent_path: tuple = (), text: str | None = None,
+                 label: str = "", _json_index: Any = None, _lines: Any = None) -> None:
+        self.source = source
+        self.index = index
+        self.data = data
+        self.kind = kind
+        self.base = base
+        self.parent = parent
+        self.parent_path = parent_path
+        self.text = text
+        self.label = label
+        self._json_index = _json_index
+        self._lines = _lines
+
+    def __repr__(self) -> str:
+        return (f"Document(source={self.source!r}, index={self.index!r}, data={self.data!r}, kind={self.kind!r}, "
+                f"base={self.base!r}, parent={self.parent!r}, parent_path={self.parent_path!r}, "
+                f"text={self.text!r}, label={self.label!r})")
 
     @property
     def root(self) -> Any:

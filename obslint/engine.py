@@ -4,8 +4,6 @@ from __future__ import annotations
 import gc
 import os
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from obslint import registry
 from obslint.classify import classify
@@ -16,21 +14,46 @@ from obslint.load import read_source
 from obslint.model import Project
 from obslint.suppress import Suppressions, policy_ignores
 
+TYPE_CHECKING = False  # pathlib is imported by the loader anyway; typing is not imported at run time
+if TYPE_CHECKING:
+    from pathlib import Path
+
 # Seconds the checks of one file may take before the rest of them are skipped for that file
 # (IN010); the environment variable OBSLINT_TIME_BUDGET overrides it, 0 turns it off. Real
 # files take well under a second: this only stops a pathological one holding up the run.
 FILE_TIME_BUDGET = 10.0
 
 
-@dataclass
+_RESULT_FIELDS = ("findings", "files", "skipped", "suppressed", "unused_suppressions", "elapsed", "project")
+
+
 class Result:
-    findings: list[Finding] = field(default_factory=list)
-    files: int = 0
-    skipped: list[str] = field(default_factory=list)  # files with no known document kind
-    suppressed: int = 0
-    unused_suppressions: list[Finding] = field(default_factory=list)
-    elapsed: float = 0.0
-    project: Project | None = None
+    """What a run found. A plain class (a dataclass costs start-up time) with the dataclass's
+    behaviour: keyword or positional fields, equality by value, the same repr."""
+
+    def __init__(self, findings: list[Finding] | None = None, files: int = 0, skipped: list[str] | None = None,
+                 suppressed: int = 0, unused_suppressions: list[Finding] | None = None, elapsed: float = 0.0,
+                 project: Project | None = None) -> None:
+        self.findings = [] if findings is None else findings
+        self.files = files
+        self.skipped = [] if skipped is None else skipped  # files with no known document kind
+        self.suppressed = suppressed
+        self.unused_suppressions = [] if unused_suppressions is None else unused_suppressions
+        self.elapsed = elapsed
+        self.project = project
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, f) for f in _RESULT_FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "Result(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in _RESULT_FIELDS) + ")"
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

@@ -6,11 +6,12 @@ pay for positions.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
+    from typing import Any
+
     from obslint.document import Document
 
 
@@ -33,23 +34,50 @@ class Severity(IntEnum):
 Path = tuple  # keys (str) and indexes (int) from the document root
 
 
-@dataclass(slots=True)
 class Finding:
-    code: str
-    message: str
-    severity: Severity
-    file: str
-    line: int = 0
-    col: int = 0
-    fix: str | None = None
-    # Where in the document; resolved into line/col by the engine.
-    doc: "Document | None" = field(default=None, repr=False, compare=False)
-    node: Path = ()
-    at_key: bool = False
-    # The enclosing rule / panel / dashboard, for scoped suppressions and policy ignores.
-    scope: Path | None = None
-    context: dict[str, Any] = field(default_factory=dict, compare=False)
-    end_line: int = 0
+    """One problem: `code`, `message`, `severity`, `file`, `line`, `col`, `fix`; `doc`, `node`
+    and `at_key` say where in the document (resolved into line/col by the engine), `scope` is
+    the enclosing rule / panel / dashboard (for scoped suppressions and policy ignores).
+
+    A plain class (not a dataclass: that costs start-up time) that behaves like the dataclass
+    it was: equality over every field but `doc` and `context`, unhashable, the same repr."""
+
+    __slots__ = ("code", "message", "severity", "file", "line", "col", "fix", "doc", "node", "at_key", "scope",
+                 "context", "end_line")
+
+    def __init__(self, code: str, message: str, severity: Severity, file: str, line: int = 0, col: int = 0,
+                 fix: str | None = None, doc: Document | None = None, node: Path = (), at_key: bool = False,
+                 scope: Path | None = None, context: dict[str, Any] | None = None, end_line: int = 0) -> None:
+        self.code = code
+        self.message = message
+        self.severity = severity
+        self.file = file
+        self.line = line
+        self.col = col
+        self.fix = fix
+        self.doc = doc
+        self.node = node
+        self.at_key = at_key
+        self.scope = scope
+        self.context = {} if context is None else context
+        self.end_line = end_line
+
+    def _key(self) -> tuple:
+        return (self.code, self.message, self.severity, self.file, self.line, self.col, self.fix, self.node,
+                self.at_key, self.scope, self.end_line)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._key() == other._key()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        return (f"Finding(code={self.code!r}, message={self.message!r}, severity={self.severity!r}, "
+                f"file={self.file!r}, line={self.line!r}, col={self.col!r}, fix={self.fix!r}, node={self.node!r}, "
+                f"at_key={self.at_key!r}, scope={self.scope!r}, context={self.context!r}, "
+                f"end_line={self.end_line!r})")
 
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.col, self.code, self.message)

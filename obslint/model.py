@@ -5,11 +5,17 @@ Paths are relative to the document's `root` (its `base` is added when a finding 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 from obslint import classify as kinds
-from obslint.document import Document, Source
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from obslint.document import Document, Source
+
+# Plain classes with __slots__ rather than dataclasses (which cost start-up time); all of them
+# compare by identity, as the `eq=False` dataclasses they replace did.
 
 _LOGQL = re.compile(r"\|[=~]|\|\s*(?:json|logfmt|line_format|label_format|pattern|regexp|unwrap|decolorize|drop|keep)\b")
 _NOT_PROMQL_TYPES = ("loki", "elasticsearch", "influxdb", "graphite", "tempo", "mysql", "postgres", "mssql",
@@ -17,39 +23,54 @@ _NOT_PROMQL_TYPES = ("loki", "elasticsearch", "influxdb", "graphite", "tempo", "
                      "clickhouse", "bigquery", "splunk", "datadog", "x-ray", "pyroscope", "parca", "-- grafana --")
 
 
-@dataclass(eq=False)
 class Query:
-    doc: Document
-    path: tuple
-    expr: str
-    origin: str  # "rule", "panel" or "grafana-alert"
-    owner: Any
-    grafana: bool  # Grafana macros and variables may appear
+    __slots__ = ("doc", "path", "expr", "origin", "owner", "grafana")
+
+    def __init__(self, doc: Document, path: tuple, expr: str, origin: str, owner: Any, grafana: bool) -> None:
+        self.doc = doc
+        self.path = path
+        self.expr = expr
+        self.origin = origin  # "rule", "panel" or "grafana-alert"
+        self.owner = owner
+        self.grafana = grafana  # Grafana macros and variables may appear
+
+    def __repr__(self) -> str:
+        return f"Query(path={self.path!r}, expr={self.expr!r}, origin={self.origin!r}, grafana={self.grafana!r})"
 
     @property
     def scope(self) -> tuple:
         return self.owner.path
 
 
-@dataclass(eq=False)
 class RuleGroup:
-    doc: Document
-    path: tuple
-    data: dict
-    rules: list["PromRule"] = field(default_factory=list)
+    __slots__ = ("doc", "path", "data", "rules")
+
+    def __init__(self, doc: Document, path: tuple, data: dict, rules: list[PromRule] | None = None) -> None:
+        self.doc = doc
+        self.path = path
+        self.data = data
+        self.rules = [] if rules is None else rules
+
+    def __repr__(self) -> str:
+        return f"RuleGroup(path={self.path!r}, name={self.name!r}, rules={len(self.rules)})"
 
     @property
     def name(self) -> Any:
         return self.data.get("name")
 
 
-@dataclass(eq=False)
 class PromRule:
-    doc: Document
-    path: tuple
-    data: dict
-    group: RuleGroup
-    query: Query | None = None
+    __slots__ = ("doc", "path", "data", "group", "query")
+
+    def __init__(self, doc: Document, path: tuple, data: dict, group: RuleGroup, query: Query | None = None) -> None:
+        self.doc = doc
+        self.path = path
+        self.data = data
+        self.group = group
+        self.query = query
+
+    def __repr__(self) -> str:
+        return f"PromRule(path={self.path!r}, data={self.data!r})"
 
     @property
     def is_alert(self) -> bool:
@@ -61,12 +82,17 @@ class PromRule:
         return value if isinstance(value, str) else str(value)
 
 
-@dataclass(eq=False)
 class Panel:
-    dashboard: "Dashboard"
-    path: tuple
-    data: dict
-    queries: list[Query] = field(default_factory=list)
+    __slots__ = ("dashboard", "path", "data", "queries")
+
+    def __init__(self, dashboard: Dashboard, path: tuple, data: dict, queries: list[Query] | None = None) -> None:
+        self.dashboard = dashboard
+        self.path = path
+        self.data = data
+        self.queries = [] if queries is None else queries
+
+    def __repr__(self) -> str:
+        return f"Panel(path={self.path!r}, title={self.title!r}, type={self.type!r})"
 
     @property
     def doc(self) -> Document:
@@ -83,12 +109,17 @@ class Panel:
         return t if isinstance(t, str) else ""
 
 
-@dataclass(eq=False)
 class Dashboard:
-    doc: Document
-    data: dict
-    panels: list[Panel] = field(default_factory=list)
-    path: tuple = ()
+    __slots__ = ("doc", "data", "panels", "path")
+
+    def __init__(self, doc: Document, data: dict, panels: list[Panel] | None = None, path: tuple = ()) -> None:
+        self.doc = doc
+        self.data = data
+        self.panels = [] if panels is None else panels
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"Dashboard(uid={self.uid!r}, title={self.title!r}, panels={len(self.panels)})"
 
     @property
     def uid(self) -> Any:
@@ -110,13 +141,18 @@ class Dashboard:
         return v if isinstance(v, int) and not isinstance(v, bool) else None
 
 
-@dataclass(eq=False)
 class GrafanaRule:
-    doc: Document
-    path: tuple
-    data: dict
-    group: dict
-    queries: list[Query] = field(default_factory=list)
+    __slots__ = ("doc", "path", "data", "group", "queries")
+
+    def __init__(self, doc: Document, path: tuple, data: dict, group: dict, queries: list[Query] | None = None) -> None:
+        self.doc = doc
+        self.path = path
+        self.data = data
+        self.group = group
+        self.queries = [] if queries is None else queries
+
+    def __repr__(self) -> str:
+        return f"GrafanaRule(path={self.path!r}, title={self.title!r})"
 
     @property
     def title(self) -> str:
@@ -124,16 +160,24 @@ class GrafanaRule:
         return t if isinstance(t, str) else ""
 
 
-@dataclass(eq=False)
 class Project:
-    sources: list[Source] = field(default_factory=list)
-    documents: list[Document] = field(default_factory=list)
-    groups: list[RuleGroup] = field(default_factory=list)
-    rules: list[PromRule] = field(default_factory=list)
-    dashboards: list[Dashboard] = field(default_factory=list)
-    panels: list[Panel] = field(default_factory=list)
-    grafana_rules: list[GrafanaRule] = field(default_factory=list)
-    queries: list[Query] = field(default_factory=list)
+    def __init__(self, sources: list[Source] | None = None, documents: list[Document] | None = None,
+                 groups: list[RuleGroup] | None = None, rules: list[PromRule] | None = None,
+                 dashboards: list[Dashboard] | None = None, panels: list[Panel] | None = None,
+                 grafana_rules: list[GrafanaRule] | None = None, queries: list[Query] | None = None) -> None:
+        self.sources = [] if sources is None else sources
+        self.documents = [] if documents is None else documents
+        self.groups = [] if groups is None else groups
+        self.rules = [] if rules is None else rules
+        self.dashboards = [] if dashboards is None else dashboards
+        self.panels = [] if panels is None else panels
+        self.grafana_rules = [] if grafana_rules is None else grafana_rules
+        self.queries = [] if queries is None else queries
+
+    def __repr__(self) -> str:
+        return (f"Project(sources={len(self.sources)}, documents={len(self.documents)}, rules={len(self.rules)}, "
+                f"dashboards={len(self.dashboards)}, panels={len(self.panels)}, "
+                f"grafana_rules={len(self.grafana_rules)}, queries={len(self.queries)})")
 
     def add(self, doc: Document) -> None:
         self.documents.append(doc)

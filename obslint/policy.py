@@ -16,12 +16,35 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from obslint import promql
 from obslint.durations import parse_duration
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class _Plain:
+    """Equality by value over `_fields`, unhashable, dataclass-style repr: what the
+    dataclasses these classes were gave, without the start-up cost of `dataclasses`."""
+
+    __slots__ = ()
+    _fields: tuple = ()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, f) for f in self._fields)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields) + ")"
 
 # Series every Prometheus server produces for each target or rule, whatever the catalog says.
 SYNTHETIC = {
@@ -103,23 +126,28 @@ PANEL_UNIT_SCALE = {
 # --------------------------------------------------------------------------------------------------
 # The catalog
 # --------------------------------------------------------------------------------------------------
-@dataclass
-class MetricInfo:
-    name: str  # family name as declared
-    type: str  # counter, gauge, histogram, summary, ... or "unknown"
-    labels: frozenset | None  # None: not known, do not check
-    help: str = ""
-    source: str = "policy"  # "policy", "exposition <where>", "recording rule"
-    rule: Any = None  # the PromRule when source is a recording rule
+class MetricInfo(_Plain):
+    __slots__ = _fields = ("name", "type", "labels", "help", "source", "rule")
+
+    def __init__(self, name: str, type: str, labels: frozenset | None, help: str = "", source: str = "policy",
+                 rule: Any = None) -> None:
+        self.name = name  # family name as declared
+        self.type = type  # counter, gauge, histogram, summary, ... or "unknown"
+        self.labels = labels  # None: not known, do not check
+        self.help = help
+        self.source = source  # "policy", "exposition <where>", "recording rule"
+        self.rule = rule  # the PromRule when source is a recording rule
 
 
-@dataclass
-class Series:
+class Series(_Plain):
     """What a series name means: its family, and its role (`counter`, `gauge`, `bucket`,
     `sum`, `count`, `created`, `quantile`, `native-histogram`, `unknown`)."""
 
-    info: MetricInfo
-    role: str
+    __slots__ = _fields = ("info", "role")
+
+    def __init__(self, info: MetricInfo, role: str) -> None:
+        self.info = info
+        self.role = role
 
     @property
     def is_counter(self) -> bool:
@@ -130,12 +158,15 @@ class Series:
         return self.role in ("gauge", "quantile", "created", "info")
 
 
-@dataclass
-class Catalog:
-    series: dict[str, Series] = field(default_factory=dict)
-    families: dict[str, MetricInfo] = field(default_factory=dict)
-    target_labels: frozenset = frozenset(DEFAULT_TARGET_LABELS)
-    recorded: set = field(default_factory=set)
+class Catalog(_Plain):
+    __slots__ = _fields = ("series", "families", "target_labels", "recorded")
+
+    def __init__(self, series: dict[str, Series] | None = None, families: dict[str, MetricInfo] | None = None,
+                 target_labels: frozenset = frozenset(DEFAULT_TARGET_LABELS), recorded: set | None = None) -> None:
+        self.series = {} if series is None else series
+        self.families = {} if families is None else families
+        self.target_labels = target_labels
+        self.recorded = set() if recorded is None else recorded
 
     def add(self, info: MetricInfo, sample_names: dict[str, set] | None = None) -> None:
         """Register a family and the series names it produces."""
@@ -455,11 +486,13 @@ _FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
 _GRAFANA_EVAL = {"gt": ">", "lt": "<", "gte": ">=", "lte": "<=", "eq": "==", "ne": "!="}
 
 
-@dataclass
-class Threshold:
-    op: str
-    value: float
-    path: tuple  # node in the document that holds the number (or the expr)
+class Threshold(_Plain):
+    __slots__ = _fields = ("op", "value", "path")
+
+    def __init__(self, op: str, value: float, path: tuple) -> None:
+        self.op = op
+        self.value = value
+        self.path = path  # node in the document that holds the number (or the expr)
 
     def __str__(self) -> str:
         return f"{self.op} {show_number(self.value)}"

@@ -1,8 +1,6 @@
 """"Did you mean ...?" for misspelt keys, labels and metric names, in one place."""
 from __future__ import annotations
 
-import difflib
-
 
 def closest(word: str, choices, cutoff: float = 0.6) -> str | None:
     """The choice `word` most likely misspells: a case-only difference first, then the
@@ -11,5 +9,7 @@ def closest(word: str, choices, cutoff: float = 0.6) -> str | None:
     lower = {c.lower(): c for c in pool}
     if word.lower() in lower:
         return lower[word.lower()]
+    import difflib  # only when a name is misspelt: ~1 ms of imports otherwise
+
     m = difflib.get_close_matches(word, pool, n=1, cutoff=cutoff)
     return m[0] if m else None

@@ -27,9 +27,12 @@ import os
 import posixpath
 import re
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 from obslint.findings import Finding
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Iterable, Iterator
 
 _TOKEN = r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*"
 _DIRECTIVE = re.compile(

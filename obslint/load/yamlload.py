@@ -11,7 +11,6 @@ Both paths read scalars as Prometheus and Grafana do (Go's YAML: `yes` is a stri
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import importlib.util
 import sys
@@ -96,20 +95,44 @@ class Marks:
         return self._lines.position(max(0, min(index, len(self.text))))
 
 
-@dataclass(slots=True)
-class YamlProblem:
-    kind: str  # "syntax", "duplicate-key", "alias-bomb", "recursive-alias", "too-deep"
-    message: str
-    line: int
-    col: int
-    document: int = 0
+class _Plain:
+    """Equality by value over the slots, unhashable, dataclass-style repr: what the
+    dataclasses these classes were gave, without the start-up cost of `dataclasses`."""
+
+    __slots__ = ()
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, f) for f in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__slots__) + ")"
 
 
-@dataclass(slots=True)
-class YamlResult:
-    documents: list
-    problems: list
-    nodes: list | None = None  # composed nodes when the slow path ran (reused for positions)
+class YamlProblem(_Plain):
+    __slots__ = ("kind", "message", "line", "col", "document")
+
+    def __init__(self, kind: str, message: str, line: int, col: int, document: int = 0) -> None:
+        self.kind = kind  # "syntax", "duplicate-key", "alias-bomb", "recursive-alias", "too-deep"
+        self.message = message
+        self.line = line
+        self.col = col
+        self.document = document
+
+
+class YamlResult(_Plain):
+    __slots__ = ("documents", "problems", "nodes")
+
+    def __init__(self, documents: list, problems: list, nodes: list | None = None) -> None:
+        self.documents = documents
+        self.problems = problems
+        self.nodes = nodes  # composed nodes when the slow path ran (reused for positions)
 
 
 _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.M)

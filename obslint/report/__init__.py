@@ -1,11 +1,13 @@
 """Reporters turn a lint Result into text; `REPORTERS` maps a --format name to one."""
 from __future__ import annotations
 
-from typing import Callable, TextIO
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Callable, TextIO
 
-from obslint.engine import Result
+    from obslint.engine import Result
 
-Reporter = Callable[[Result, TextIO, dict], None]
+    Reporter = Callable[[Result, TextIO, dict], None]
 
 
 def get(name: str) -> Reporter:

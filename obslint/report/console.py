@@ -6,11 +6,13 @@ Options (`opts`): `color`, `quiet` (one line per finding, nothing else), `quiet_
 paths in policy `ignore:` hints)."""
 from __future__ import annotations
 
-from typing import TextIO
-
 from obslint.engine import Result
 from obslint.findings import Severity
 from obslint.suppress import flow_yaml, hint
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 

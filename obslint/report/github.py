@@ -9,10 +9,13 @@ line of this output is exactly one workflow command.
 from __future__ import annotations
 
 import os
-from typing import TextIO
 
 from obslint.engine import Result
 from obslint.findings import Severity
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

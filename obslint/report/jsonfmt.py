@@ -22,12 +22,15 @@ is documented in docs/integrations.md:
 from __future__ import annotations
 
 import json
-from typing import TextIO
 
 from obslint import __version__
 from obslint.engine import Result
 from obslint.findings import Severity
 from obslint.suppress import hint
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 SCHEMA_VERSION = 1
 

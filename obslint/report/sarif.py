@@ -12,13 +12,16 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import TextIO
 from urllib.parse import quote
 
 from obslint import __version__
 from obslint.engine import Result
 from obslint.findings import Severity
 from obslint.suppress import flow_yaml, hint
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
