@@ -67,7 +67,7 @@ class UnknownMetric(Rule):
         if cat is None:
             return
         parsed = promql.parse(query.expr)
-        if parsed.ast is None:
+        if parsed.error is not None:
             return
         done = set()
         for sel in parsed.selectors:
@@ -126,7 +126,7 @@ class UnknownLabel(Rule):
         if cat is None:
             return
         parsed = promql.parse(query.expr)
-        if parsed.ast is None:
+        if parsed.error is not None:
             return
         done = set()
         for sel in parsed.selectors:

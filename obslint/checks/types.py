@@ -368,14 +368,23 @@ class RateWindowTooShort(Rule):
     summary = "rate window shorter than twice the scrape interval"
     options = {"scrape-interval": "15s"}
 
+    def _interval(self, ctx, display: str) -> tuple[float, str]:
+        """The file's scrape interval, worked out once per file."""
+        memo = ctx.cache.setdefault("PQ103.intervals", {})
+        if display not in memo:
+            memo[display] = scrape_interval(ctx, str(self.opts.get("scrape-interval") or "15s"), display)
+        return memo[display]
+
     def check_query(self, query, ctx):
         parsed = promql.parse(query.expr)
         if not parsed.ranges:
             return
-        interval, where = scrape_interval(ctx, str(self.opts.get("scrape-interval") or "15s"), query.doc.source.display)
+        interval = None
         for secs, funcs in parsed.ranges:
             if not funcs or funcs[0] not in WINDOW_FUNCS or secs <= 0:
                 continue
+            if interval is None:
+                interval, where = self._interval(ctx, query.doc.source.display)
             if secs < 2 * interval:
                 yield self.finding(query.doc, query.path,
                                    f"`{funcs[0]}` over a {format_duration(secs)} window, shorter than twice the scrape "
