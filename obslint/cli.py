@@ -4,13 +4,15 @@ Exit status: 0 clean, 1 findings at or above `--fail-on`, 2 usage or configurati
 (one line on stderr)."""
 from __future__ import annotations
 
-import argparse
-import io
 import os
 import sys
-from pathlib import Path
 
 from obslint import __version__
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("check", "rules", "explain", "probe")
@@ -21,9 +23,118 @@ class UsageError(Exception):
     pass
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one clear line, exit 2
-        raise UsageError(message)
+_PARSER_CLASS = None
+
+
+def _parser_class():
+    """`_Parser`, an ArgumentParser whose errors raise UsageError: argparse is imported only
+    when a parser is built (the fast path for `check` needs none)."""
+    global _PARSER_CLASS
+    if _PARSER_CLASS is None:
+        import argparse
+
+        class _Parser(argparse.ArgumentParser):
+            def error(self, message: str):  # one clear line, exit 2
+                raise UsageError(message)
+
+        _PARSER_CLASS = _Parser
+    return _PARSER_CLASS
+
+
+def __getattr__(name: str):
+    if name == "_Parser":  # `from obslint.cli import _Parser` (obslint.probe)
+        return _parser_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# What `build_parser` accepts, for the fast path below: option -> destination.
+_FLAGS = {"--no-config": "no_config", "--exit-zero": "exit_zero", "--quiet": "quiet", "-q": "quiet",
+          "--statistics": "statistics", "--no-color": "no_color", "--color": "color",
+          "--report-unused-suppressions": "report_unused_suppressions", "--verbose": "verbose", "-v": "verbose"}
+_VALUES = {"--config": "config", "--format": "format", "--output": "output", "-o": "output",
+           "--also-output": "also_output", "--select": "select", "--ignore": "ignore", "--fail-on": "fail_on",
+           "--min-severity": "min_severity", "--project-root": "project_root", "--metrics-from": "metrics_from",
+           "--max-file-size": "max_file_size"}
+_PATH_VALUES = ("config", "output", "project_root")
+_APPEND_VALUES = ("also_output", "select", "ignore", "metrics_from")
+
+
+class _Args:
+    """The namespace `build_parser().parse_args` would return."""
+
+    def __init__(self) -> None:
+        self.paths: list = []
+        self.config = self.format = self.output = self.select = self.ignore = None
+        self.project_root = self.max_file_size = None
+        self.no_config = self.exit_zero = self.quiet = self.statistics = False
+        self.no_color = self.color = self.report_unused_suppressions = self.verbose = False
+        self.also_output: list = []
+        self.metrics_from: list = []
+        self.fail_on = "error"
+        self.min_severity = "info"
+
+
+def parse_check_args(argv: list[str]):
+    """The arguments of `obslint check`: by hand for the plain command lines hooks and CI run
+    (options written out in full, then the paths), through argparse for anything else
+    (abbreviations, `--`, `-qv`, values that start with `-`, errors, --help). argparse and
+    building the parser cost more than the rest of a small run's start-up. Both give the
+    same namespace (tests/test_cli_args.py)."""
+    args = fast_check_args(argv)
+    return args if args is not None else build_parser().parse_args(argv)
+
+
+def fast_check_args(argv: list[str]):
+    """The namespace for a plain command line, or None when argparse should parse it."""
+    from pathlib import Path
+
+    args = _Args()
+    i, n = 0, len(argv)
+    while i < n:
+        arg = argv[i]
+        i += 1
+        if not arg.startswith("-"):
+            if args.paths:
+                return None  # paths, options, then paths again: argparse's error
+            j = i
+            while j < n and not argv[j].startswith("-"):
+                j += 1
+            args.paths = [Path(p) for p in argv[i - 1:j]]
+            i = j
+            continue
+        if arg in _FLAGS:
+            setattr(args, _FLAGS[arg], True)
+            continue
+        option, eq, value = arg.partition("=")
+        if eq:
+            if not option.startswith("--") or not value:
+                return None
+        elif i < n:
+            value = argv[i]
+            i += 1
+        else:
+            return None  # missing value: argparse's error
+        dest = _VALUES.get(option)
+        if dest is None or value.startswith("-"):
+            return None
+        if dest in _PATH_VALUES:
+            setattr(args, dest, Path(value))
+        elif dest in _APPEND_VALUES:
+            if getattr(args, dest) is None:
+                setattr(args, dest, [])
+            getattr(args, dest).append(value)
+        elif dest == "format":
+            if value not in FORMATS:
+                return None
+            args.format = value
+        elif dest == "max_file_size":
+            try:
+                args.max_file_size = int(value)
+            except ValueError:
+                return None
+        else:
+            setattr(args, dest, value)
+    return args
 
 
 def _csv(values) -> list[str]:
@@ -34,7 +145,9 @@ def _csv(values) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="obslint", description="Lint Grafana dashboards, Prometheus rules and Grafana alerting "
+    from pathlib import Path
+
+    p = _parser_class()(prog="obslint", description="Lint Grafana dashboards, Prometheus rules and Grafana alerting "
                 "provisioning. Commands: check (default), rules, explain CODE, probe.",
                 epilog="Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or configuration error.")
     p.add_argument("--version", action="version", version=f"obslint {__version__}")
@@ -78,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
             cmd, rest = argv[0], argv[1:]
         else:
             cmd, rest = "check", argv
+        if argv == ["--version"]:  # what argparse's version action prints, without building the parser
+            print(f"obslint {__version__}")
+            return EXIT_OK
         if cmd == "rules":
             return cmd_rules(rest)
         if cmd == "explain":
@@ -148,9 +264,11 @@ def _severity(text: str, allow_never: bool = False):
 
 
 def cmd_check(argv: list[str]) -> int:
+    args = parse_check_args(argv)
+    from pathlib import Path
+
     from obslint.config import ConfigError, find_config, load_config
 
-    args = build_parser().parse_args(argv)
     fail_on = _severity(args.fail_on, allow_never=True)
     min_sev = _severity(args.min_severity)
     extra_outputs = []
@@ -249,6 +367,8 @@ def cmd_check(argv: list[str]) -> int:
         if target is None:
             reporter(result, sys.stdout, job_opts)
             continue
+        import io
+
         buf = io.StringIO()
         reporter(result, buf, job_opts)
         try:
@@ -362,7 +482,7 @@ def _write_output(path: Path, text: str) -> None:
 def cmd_rules(argv: list[str]) -> int:
     from obslint import registry
 
-    p = _Parser(prog="obslint rules", description="List the checks: code, default severity, name, summary.")
+    p = _parser_class()(prog="obslint rules", description="List the checks: code, default severity, name, summary.")
     p.add_argument("selectors", nargs="*", help="only these codes, prefixes or names (e.g. PQ RF001)")
     p.add_argument("--format", choices=("plain", "json", "markdown"), default="plain")
     args = p.parse_args(argv)
@@ -395,7 +515,7 @@ def cmd_rules(argv: list[str]) -> int:
 def cmd_explain(argv: list[str]) -> int:
     from obslint import registry
 
-    p = _Parser(prog="obslint explain", description="Explain a check: why it matters, bad and good examples, "
+    p = _parser_class()(prog="obslint explain", description="Explain a check: why it matters, bad and good examples, "
                 "options, how to suppress it.")
     p.add_argument("codes", nargs="+", metavar="CODE", help="a check code (e.g. RF001) or name (e.g. unknown-field)")
     args = p.parse_args(argv)

@@ -17,7 +17,15 @@ if TYPE_CHECKING:
 # Plain classes with __slots__ rather than dataclasses (which cost start-up time); all of them
 # compare by identity, as the `eq=False` dataclasses they replace did.
 
-_LOGQL = re.compile(r"\|[=~]|\|\s*(?:json|logfmt|line_format|label_format|pattern|regexp|unwrap|decolorize|drop|keep)\b")
+_LOGQL_PATTERN = r"\|[=~]|\|\s*(?:json|logfmt|line_format|label_format|pattern|regexp|unwrap|decolorize|drop|keep)\b"
+_LOGQL = None  # compiled on first use: only dashboards and Grafana alerting need it
+
+
+def _is_logql(expr: str) -> bool:
+    global _LOGQL
+    if _LOGQL is None:
+        _LOGQL = re.compile(_LOGQL_PATTERN)
+    return _LOGQL.search(expr) is not None
 _NOT_PROMQL_TYPES = ("loki", "elasticsearch", "influxdb", "graphite", "tempo", "mysql", "postgres", "mssql",
                      "cloudwatch", "stackdriver", "testdata", "grafana-", "jaeger", "zipkin", "opensearch",
                      "clickhouse", "bigquery", "splunk", "datadog", "x-ray", "pyroscope", "parca", "-- grafana --")
@@ -269,7 +277,7 @@ class Project:
                     ds = model.get("datasource")
                     if isinstance(ds, dict) and not _is_promql(ds, {}, expr):
                         continue
-                    if _LOGQL.search(expr):
+                    if _is_logql(expr):
                         continue
                     q = Query(doc, rule.path + ("data", di, "model", "expr"), expr, "grafana-alert", rule, grafana=True)
                     rule.queries.append(q)
@@ -277,7 +285,7 @@ class Project:
 
 
 def _is_promql(ds, ds_vars: dict, expr: str) -> bool:
-    if _LOGQL.search(expr):
+    if _is_logql(expr):
         return False
     text = ""
     if isinstance(ds, dict):

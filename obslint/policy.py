@@ -82,7 +82,8 @@ _UNITS = {
     "b": 1.0, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 1024.0, "mib": 1024.0 ** 2, "gib": 1024.0 ** 3,
     "tib": 1024.0 ** 4,
 }
-_THRESHOLD = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ%]*)\s*$")
+# Patterns below are compiled on first use (re's own cache): most runs have no policy.
+_THRESHOLD = r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ%]*)\s*$"
 
 
 def parse_threshold(value: Any) -> float:
@@ -94,7 +95,7 @@ def parse_threshold(value: Any) -> float:
         return float(value)
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a threshold")
-    m = _THRESHOLD.match(value)
+    m = re.match(_THRESHOLD, value)
     if not m:
         raise ValueError(f"{value!r} is not a number with an optional unit (e.g. 2%, 1000ms, 5s, 0.85)")
     unit = m.group(2)
@@ -369,8 +370,8 @@ def parse_exposition(text: str, where: str = "") -> list[tuple[MetricInfo, dict[
         raise _config_error(f"metrics-from: {where}: not Prometheus exposition text ({exc})") from None
 
 
-_SAMPLE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{.*\})?\s+\S+")
-_LABEL_NAME = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"(?:[^"\\]|\\.)*"')
+_SAMPLE = r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{.*\})?\s+\S+"
+_LABEL_NAME = r'([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"(?:[^"\\]|\\.)*"'
 
 
 def _parse_exposition_small(text: str, where: str = "") -> list[tuple[MetricInfo, dict[str, set]]]:
@@ -379,6 +380,7 @@ def _parse_exposition_small(text: str, where: str = "") -> list[tuple[MetricInfo
     helps: dict[str, str] = {}
     samples: dict[str, set] = {}
     order: list[str] = []
+    sample, label_name = re.compile(_SAMPLE), re.compile(_LABEL_NAME)
     for line in text.splitlines():
         line = line.strip()
         if line.startswith("# TYPE "):
@@ -391,9 +393,9 @@ def _parse_exposition_small(text: str, where: str = "") -> list[tuple[MetricInfo
             if len(parts) >= 3:
                 helps[parts[2]] = parts[3] if len(parts) > 3 else ""
         elif line and not line.startswith("#"):
-            m = _SAMPLE.match(line)
+            m = sample.match(line)
             if m:
-                samples.setdefault(m.group(1), set()).update(_LABEL_NAME.findall(m.group(2) or ""))
+                samples.setdefault(m.group(1), set()).update(label_name.findall(m.group(2) or ""))
     out = []
     seen = set()
     for name in order:
@@ -540,7 +542,7 @@ def rule_thresholds(rule) -> list[Threshold]:
     return [Threshold(op, v, rule.query.path) for op, v in promql_thresholds(rule.query.expr)]
 
 
-_MATH_CMP = re.compile(r"\$\{?([A-Za-z0-9_]+)\}?\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)")
+_MATH_CMP = r"\$\{?([A-Za-z0-9_]+)\}?\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
 
 
 def grafana_nodes(rule) -> dict[str, tuple[int, dict]]:
@@ -588,7 +590,7 @@ def grafana_thresholds(rule) -> list[Threshold]:
                     if isinstance(q, dict) and isinstance(q.get("params"), list):
                         stack.extend(p for p in q["params"] if isinstance(p, str))
             if mtype == "math" and isinstance(model.get("expression"), str):
-                for m in _MATH_CMP.finditer(model["expression"]):
+                for m in re.finditer(_MATH_CMP, model["expression"]):
                     out.append(Threshold(m.group(2), float(m.group(3)), base + ("expression",)))
                     stack.append(m.group(1))
                 stack.extend(re.findall(r"\$\{?([A-Za-z0-9_]+)\}?", model["expression"]))

@@ -19,7 +19,6 @@ matches everything below it.
 """
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import fnmatch
 import json
@@ -32,7 +31,7 @@ from obslint.findings import Finding
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
-    from typing import Iterable, Iterator
+    from typing import Iterable
 
 _TOKEN = r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*"
 _DIRECTIVE = re.compile(
@@ -44,14 +43,25 @@ _BLOCK_SCALAR = re.compile(r"^(?:.*[:?-][ \t]+|[ \t]*)[|>][0-9+-]*$")
 _ACTIVE: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar("obslint_active", default=None)
 
 
-@contextlib.contextmanager
-def active_codes(codes: Iterable[str]) -> Iterator[None]:
+class _ActiveCodes:
+    """A context manager by hand: `contextlib` is not imported at run time (start-up cost)."""
+
+    __slots__ = ("codes", "token")
+
+    def __init__(self, codes: Iterable[str]) -> None:
+        self.codes = codes
+        self.token = None
+
+    def __enter__(self) -> None:
+        self.token = _ACTIVE.set(frozenset(self.codes))
+
+    def __exit__(self, *exc_info) -> None:
+        _ACTIVE.reset(self.token)
+
+
+def active_codes(codes: Iterable[str]) -> _ActiveCodes:
     """Within this block, `Suppressions.unused()` ignores comments naming only inactive checks."""
-    token = _ACTIVE.set(frozenset(codes))
-    try:
-        yield
-    finally:
-        _ACTIVE.reset(token)
+    return _ActiveCodes(codes)
 
 
 def _normalise(token: str) -> str:
