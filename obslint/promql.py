@@ -431,6 +431,7 @@ def _collect(node, out: Parsed, funcs: tuple) -> None:
 
 _VS, _MS, _CALL, _BIN, _AGG = pp.VectorSelector, pp.MatrixSelector, pp.Call, pp.BinaryExpr, pp.AggregateExpr
 _PAREN, _UNARY, _SUBQUERY = pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr
+_NUM, _STR = pp.NumberLiteral, pp.StringLiteral
 
 
 def comparisons(ast) -> list:
@@ -501,90 +502,91 @@ class Labels:
         return Labels(None, a.minus - b.only)
 
 
+_NO_ARG_ZERO_LABELS = {"vector", "time", "scalar", "pi"}
+_DATE_FUNCS = {"minute", "hour", "day_of_month", "day_of_week", "day_of_year", "days_in_month", "month", "year"}
+_KEEP_ALL = ("topk", "bottomk", "limitk", "limit_ratio")
+
+
 def result_labels(node) -> Labels:
-    if isinstance(node, pp.VectorSelector):
+    t = type(node)
+    if t is _VS or t is _MS:
         return Labels()
-    if isinstance(node, pp.MatrixSelector):
-        return Labels()
-    if isinstance(node, (pp.NumberLiteral, pp.StringLiteral)):
+    if t is _NUM or t is _STR:
         return Labels(frozenset())
-    if isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
+    if t is _PAREN or t is _UNARY or t is _SUBQUERY:
         return result_labels(node.expr)
-    if isinstance(node, pp.AggregateExpr):
-        op = _op(node.op)
+    if t is _AGG:
+        op = str(node.op)
         inner = result_labels(node.expr)
-        if op in ("topk", "bottomk", "limitk", "limit_ratio"):
+        if op in _KEEP_ALL:
             return inner
         mod = node.modifier
         extra = set()
-        if op == "count_values" and isinstance(node.param, pp.StringLiteral):
+        if op == "count_values" and type(node.param) is _STR:
             extra.add(node.param.val)
         if mod is None:
             return Labels(frozenset(extra))
         if str(mod.type).endswith("Without"):
             return inner.without(mod.labels).with_(extra)
         return Labels(frozenset(l for l in mod.labels if inner.may_have(l)) | frozenset(extra))
-    if isinstance(node, pp.Call):
+    if t is _CALL:
         name = node.func.name
-        args = list(node.args)
-        if name in ("vector", "time", "scalar", "pi", "minute", "hour", "day_of_month", "day_of_week",
-                    "day_of_year", "days_in_month", "month", "year") and not (name in (
-                    "minute", "hour", "day_of_month", "day_of_week", "day_of_year", "days_in_month", "month",
-                    "year") and args):
+        args = node.args
+        if name in _NO_ARG_ZERO_LABELS or (name in _DATE_FUNCS and not args):
             return Labels(frozenset())
         if name in ("absent", "absent_over_time"):
             labels = set()
             stack = list(args)
             while stack:
                 a = stack.pop()
-                if isinstance(a, pp.VectorSelector):
+                if type(a) is _VS:
                     labels |= {m[0] for m in _matchers(a) if m[1] == "="}
-                elif isinstance(a, pp.MatrixSelector):
+                elif type(a) is _MS:
                     labels |= {m[0] for m in _matchers(a.vector_selector) if m[1] == "="}
             return Labels(frozenset(labels))
-        base = next((result_labels(a) for a in args if not isinstance(a, (pp.NumberLiteral, pp.StringLiteral))),
+        base = next((result_labels(a) for a in args if type(a) is not _NUM and type(a) is not _STR),
                     Labels(frozenset()))
-        if name in ("label_replace", "label_join") and len(args) > 1 and isinstance(args[1], pp.StringLiteral):
+        if name in ("label_replace", "label_join") and len(args) > 1 and type(args[1]) is _STR:
             return base.with_([args[1].val])
         if name == "histogram_quantile":
             return base.without(["le"])
         return base
-    if isinstance(node, pp.BinaryExpr):
-        lhs, rhs = result_labels(node.lhs), result_labels(node.rhs)
-        op = _op(node.op)
-        lhs_scalar = _is_scalar(node.lhs)
-        rhs_scalar = _is_scalar(node.rhs)
+    if t is _BIN:
+        lhs_node, rhs_node = node.lhs, node.rhs
+        lhs_scalar = _is_scalar(lhs_node)
+        rhs_scalar = _is_scalar(rhs_node)
         if lhs_scalar and not rhs_scalar:
-            return rhs
+            return result_labels(rhs_node)
         if rhs_scalar:
-            return lhs
-        mod = node.modifier
+            return result_labels(lhs_node)
+        op = str(node.op)
         if op == "or":
-            return lhs.union(rhs)
+            return result_labels(lhs_node).union(result_labels(rhs_node))
         if op in ("and", "unless"):
-            return lhs
+            return result_labels(lhs_node)
+        mod = node.modifier
         card = str(mod.card) if mod is not None else ""
-        group = list(mod.group_labels or []) if mod is not None and getattr(mod, "group_labels", None) else []
-        matching = mod.matching if mod is not None else None
         if card.endswith("OneToMany"):
-            return rhs.with_(group)
+            group = list(mod.group_labels or []) if getattr(mod, "group_labels", None) else []
+            return result_labels(rhs_node).with_(group)
         if card.endswith("ManyToOne"):
-            return lhs.with_(group)
-        if matching is not None and str(matching.type).endswith("Include"):
-            # on(...) one-to-one keeps the left side's labels
-            return lhs
-        return lhs
+            group = list(mod.group_labels or []) if getattr(mod, "group_labels", None) else []
+            return result_labels(lhs_node).with_(group)
+        # one-to-one, with or without on(...)/ignoring(...), keeps the left side's labels
+        return result_labels(lhs_node)
     return Labels()
 
 
 def _is_scalar(node) -> bool:
-    while isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
+    t = type(node)
+    while t is _PAREN or t is _UNARY:
         node = node.expr
-    if isinstance(node, pp.NumberLiteral):
+        t = type(node)
+    if t is _NUM:
         return True
-    if isinstance(node, pp.Call) and node.func.name in ("scalar", "time", "pi"):
-        return True
-    if isinstance(node, pp.BinaryExpr):
+    if t is _CALL:
+        return node.func.name in ("scalar", "time", "pi")
+    if t is _BIN:
         return _is_scalar(node.lhs) and _is_scalar(node.rhs)
     return False
 
