@@ -223,7 +223,13 @@ def run() -> None:
     """The `obslint` command: `main`, then leave at once. A run leaves hundreds of thousands of
     objects behind (documents, syntax trees, findings); tearing them down one by one at exit,
     after a last full garbage collection, costs up to a fifth of the run and serves no one once
-    the report is out. So the streams are flushed and the process ends without the teardown."""
+    the report is out. So the streams are flushed and the process ends without the teardown.
+    The cyclic garbage collector stays off for the whole command, not only while the engine
+    runs (as `lint` does for library callers): its first full pass after the run, over every
+    object the run made, would cost as much as the teardown."""
+    import gc
+
+    gc.disable()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
