@@ -253,6 +253,23 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
                                    fix="split the file, or raise the budget with OBSLINT_TIME_BUDGET=SECONDS"))
         meter[:] = [0, now, src]
 
+    # A query check sees the expression, where it comes from (rule or alert, panel, Grafana
+    # rule), whether Grafana macros may appear, and the file; nothing else of its owner (the
+    # contract in registry.HOOKS). So a query identical in all of these to one whose checks
+    # found nothing has nothing to report either, and is skipped: rules_large.yml repeats one
+    # expression 10,002 times, dashboards repeat queries across panels.
+    clean_queries: set = set()
+
+    def queries(qs, src) -> None:
+        for q in qs:
+            key = (q.expr, q.origin, q.grafana, getattr(q.owner, "is_alert", None), id(src))
+            if key in clean_queries:
+                continue
+            before = len(out)
+            each(on_query, q, src)
+            if len(out) == before:
+                clean_queries.add(key)
+
     def skip(src) -> bool:
         return id(src) in over or (only_sources is not None and id(src) not in only_sources)
 
@@ -276,7 +293,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
             if on_alert and rule.is_alert:
                 each(on_alert, rule, src)
             if rule.query is not None and on_query:
-                each(on_query, rule.query, src)
+                queries((rule.query,), src)
     for dash in project.dashboards:
         src = dash.doc.source
         if skip(src):
@@ -289,8 +306,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
             if on_panel:
                 each(on_panel, panel, src)
             if on_query:
-                for q in panel.queries:
-                    each(on_query, q, src)
+                queries(panel.queries, src)
     for grule in project.grafana_rules:
         src = grule.doc.source
         if skip(src):
@@ -298,8 +314,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
         if on_grule:
             each(on_grule, grule, src)
         if on_query:
-            for q in grule.queries:
-                each(on_query, q, src)
+            queries(grule.queries, src)
     if budget and meter[2] is not None:
         charge(None)  # the last file's time since the last reading
     for fn in hooks["check_project"]:

@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 _RULES: dict[str, type["Rule"]] = {}
 _LOADED = False
 
-# The hooks the engine calls, in this order, for every rule that defines them.
+# The hooks the engine calls, in this order, for every rule that defines them. A
+# `check_query` may read the query's `expr`, `origin`, `grafana`, its owner's `is_alert`, its
+# file and the run-wide context, and must not depend on anything else: the engine skips a
+# query that matches, in all of these, one already checked without findings in the same file.
 HOOKS = ("check_document", "check_group", "check_rule", "check_alert", "check_dashboard", "check_panel",
          "check_grafana_rule", "check_query", "check_project")
 
