@@ -303,8 +303,13 @@ def _is_promql(ds, ds_vars: dict, expr: str) -> bool:
     return not any(t in text for t in _NOT_PROMQL_TYPES)
 
 
+_VAR_REF = re.compile(r"\$\{?([A-Za-z0-9_]+)(?::[a-z]+)?\}?")
+
+
 def _resolve_var(ref: str, ds_vars: dict) -> str | None:
-    m = re.fullmatch(r"\$\{?([A-Za-z0-9_]+)(?::[a-z]+)?\}?", ref.strip())
+    if "$" not in ref:
+        return None
+    m = _VAR_REF.fullmatch(ref.strip())
     if m and m.group(1) in ds_vars:
         return ds_vars[m.group(1)] or "prometheus"
     return None

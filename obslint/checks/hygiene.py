@@ -14,8 +14,11 @@ _META = re.compile(r"[.^$*+?()\[\]{}|\\]")
 _RATE_LIKE = {"rate", "irate", "increase", "delta", "idelta"}
 
 
+_VARIABLE = re.compile(r"\$(\{|[A-Za-z_])")
+
+
 def _templated(value: str) -> bool:
-    return "$" in value and re.search(r"\$(\{|[A-Za-z_])", value) is not None or "[[" in value
+    return "$" in value and _VARIABLE.search(value) is not None or "[[" in value
 
 
 def _regex_matchers(parsed):
