@@ -58,6 +58,10 @@ def errors(name: str, instance) -> list:
         try:
             if gate.is_valid(instance):
                 return []
+            found = _gate_errors(gate, load(name), instance)
+            if found is not None:
+                found.sort(key=lambda e: [str(p) for p in e.absolute_path])
+                return found
         except Exception:  # noqa: BLE001 - values it cannot convert: let jsonschema decide
             pass
     from jsonschema.exceptions import best_match
@@ -69,6 +73,48 @@ def errors(name: str, instance) -> list:
         found.append(err)
     found.sort(key=lambda e: [str(p) for p in e.absolute_path])
     return found
+
+
+# jsonschema-rs error kinds whose jsonschema counterpart is one keyword with no sub-errors:
+# for these the compiled validator's errors say all `describe` needs. Anything else (anyOf,
+# oneOf, ...) goes to jsonschema, whose best_match picks the branch a person meant.
+_SIMPLE_KINDS = {"Type": "type", "Required": "required", "AdditionalProperties": "additionalProperties",
+                 "Enum": "enum", "Pattern": "pattern", "Minimum": "minimum", "Maximum": "maximum",
+                 "ExclusiveMinimum": "exclusiveMinimum", "ExclusiveMaximum": "exclusiveMaximum",
+                 "MinLength": "minLength", "MaxLength": "maxLength", "MinItems": "minItems", "Constant": "const"}
+
+
+class GateError:
+    """The fields of a jsonschema ValidationError that obslint reads, from a jsonschema-rs error."""
+
+    __slots__ = ("validator", "validator_value", "instance", "absolute_path", "schema", "message")
+
+    def __init__(self, validator, validator_value, instance, absolute_path, schema, message) -> None:
+        self.validator, self.validator_value, self.instance = validator, validator_value, instance
+        self.absolute_path, self.schema, self.message = absolute_path, schema, message
+
+
+def _gate_errors(gate, schema: dict, instance) -> list | None:
+    """The document's errors from the compiled validator (~0.2 ms, where jsonschema takes
+    ~50 ms on a large dashboard and ~70 ms more to import), or None when one of them needs
+    jsonschema to be described."""
+    out = []
+    for e in gate.iter_errors(instance):
+        keyword = _SIMPLE_KINDS.get(type(e.kind).__name__)
+        where = list(e.schema_path)
+        if keyword is None or not where or where[-1] != keyword:
+            return None
+        node = schema
+        for step in where[:-1]:
+            node = node[step]
+        if not isinstance(node, dict) or keyword not in node:
+            return None
+        if keyword == "required":  # jsonschema's wording, which `describe` reads the key from
+            message = f"{e.kind.property!r} is a required property"
+        else:
+            message = e.message
+        out.append(GateError(keyword, node[keyword], e.instance, tuple(e.instance_path), node, message))
+    return out
 
 
 def describe(err) -> str:

@@ -1,0 +1,115 @@
+"""Schema errors read from the compiled validator (jsonschema-rs) must say exactly what
+jsonschema's errors say: the same findings, at the same places, in the same order.
+
+Broken copies of real documents (a key removed, a value of the wrong type, an unknown key,
+an empty string) are checked both ways."""
+from __future__ import annotations
+
+import copy
+import json
+import random
+
+import pytest
+import yaml
+
+from conftest import CORPUS, REPO
+from obslint import schemas
+
+jsonschema = pytest.importorskip("jsonschema")
+from jsonschema.exceptions import best_match  # noqa: E402
+
+
+def _reference(name: str, instance) -> list:
+    """What `schemas.errors` gave before the compiled validator's errors were used."""
+    found = []
+    for err in schemas.validator(name).iter_errors(instance):
+        if err.context:
+            err = best_match(err.context) or err
+        found.append(err)
+    found.sort(key=lambda e: [str(p) for p in e.absolute_path])
+    return found
+
+
+def _summary(errors: list) -> list:
+    return [(schemas.describe(e), tuple(e.absolute_path), e.validator) for e in errors]
+
+
+def _documents() -> list[tuple[str, object]]:
+    docs = []
+    for path in sorted((REPO / "infra" / "grafana" / "dashboards").glob("*.json"))[:3]:
+        docs.append(("dashboard", json.loads(path.read_text(encoding="utf-8"))))
+    for path in sorted(CORPUS.rglob("*.json"))[:40]:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("panels"), list):
+            docs.append(("dashboard", data))
+    rules = REPO / "infra" / "grafana" / "provisioning" / "alerting" / "rules.yml"
+    docs.append(("grafana-alerting", yaml.safe_load(rules.read_text(encoding="utf-8"))))
+    docs.append(("policy", yaml.safe_load((REPO / "infra" / "obslint.yaml").read_text(encoding="utf-8"))))
+    return docs
+
+
+def _paths(node, prefix=()):
+    yield prefix, node
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths(v, prefix + (i,))
+
+
+def _break(doc, rng: random.Random):
+    doc = copy.deepcopy(doc)
+    spots = [(p, n) for p, n in _paths(doc) if p]
+    for _ in range(rng.randint(1, 3)):
+        path, _node = rng.choice(spots)
+        parent = doc
+        key = path[-1]
+        how = rng.randrange(5)
+        try:
+            for step in path[:-1]:  # an earlier change may have removed or replaced the way there
+                parent = parent[step]
+            if how == 0 and isinstance(parent, dict):
+                del parent[key]
+            elif how == 1:
+                parent[key] = rng.choice([7, "7", True, None, [], {}, 1.5])
+            elif how == 2 and isinstance(parent, dict):
+                parent["unknownKey" + str(rng.randrange(3))] = 1
+            elif how == 3:
+                parent[key] = ""
+            else:
+                parent[key] = -1
+        except (KeyError, IndexError, TypeError):
+            continue
+    return doc
+
+
+def test_compiled_validator_errors_read_like_jsonschema_errors():
+    rng = random.Random(20261127)
+    compared = fast = 0
+    for name, doc in _documents():
+        gate = schemas._gate(name)
+        assert gate is not None
+        for _ in range(25):
+            broken = _break(doc, rng)
+            if gate.is_valid(broken):
+                continue
+            compared += 1
+            from_gate = schemas._gate_errors(gate, schemas.load(name), broken)
+            if from_gate is None:  # described by jsonschema itself
+                continue
+            fast += 1
+            from_gate.sort(key=lambda e: [str(p) for p in e.absolute_path])
+            assert _summary(from_gate) == _summary(_reference(name, broken))
+    assert compared > 100 and fast > compared // 2, (compared, fast)
+
+
+def test_errors_falls_back_to_jsonschema_for_branching_keywords():
+    # An `anyOf`/`oneOf` failure is described by jsonschema's best match, not by the gate.
+    schema_errors = schemas.errors("dashboard", {"title": "x", "schemaVersion": 39,
+                                                 "panels": [{"id": 1, "type": "timeseries", "gridPos": "top"}]})
+    assert schema_errors
+    assert all(hasattr(e, "validator") for e in schema_errors)
