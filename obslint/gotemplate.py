@@ -75,7 +75,7 @@ def _check(text: str, functions) -> str | None:
                 return "comment ends before closing delimiter"
             i = close + 2
             continue
-        tokens, end, err = _lex_action(text, j)
+        tokens, end, err = _lex_until_close(text, j)
         if err:
             return err
         i = end
@@ -85,6 +85,26 @@ def _check(text: str, functions) -> str | None:
     if stack:
         return f"unexpected EOF: `{{{{ {stack[-1]} }}}}` has no matching `{{{{ end }}}}`"
     return None
+
+
+def _lex_until_close(text: str, pos: int):
+    """`_lex_action`, through a cache of action texts: alert templates repeat the same few
+    actions (`$labels.instance`, `$value | humanize`) thousands of times (5,835 actions, 289
+    distinct, in the corpus rule files). The action is taken to end at the next `}}`; when
+    the lexer does not end exactly there (a `}}` inside a string, an error), the text is
+    lexed in place instead."""
+    close = text.find("}}", pos)
+    if close != -1:
+        tokens, end, err = _lex_cached(text[pos:close])
+        if err is None and end == close - pos + 2:
+            return tokens, close + 2, None
+    return _lex_action(text, pos)
+
+
+@lru_cache(maxsize=2048)
+def _lex_cached(action: str):
+    tokens, end, err = _lex_action(action + "}}", 0)
+    return (None if tokens is None else tuple(tokens)), end, err
 
 
 def _lex_action(text: str, pos: int):
