@@ -132,7 +132,7 @@ class Document:
         if self.parent is not None:
             return self._locate_embedded(path, at_key)
         if src.format == "json":
-            return src.lines.position(src.json_locator().offset(path, at_key))
+            return src.json_locator().position(path, at_key)
         return src.yaml_position(self.index, path, at_key)
 
     def _locate_embedded(self, path: tuple, at_key: bool) -> tuple[int, int]:

@@ -1,10 +1,12 @@
 """Read a file into a Source with its documents; every problem becomes a finding."""
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
 import stat
+from itertools import compress
 from pathlib import Path
 
 # The module, not its names: obslint.document imports obslint.load.text, so importing
@@ -145,24 +147,25 @@ def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
     return raw.count(b"\n", 0, offset) + 1, col
 
 
-class _DuplicateKeys:
-    """object_pairs_hook that keeps the last value (as Grafana's Go reader does) and notes repeats."""
+def _duplicate_keys_hook():
+    """(object_pairs_hook, seen): the hook keeps the last value (as Grafana's Go reader does)
+    and appends to `seen` when an object repeats a key. A plain function, not an object
+    with __call__: it runs once per JSON object, and the call costs less."""
+    seen: list[bool] = []
+    note = seen.append
 
-    __slots__ = ("seen",)
-
-    def __init__(self) -> None:
-        self.seen = False
-
-    def __call__(self, pairs):
+    def hook(pairs):
         d = dict(pairs)
         if len(d) != len(pairs):
-            self.seen = True
+            note(True)
         return d
+
+    return hook, seen
 
 
 def _parse_json(source: "_document.Source", findings: list[Finding]) -> None:
     text = source.text
-    hook = _DuplicateKeys()
+    hook, repeated = _duplicate_keys_hook()
     try:
         data = json.loads(text, object_pairs_hook=hook)
     except json.JSONDecodeError as exc:
@@ -175,17 +178,24 @@ def _parse_json(source: "_document.Source", findings: list[Finding]) -> None:
     except ValueError as exc:  # e.g. integer strings too long for Python to convert
         findings.append(_problem("IN003", f"invalid JSON: {exc}", source.display))
         return
-    if _nests_deeper(data, MAX_DEPTH):
+    if _json_nests_deeper(data, MAX_DEPTH):
         _too_deep(source, findings)
         return
     doc = _document.Document(source, 0, data)
     source.documents.append(doc)
-    if hook.seen:
-        index = source.json_index()
-        for path, offset in index.duplicates:
-            line, col = source.lines.position(offset)
-            findings.append(_problem("IN004", f"duplicate key {path[-1]!r}; the later value silently wins",
-                                     source.display, line, col, fix="remove one of the two keys"))
+    if not repeated:
+        # No object repeats a key, so the locator may stop at a key's first occurrence.
+        # (Source.json_locator returns this one; were the locator kept elsewhere, a locator
+        # without the hint is built, which reads each object to its end: slower, as exact.)
+        from obslint.load.jsonpos import JsonLocator
+
+        source._json_index = JsonLocator(text, unique_keys=True)
+        return
+    index = source.json_index()
+    for path, offset in index.duplicates:
+        line, col = source.lines.position(offset)
+        findings.append(_problem("IN004", f"duplicate key {path[-1]!r}; the later value silently wins",
+                                 source.display, line, col, fix="remove one of the two keys"))
 
 
 _YAML_CODES = {"syntax": "IN003", "duplicate-key": "IN004", "alias-bomb": "IN009",
@@ -230,6 +240,30 @@ def _nests_deeper(data, limit: int) -> bool:
         for value in (node.values() if isinstance(node, dict) else node):
             if isinstance(value, _CONTAINERS):
                 push((value, depth))
+    return False
+
+
+_IS_CONTAINER_TYPE = frozenset(_CONTAINERS).__contains__
+
+
+def _json_nests_deeper(data, limit: int) -> bool:
+    """_nests_deeper for data from `json` (plain dicts and lists, nothing shared), a level at a
+    time with the loops in C: gc.get_referents gives all values of a level's objects and
+    arrays in one call (the collector must see every contained dict and list), and only
+    the containers are kept. Should the referents not be exactly those values (another
+    Python), that level is walked in Python."""
+    if type(data) not in _CONTAINERS:
+        return False
+    level = [data]
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        values = gc.get_referents(*level)
+        if len(values) != sum(map(len, level)):
+            values = [v for node in level for v in (node.values() if type(node) is dict else node)]
+        level = list(compress(values, map(_IS_CONTAINER_TYPE, map(type, values))))
     return False
 
 

@@ -1,14 +1,20 @@
 """Positions inside JSON text, computed only when a finding needs one.
 
-A regex tokenizer walks the text once and records, for every node, the offset of its
-key and of its value. Duplicate keys (which `json` silently collapses) are found in
-the same pass.
+JsonIndex: a regex tokenizer walks the text once and records, for every node, the offset
+of its key and of its value. Duplicate keys (which `json` silently collapses) are found
+in the same pass; the loader builds it only for a text that has some.
+
+JsonLocator: walks only the paths asked for, resuming where earlier lookups stopped, and
+turns offsets into line:column without indexing every line.
 """
 from __future__ import annotations
 
 import json
 import json.scanner
 import re
+from bisect import bisect_right
+
+from obslint.load.text import LineIndex
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+', re.S)
 
@@ -96,98 +102,188 @@ class JsonLocator:
 
     Sibling values on the way are skipped with the C scanner of the `json` module, so
     placing a finding deep in a 2 MB dashboard costs a few milliseconds and no index of
-    every node. Containers already walked are remembered for the next lookup.
+    every node. Every container walked keeps a cursor (the members or items read so far
+    and where reading stopped), so later lookups resume instead of re-reading from the
+    container's start: findings on panels 1, 2, ... 40 read the panel list once.
+
+    `unique_keys=True` is a promise (from the loader, which proved it) that no object in
+    the text repeats a key: the first occurrence of a key is then the one the loaded data
+    kept, and the rest of the object need not be read. Without it a key is looked for up
+    to the end of its object, as a later duplicate wins in the data.
     """
 
-    __slots__ = ("text", "_seen")
+    __slots__ = ("text", "unique_keys", "_seen", "_cursors", "_marks")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, unique_keys: bool = False) -> None:
         self.text = text
+        self.unique_keys = unique_keys
         start = _skip_ws(text, 0)
         self._seen: dict[tuple, tuple[int, int]] = {(): (start, start)}
+        self._cursors: dict[int, _Cursor] = {}  # by the offset of the container's bracket
+        self._marks: _LineMarks | LineIndex | None = None  # built on the first line_col()
 
     def offset(self, path: tuple, at_key: bool = False) -> int:
+        """Offset of the node at path (its key with at_key), or of its deepest existing ancestor."""
         path = tuple(path)
+        seen = self._seen
         # Start from the deepest container already visited on this path.
         depth = len(path)
-        while depth and path[:depth] not in self._seen:
+        while depth and path[:depth] not in seen:
             depth -= 1
-        key_pos, pos = self._seen[path[:depth]]
+        key_pos, pos = seen[path[:depth]]
         for i in range(depth, len(path)):
             found = self._child(pos, path[i])
             if found is None:
                 return key_pos if i else pos  # the deepest node that exists
             key_pos, pos = found
-            self._seen[path[: i + 1]] = found
+            seen[path[: i + 1]] = found
         return key_pos if at_key and path else pos
 
-    def _child(self, pos: int, step):
+    def position(self, path: tuple, at_key: bool = False) -> tuple[int, int]:
+        """1-based (line, column) of `offset(path, at_key)`."""
+        return self.line_col(self.offset(path, at_key))
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset, as LineIndex.position gives it, but
+        counting line breaks (at C speed) only between the offset and the nearest offset
+        asked before, instead of indexing every line of a large text for a few findings.
+        Past _MARKS lookups (a finding on every line) the full line index is cheaper."""
         text = self.text
-        n = len(text)
-        if pos >= n:
-            return None
-        c = text[pos]
-        scan = _scanner()
-        if c == "{" and isinstance(step, str):
-            i = _skip_ws(text, pos + 1)
-            while i < n and text[i] == '"':
-                key, end = json.decoder.scanstring(text, i + 1)
-                key_at = i
-                j = _skip_ws(text, end)
-                if j >= n or text[j] != ":":
-                    return None
-                j = _skip_ws(text, j + 1)
-                if key == step:
-                    found = (key_at, j)
-                    # A later duplicate wins, as in the loaded data: keep looking.
-                    last = found
-                    try:
-                        _obj, end = scan(text, j)
-                    except (StopIteration, ValueError, RecursionError):
-                        return last
-                    i = _skip_ws(text, end)
-                    while i < n and text[i] == ",":
-                        i = _skip_ws(text, i + 1)
-                        if i < n and text[i] == '"':
-                            k2, e2 = json.decoder.scanstring(text, i + 1)
-                            j2 = _skip_ws(text, _skip_ws(text, e2) + 1)
-                            if k2 == step:
-                                last = (i, j2)
-                            try:
-                                _obj, end = scan(text, j2)
-                            except (StopIteration, ValueError, RecursionError):
-                                return last
-                            i = _skip_ws(text, end)
-                        else:
-                            break
-                    return last
-                try:
-                    _obj, end = scan(text, j)
-                except (StopIteration, ValueError, RecursionError):
-                    return None
-                i = _skip_ws(text, end)
-                if i < n and text[i] == ",":
-                    i = _skip_ws(text, i + 1)
-                else:
-                    return None
-            return None
-        if c == "[" and isinstance(step, int) and not isinstance(step, bool):
-            i = _skip_ws(text, pos + 1)
-            index = 0
-            while i < n and text[i] != "]":
-                if index == step:
-                    return i, i
-                try:
-                    _obj, end = scan(text, i)
-                except (StopIteration, ValueError, RecursionError):
-                    return None
-                i = _skip_ws(text, end)
-                if i < n and text[i] == ",":
-                    i = _skip_ws(text, i + 1)
-                index += 1
-            return None
+        offset = max(0, offset)
+        marks = self._marks
+        if marks is None:
+            marks = self._marks = _LineMarks()
+        if isinstance(marks, LineIndex):
+            return marks.position(offset)
+        if len(marks.offsets) > _MARKS:
+            self._marks = LineIndex(text)
+            return self._marks.position(offset)
+        return marks.line(text, offset), offset - text.rfind("\n", 0, offset)
+
+    def _child(self, pos: int, step):
+        cursor = self._cursors.get(pos)
+        if cursor is None:
+            cursor = self._cursors[pos] = _Cursor(self.text, pos)
+        if cursor.kind == "{":
+            if not isinstance(step, str):
+                return None
+            return cursor.member(self.text, step, self.unique_keys)
+        if cursor.kind == "[":
+            if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+                return None
+            start = cursor.item(self.text, step)
+            return None if start is None else (start, start)
         return None
 
+
+class _Cursor:
+    """How far one object or array has been read: its members (key -> (key offset, value
+    offset), a later duplicate replacing an earlier one) or item offsets, and where to go on."""
+
+    __slots__ = ("kind", "table", "pos", "pending", "done")
+
+    def __init__(self, text: str, pos: int) -> None:
+        c = text[pos] if pos < len(text) else ""
+        self.kind = c if c in ("{", "[") else None
+        self.table = {} if c == "{" else []
+        self.pos = _skip_ws(text, pos + 1)  # the next key or item, or the closing bracket
+        self.pending = False  # True: self.pos is the start of a value still to be skipped
+        self.done = self.kind is None
+
+    def _skip_pending(self, text: str) -> int | None:
+        """Offset after the pending value and its comma; None (and done) at the end or on an error."""
+        try:
+            _obj, end = _scanner()(text, self.pos)
+        except (StopIteration, ValueError, RecursionError):
+            self.done = True
+            return None
+        i = _skip_ws(text, end)
+        if i < len(text) and text[i] == ",":
+            return _skip_ws(text, i + 1)
+        if self.kind == "{":  # "}" (or junk): no more members
+            self.done = True
+            return None
+        return i  # an array goes on without a comma, as before; "]" is seen by the caller
+
+    def member(self, text: str, key: str, unique: bool):
+        table = self.table
+        found = table.get(key)
+        if found is not None and (unique or self.done):
+            return found
+        n = len(text)
+        scanstring = json.decoder.scanstring
+        while not self.done:
+            i = self.pos
+            if self.pending:
+                i = self._skip_pending(text)
+                if i is None:
+                    break
+            if i >= n or text[i] != '"':
+                self.done = True
+                break
+            try:
+                name, end = scanstring(text, i + 1)
+            except ValueError:
+                self.done = True
+                break
+            j = _skip_ws(text, end)
+            if j >= n or text[j] != ":":
+                self.done = True
+                break
+            j = _skip_ws(text, j + 1)
+            table[name] = (i, j)
+            self.pos, self.pending = j, True
+            if unique and name == key:
+                return table[name]
+        return table.get(key)
+
+    def item(self, text: str, index: int):
+        table = self.table
+        if index < len(table):
+            return table[index]
+        n = len(text)
+        while not self.done:
+            i = self.pos
+            if self.pending:
+                i = self._skip_pending(text)
+                if i is None:
+                    break
+            if i >= n or text[i] == "]":
+                self.done = True
+                break
+            table.append(i)
+            self.pos, self.pending = i, True
+            if index < len(table):
+                return table[index]
+        return None
+
+
+class _LineMarks:
+    """Offsets whose line numbers are known, sorted; a new offset counts the line breaks
+    between it and its nearest known neighbour."""
+
+    __slots__ = ("offsets", "lines")
+
+    def __init__(self) -> None:
+        self.offsets = [0]
+        self.lines = [1]
+
+    def line(self, text: str, offset: int) -> int:
+        offsets, lines = self.offsets, self.lines
+        k = bisect_right(offsets, offset)  # offsets[k - 1] <= offset
+        below = offsets[k - 1]
+        if below == offset:
+            return lines[k - 1]
+        if k < len(offsets) and offsets[k] - offset < offset - below:
+            line = lines[k] - text.count("\n", offset, offsets[k])
+        else:
+            line = lines[k - 1] + text.count("\n", below, offset)
+        offsets.insert(k, offset)
+        lines.insert(k, line)
+        return line
+
+
+_MARKS = 2000  # offsets a JsonLocator counts lines for before it indexes every line
 
 _WS = re.compile(r"[ \t\n\r]*")
 
