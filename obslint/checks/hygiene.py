@@ -21,11 +21,18 @@ def _templated(value: str) -> bool:
     return "$" in value and _VARIABLE.search(value) is not None or "[[" in value
 
 
-def _regex_matchers(parsed):
-    for sel in parsed.selectors:
-        for label, op, value in sel.matchers:
-            if op in ("=~", "!~") and isinstance(value, str) and not _templated(value):
-                yield sel, label, op, value
+def _regex_matchers(parsed, ctx) -> list:
+    """(selector, label, op, value) of each regex matcher on a literal value; worked out once
+    per expression for the checks that share it."""
+    memo = ctx.cache.get("hygiene.regex-matchers")
+    if memo is None:
+        memo = ctx.cache["hygiene.regex-matchers"] = {}
+    found = memo.get(parsed.text)
+    if found is None:
+        found = memo[parsed.text] = [
+            (sel, label, op, value) for sel in parsed.selectors for label, op, value in sel.matchers
+            if op in ("=~", "!~") and isinstance(value, str) and not _templated(value)]
+    return found
 
 
 class RegexStatic(Rule):
@@ -60,7 +67,7 @@ class RegexStatic(Rule):
             return
         parsed = promql.parse(query.expr)
         done = set()
-        for sel, label, op, value in _regex_matchers(parsed):
+        for sel, label, op, value in _regex_matchers(parsed, ctx):
             if value == "" or _META.search(value) or (label, op, value) in done:
                 continue
             done.add((label, op, value))
@@ -104,7 +111,7 @@ class RegexAnchors(Rule):
             return
         parsed = promql.parse(query.expr)
         done = set()
-        for _sel, label, op, value in _regex_matchers(parsed):
+        for _sel, label, op, value in _regex_matchers(parsed, ctx):
             if (label, value) in done:
                 continue
             starts = value.startswith("^")

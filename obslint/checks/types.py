@@ -23,6 +23,8 @@ WINDOW_FUNCS = {"rate", "irate", "increase", "delta", "idelta", "deriv", "resets
 
 def _quantile_inputs(query, ctx):
     """(catalog or None, the series argument) of every `histogram_quantile` call in a query."""
+    if "histogram_quantile" not in query.expr:  # function names are case-sensitive: no call
+        return
     parsed = promql.parse(query.expr)
     if parsed.error or "histogram_quantile" not in parsed.calls or parsed.ast is None:
         return
@@ -376,6 +378,8 @@ class RateWindowTooShort(Rule):
         return memo[display]
 
     def check_query(self, query, ctx):
+        if "[" not in query.expr:  # no range window without a bracket
+            return
         parsed = promql.parse(query.expr)
         if not parsed.ranges:
             return
@@ -450,7 +454,10 @@ class PreferRateInterval(Rule):
         if query.origin != "panel" or "[" not in query.expr:
             return
         expr = query.expr
-        pats = [_INTERVAL_WINDOW] + ([_FIXED_WINDOW] if self.opts.get("hard-coded") else [])
+        hard_coded = self.opts.get("hard-coded")
+        if not hard_coded and "__interval" not in expr:
+            return
+        pats = [_INTERVAL_WINDOW] + ([_FIXED_WINDOW] if hard_coded else [])
         for pat in pats:
             for m in pat.finditer(expr):
                 fn = _enclosing_function(expr, m.start())

@@ -62,7 +62,7 @@ def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX
     if text is None:
         return source, findings
     source.text = text
-    if not text.strip():
+    if not text or text.isspace():  # (strip() would copy the whole text)
         findings.append(_problem("IN005", "file is empty", display, severity=Severity.INFO,
                                  fix="remove the file or give it content"))
         return source, findings

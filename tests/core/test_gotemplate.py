@@ -7,7 +7,7 @@ import random
 import pytest
 import yaml
 
-from conftest import CORPUS
+from tests.conftest import CORPUS
 from obslint import gotemplate
 
 

@@ -12,7 +12,7 @@ import random
 import pytest
 import yaml
 
-from conftest import CORPUS, REPO
+from tests.conftest import CORPUS, REPO
 from obslint import schemas
 
 jsonschema = pytest.importorskip("jsonschema")
