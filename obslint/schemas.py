@@ -8,7 +8,8 @@ from pathlib import Path
 
 def schema_dir() -> Path:
     here = Path(__file__).resolve().parent
-    for candidate in (here / "schemas", here.parent / "schemas"):
+    # An install has them in the package (obslint/schemadata), a checkout beside it (schemas/).
+    for candidate in (here / "schemadata", here / "schemas", here.parent / "schemas"):
         if (candidate / "policy.schema.json").exists():
             return candidate
     try:
