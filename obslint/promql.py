@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import promql_parser as pp
 
+from obslint import promqlfast
+
 # Functions that older Prometheus versions had, or that newer ones added, which the
 # parser may not know: accepted rather than reported as false errors.
 _EXTRA_FUNCTIONS = [
@@ -379,6 +381,12 @@ def _parse(expr: str) -> Parsed:
     if problem is not None:
         return Parsed(expr, problem)
     text = substitute(expr)
+    quick = promqlfast.facts(text)
+    if quick is not None:  # a common shape, valid and described without a syntax tree
+        parsed = Parsed(text, None)
+        selector, parsed.calls, parsed.aggregations, parsed.ranges = quick
+        parsed.selectors.append(Selector(*selector))
+        return parsed
     try:
         ast = pp.parse(text)
     except ValueError as exc:

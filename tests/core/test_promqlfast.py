@@ -1,0 +1,140 @@
+"""The fast path for common PromQL shapes may only say what promql-parser says: every
+expression it accepts, the parser accepts too, with the same facts; anything it is unsure of
+it leaves to the parser (None)."""
+from __future__ import annotations
+
+import json
+import random
+
+import promql_parser as pp
+import pytest
+import yaml
+
+from obslint import promql, promqlfast
+from tests.conftest import CORPUS
+
+
+def _full_facts(text: str):
+    """The facts promql.py collects from promql-parser's tree, shaped as promqlfast returns them."""
+    try:
+        ast = pp.parse(text)
+    except ValueError:
+        return "invalid"
+    parsed = promql.Parsed(text, None)
+    promql._collect(ast, parsed, ())
+    if len(parsed.selectors) != 1:
+        return "not one selector"
+    s = parsed.selectors[0]
+    return (s.name, s.matchers, s.range, s.funcs), parsed.calls, parsed.aggregations, parsed.ranges
+
+
+def _agrees(text: str) -> bool | None:
+    quick = promqlfast.facts(text)
+    if quick is None:
+        return None
+    assert quick == _full_facts(text), text
+    return True
+
+
+@pytest.mark.parametrize("text", [
+    'sum by (job, le) (rate(http_request_duration_seconds_bucket{job="api", code=~"5.."}[5m]))',
+    "sum(rate(x[1h])) without (instance)",
+    'max(up{job="node"})',
+    'rate(x{a="b",}[30s])',
+    "sum by () (x)",
+    "count_over_time(x[100ms])",
+    'x{a!~"a|b.*", b!="", c=~"^$job$"}',
+    "x:y:z",
+])
+def test_common_shapes_take_the_fast_path(text):
+    assert _agrees(text) is True
+
+
+@pytest.mark.parametrize("text", [
+    "sum",  # a metric named like an aggregation
+    "rate(x)",  # a range function needs a range
+    "rate(x[0s])",  # a zero window is invalid
+    "rate(x[5m0s])",  # compound durations: left to the parser
+    'x{a=~"("}',  # regex syntax beyond the plainest
+    'x{a=~"a\\\\d"}',  # escapes
+    "x{a='b'}",  # single-quoted strings
+    'x{__name__="y"}',  # the name set twice
+    "sumby (a) (x)",  # one identifier, not `sum by`
+    "sum by (a) (x) by (b)",
+    "SUM(x)",  # aggregations are case-insensitive in PromQL; the fast path reads lower case only
+    "sum by (Inf) (x)",  # a number, not a label
+    "x offset 5m",
+    "sum(rate(x[5m])) > 1",
+    'x {a="b"}',
+])
+def test_anything_unusual_is_left_to_the_parser(text):
+    assert promqlfast.facts(text) is None
+
+
+def _corpus_expressions() -> list[str]:
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            expr = node.get("expr")
+            if isinstance(expr, str):
+                found.append(expr)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for path in sorted(CORPUS.rglob("*")):
+        if path.suffix not in (".json", ".yml", ".yaml") or not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+            walk(json.loads(text) if path.suffix == ".json" else list(yaml.safe_load_all(text)))
+        except (ValueError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+    return found
+
+
+def test_real_expressions_get_the_same_facts_either_way():
+    exprs = sorted(set(_corpus_expressions()))
+    assert len(exprs) > 5000
+    taken = sum(1 for e in exprs if _agrees(promql.substitute(e)))
+    assert taken > len(exprs) // 4  # the point of the fast path: a large share of real queries
+
+
+def test_generated_expressions_get_the_same_facts_either_way():
+    rng = random.Random(20261127)
+    spaces = ["", " ", "\n", "\t", "\r\n", " \n "]
+    names = ["x", "http_requests_total", "a:b:c", "_x", "sum", "by", "rate", "inf", "NaN", "on", "bool",
+             "offset", "le", "__name__", "group", "topk", "start", "atan2", "and", "Inf"]
+    values = ["", "a", "a|b", ".*", ".+", "$job", "^a$", "a.b", "x-y", "a b", "5..", "(", "*", "[a]", "a{2}",
+              "..*", "|", "$", "^", "a||b", "@", "%", ",", "=", "/", ":"]
+    functions = list(promqlfast._RANGE_FUNCS) + ["abs", "histogram_quantile", "quantile_over_time"]
+    aggregations = list(promqlfast._AGGREGATIONS) + ["topk", "SUM", "count_values"]
+    windows = ["5m", "1h", "30s", "100ms", "0s", "1y", "2w", "05m", "5m0s", "999999s", "1000000s", "5M"]
+
+    def ws():
+        return rng.choice(spaces)
+
+    def selector():
+        text = rng.choice(names)
+        if rng.random() < 0.7:
+            matchers = [f'{ws()}{rng.choice(names)}{ws()}{rng.choice(["=", "!=", "=~", "!~"])}{ws()}"{rng.choice(values)}"'
+                        for _ in range(rng.randrange(4))]
+            text += "{" + ",".join(matchers) + ("," if rng.random() < 0.2 else "") + ws() + "}"
+        return text
+
+    def labels():
+        return "(" + ",".join(f"{ws()}{rng.choice(names)}{ws()}" for _ in range(rng.randrange(3))) + ")"
+
+    taken = 0
+    for _ in range(8000):
+        inner = (f"{rng.choice(functions)}{ws()}({ws()}{selector()}{ws()}[{ws()}{rng.choice(windows)}{ws()}]{ws()})"
+                 if rng.random() < 0.6 else selector())
+        if rng.random() < 0.6:
+            pre = f" {rng.choice(['by', 'without'])}{ws()}{labels()}{ws()}" if rng.random() < 0.4 else ""
+            post = f"{ws()}{rng.choice(['by', 'without'])}{ws()}{labels()}" if rng.random() < 0.4 else ""
+            inner = f"{rng.choice(aggregations)}{pre}({ws()}{inner}{ws()}){post}"
+        taken += bool(_agrees(ws() + inner + ws()))
+    assert taken > 300
