@@ -223,7 +223,7 @@ class Parsed:
     every subtree into every node), so it is not kept here: `ast` fetches it from a small
     weight-bounded cache, parsing again when it was evicted."""
 
-    __slots__ = ("text", "error", "selectors", "calls", "aggregations", "ranges")
+    __slots__ = ("text", "error", "selectors", "calls", "aggregations", "ranges", "operators")
 
     def __init__(self, text: str, error: str | None) -> None:
         self.text, self.error = text, error
@@ -231,6 +231,7 @@ class Parsed:
         self.calls: list[str] = []
         self.aggregations: list = []  # (op, "by"/"without"/None, labels, param value)
         self.ranges: list = []  # (seconds, enclosing funcs)
+        self.operators: list[str] = []  # binary operators (`/`, `>`, `and`, ...)
 
     @property
     def ast(self):
@@ -423,6 +424,7 @@ def _collect(node, out: Parsed, funcs: tuple) -> None:
         for a in node.args:
             _collect(a, out, inner)
     elif t is _BIN:
+        out.operators.append(str(node.op))
         _collect(node.lhs, out, funcs)
         _collect(node.rhs, out, funcs)
     elif t is _AGG:

@@ -263,7 +263,7 @@ class DivisionInAggregation(Rule):
         if "/" not in query.expr:
             return
         parsed = promql.parse(query.expr)
-        if parsed.ast is None or not parsed.aggregations:
+        if not parsed.aggregations or "/" not in parsed.operators or parsed.ast is None:
             return
         found: list = []
         _nan_divisions(parsed.ast, None, found)
