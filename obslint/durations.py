@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
 _UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
@@ -11,6 +12,11 @@ def parse_duration(text) -> float | None:
     """Seconds, or None when Prometheus would reject the text."""
     if not isinstance(text, str):
         return None
+    return _parse(text)
+
+
+@lru_cache(maxsize=1024)  # rule files repeat a handful of durations (`for: 5m`) thousands of times
+def _parse(text: str) -> float | None:
     if text == "0":
         return 0.0
     m = _DURATION.match(text)

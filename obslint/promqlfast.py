@@ -48,6 +48,8 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536
 def facts(text: str):
     """(selector, calls, aggregations, ranges) as promql.Parsed holds them, or None when the
     text is not one of the shapes this path knows (which says nothing about its validity)."""
+    if text.count("(") > 3:  # the shape has at most three: aggregation, label list, function
+        return None
     m = _SHAPE.fullmatch(text)
     if m is None:
         return None
