@@ -223,10 +223,11 @@ class Parsed:
     every subtree into every node), so it is not kept here: `ast` fetches it from a small
     weight-bounded cache, parsing again when it was evicted."""
 
-    __slots__ = ("text", "error", "selectors", "calls", "aggregations", "ranges", "operators")
+    __slots__ = ("text", "error", "selectors", "calls", "aggregations", "ranges", "operators", "tree_text")
 
     def __init__(self, text: str, error: str | None) -> None:
         self.text, self.error = text, error
+        self.tree_text = text  # what `ast` parses: `text`, or `text` with regex matchers made plain
         self.selectors: list[Selector] = []
         self.calls: list[str] = []
         self.aggregations: list = []  # (op, "by"/"without"/None, labels, param value)
@@ -237,7 +238,7 @@ class Parsed:
     def ast(self):
         if self.error is not None:
             return None
-        return _ast(self.text)
+        return _ast(self.tree_text)
 
 
 def _op(tok) -> str:
@@ -388,6 +389,11 @@ def _parse(expr: str) -> Parsed:
         selector, parsed.calls, parsed.aggregations, parsed.ranges = quick
         parsed.selectors.append(Selector(*selector))
         return parsed
+    plain = promqlfast.without_regexes(text)
+    if plain is not None:
+        parsed = _parse_plain(text, *plain)
+        if parsed is not None:
+            return parsed
     try:
         ast = pp.parse(text)
     except ValueError as exc:
@@ -403,6 +409,38 @@ def _parse(expr: str) -> Parsed:
         parsed.error = "expression nests too deeply to analyse"
         return parsed
     _remember(text, ast)
+    return parsed
+
+
+def _parse_plain(text: str, plain: str, matchers: list) -> Parsed | None:
+    """Facts of `text` from the parse of `plain` (its regex matchers written as `=`/`!=`, their
+    values already checked), operators restored; None when anything does not line up, and
+    the caller parses `text` itself."""
+    try:
+        ast = pp.parse(plain)
+    except BaseException as exc:  # noqa: BLE001 - invalid: the full parse gives the exact message
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        return None
+    parsed = Parsed(text, None)
+    try:
+        _collect(ast, parsed, ())
+    except RecursionError:
+        return None
+    found = [m for sel in parsed.selectors for m in sel.matchers]
+    if len(found) != len(matchers):
+        return None
+    ops = iter(matchers)
+    for sel in parsed.selectors:
+        restored = []
+        for label, _op, value in sel.matchers:
+            want_label, want_op, literal = next(ops)
+            if label != want_label or ('\\' not in literal and literal[1:-1] != value):
+                return None
+            restored.append((label, want_op, value))
+        sel.matchers = restored
+    parsed.tree_text = plain
+    _remember(plain, ast)
     return parsed
 
 

@@ -3,6 +3,7 @@ expression it accepts, the parser accepts too, with the same facts; anything it 
 it leaves to the parser (None)."""
 from __future__ import annotations
 
+import functools
 import json
 import random
 
@@ -71,7 +72,8 @@ def test_anything_unusual_is_left_to_the_parser(text):
     assert promqlfast.facts(text) is None
 
 
-def _corpus_expressions() -> list[str]:
+@functools.lru_cache(maxsize=None)
+def _corpus_expressions() -> tuple[str, ...]:
     found: list[str] = []
 
     def walk(node):
@@ -93,7 +95,7 @@ def _corpus_expressions() -> list[str]:
             walk(json.loads(text) if path.suffix == ".json" else list(yaml.safe_load_all(text)))
         except (ValueError, UnicodeDecodeError, yaml.YAMLError):
             continue
-    return found
+    return tuple(found)
 
 
 def test_real_expressions_get_the_same_facts_either_way():
@@ -138,3 +140,68 @@ def test_generated_expressions_get_the_same_facts_either_way():
             inner = f"{rng.choice(aggregations)}{pre}({ws()}{inner}{ws()}){post}"
         taken += bool(_agrees(ws() + inner + ws()))
     assert taken > 300
+
+
+# --- parsing with regex matchers made plain -------------------------------------------
+def _reference(expr: str):
+    """What promql.parse said before any fast path: the parser on the whole text."""
+    problem = promql.too_complex(expr)
+    if problem:
+        return ("error", problem)
+    text = promql.substitute(expr)
+    try:
+        ast = pp.parse(text)
+    except ValueError as exc:
+        return ("error", str(exc) or "invalid PromQL")
+    parsed = promql.Parsed(text, None)
+    promql._collect(ast, parsed, ())
+    return _summary(parsed)
+
+
+def _summary(parsed):
+    if parsed.error:
+        return ("error", parsed.error)
+    return ([(s.name, s.matchers, s.range, s.funcs) for s in parsed.selectors], parsed.calls,
+            parsed.aggregations, parsed.ranges, parsed.operators)
+
+
+@pytest.mark.parametrize("expr", [
+    'sum by (job) (rate(x{job=~"$job", code!~"5.."}[5m])) / sum by (job) (rate(x{job=~"$job"}[5m]))',
+    'x{a=~"("}',  # the parser's own message for a bad regex
+    '{a=~".*"}',  # no metric name: whether the regex matches "" decides validity
+    '{a=~".+"}',
+    'absent(x{a=~"b", c="d"})',
+    'x{__name__=~"y.*"}',
+    'x{a=~"b" or c!~"d"}',
+    "x{a=~'b\\\\d'} > 0",
+    'label_replace(x{a=~"b"}, "dst", "=~", "src", "(.*)")',
+])
+def test_parsing_with_plain_matchers_says_what_the_parser_says(expr):
+    promql._facts.pop(expr, None)
+    assert _summary(promql._parse(expr)) == _reference(expr)
+
+
+def test_absent_keeps_regex_matchers_out_of_its_result_labels():
+    labels = promql.result_labels(promql.parse('absent(x{a=~"b", c="d"})').ast)
+    assert labels.may_have("c") and not labels.may_have("a")
+
+
+def test_every_real_expression_gets_the_parsers_facts_and_errors():
+    exprs = sorted(set(_corpus_expressions()))
+    for expr in exprs:
+        promql._facts.pop(expr, None)
+        assert _summary(promql._parse(expr)) == _reference(expr), expr
+
+
+def test_damaged_real_expressions_get_the_parsers_facts_and_errors():
+    rng = random.Random(11)
+    pool = sorted({e for e in _corpus_expressions() if "~" in e})
+    inserts = ["(", ")", '"', "'", "{", "}", "~", "=~", "!~", " or ", "\\", "*", "[", ".*", "__name__", "absent(",
+               "$", ",", "`", '{a=~".*"}', 'x{b=~"("}']
+    for _ in range(4000):
+        expr = rng.choice(pool)
+        for _ in range(rng.randint(1, 2)):
+            i = rng.randrange(len(expr) + 1)
+            expr = expr[:i] + expr[i + 1:] if rng.random() < 0.3 else expr[:i] + rng.choice(inserts) + expr[i:]
+        promql._facts.pop(expr, None)
+        assert _summary(promql._parse(expr)) == _reference(expr), expr
