@@ -94,9 +94,10 @@ def facts(text: str):
 # place (same length, so error positions do not move); promql.py then restores the
 # operators in the facts.
 _MATCHER_SCAN = re.compile(r"""
-    "(?:[^"\\]|\\.)*"? | '(?:[^'\\]|\\.)*'? | `[^`]*`? | \#[^\n]*      # strings and comments
-  | (?P<label>[a-zA-Z_][a-zA-Z0-9_]*)[ \t\r\n]*(?P<op>=~|!~|!=|=(?![=~]))[ \t\r\n]*
-    (?P<value>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)                # a label matcher
+    "[^"\\]*(?:\\.[^"\\]*)*"? | '[^'\\]*(?:\\.[^'\\]*)*'? | `[^`]*`? | \#[^\n]*     # strings and comments
+  | (?<![a-zA-Z0-9_:])(?P<label>[a-zA-Z_][a-zA-Z0-9_]*)(?![a-zA-Z0-9_:])       # a whole name, then
+    [ \t\r\n]*(?P<op>=~|!~|!=|=(?![=~]))[ \t\r\n]*                            # a matcher's operator
+    (?P<value>"[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\]*(?:\\.[^'\\]*)*'|`[^`]*`)
   | (?P<brace>\{)
 """, re.X)
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:")
