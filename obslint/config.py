@@ -8,6 +8,7 @@ from pathlib import Path
 
 from obslint.findings import Severity
 from obslint.load import DEFAULT_MAX_BYTES
+from obslint.record import Record
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
@@ -23,9 +24,11 @@ class ConfigError(Exception):
 _FIELDS = ("path", "root", "select", "ignore", "severity", "options", "exclude", "max_file_size", "policy")
 
 
-class Config:
+class Config(Record):
     """The run's configuration. A plain class (a dataclass costs start-up time) with the
     dataclass's behaviour: keyword or positional fields, equality by value, the same repr."""
+
+    _fields = _FIELDS
 
     def __init__(self, path: Path | None = None, root: Path | None = None, select: list[str] | None = None,
                  ignore: list[str] | None = None, severity: dict[str, Severity] | None = None,
@@ -40,19 +43,6 @@ class Config:
         self.exclude = [] if exclude is None else exclude
         self.max_file_size = max_file_size
         self.policy = {} if policy is None else policy
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return self._values() == other._values()  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def _values(self) -> tuple:
-        return tuple(getattr(self, f) for f in _FIELDS)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return "Config(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in _FIELDS) + ")"
 
     def rule_options(self, rule) -> dict:
         return {**self.options.get(rule.name, {}), **self.options.get(rule.code, {})}

@@ -12,6 +12,7 @@ from obslint.discover import discover
 from obslint.findings import Finding, Severity
 from obslint.load import read_source
 from obslint.model import Project
+from obslint.record import Record
 from obslint.suppress import Suppressions, policy_ignores
 
 TYPE_CHECKING = False  # pathlib is imported by the loader anyway; typing is not imported at run time
@@ -27,9 +28,11 @@ FILE_TIME_BUDGET = 10.0
 _RESULT_FIELDS = ("findings", "files", "skipped", "suppressed", "unused_suppressions", "elapsed", "project")
 
 
-class Result:
+class Result(Record):
     """What a run found. A plain class (a dataclass costs start-up time) with the dataclass's
     behaviour: keyword or positional fields, equality by value, the same repr."""
+
+    _fields = _RESULT_FIELDS
 
     def __init__(self, findings: list[Finding] | None = None, files: int = 0, skipped: list[str] | None = None,
                  suppressed: int = 0, unused_suppressions: list[Finding] | None = None, elapsed: float = 0.0,
@@ -41,19 +44,6 @@ class Result:
         self.unused_suppressions = [] if unused_suppressions is None else unused_suppressions
         self.elapsed = elapsed
         self.project = project
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return self._values() == other._values()  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def _values(self) -> tuple:
-        return tuple(getattr(self, f) for f in _RESULT_FIELDS)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return "Result(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in _RESULT_FIELDS) + ")"
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

@@ -20,31 +20,12 @@ from pathlib import Path
 
 from obslint import promql
 from obslint.durations import parse_duration
+from obslint.record import Record
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
-
-class _Plain:
-    """Equality by value over `_fields`, unhashable, dataclass-style repr: what the
-    dataclasses these classes were gave, without the start-up cost of `dataclasses`."""
-
-    __slots__ = ()
-    _fields: tuple = ()
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return self._values() == other._values()  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def _values(self) -> tuple:
-        return tuple(getattr(self, f) for f in self._fields)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields) + ")"
 
 # Series every Prometheus server produces for each target or rule, whatever the catalog says.
 SYNTHETIC = {
@@ -127,7 +108,7 @@ PANEL_UNIT_SCALE = {
 # --------------------------------------------------------------------------------------------------
 # The catalog
 # --------------------------------------------------------------------------------------------------
-class MetricInfo(_Plain):
+class MetricInfo(Record):
     __slots__ = _fields = ("name", "type", "labels", "help", "source", "rule")
 
     def __init__(self, name: str, type: str, labels: frozenset | None, help: str = "", source: str = "policy",
@@ -140,7 +121,7 @@ class MetricInfo(_Plain):
         self.rule = rule  # the PromRule when source is a recording rule
 
 
-class Series(_Plain):
+class Series(Record):
     """What a series name means: its family, and its role (`counter`, `gauge`, `bucket`,
     `sum`, `count`, `created`, `quantile`, `native-histogram`, `unknown`)."""
 
@@ -159,7 +140,7 @@ class Series(_Plain):
         return self.role in ("gauge", "quantile", "created", "info")
 
 
-class Catalog(_Plain):
+class Catalog(Record):
     __slots__ = _fields = ("series", "families", "target_labels", "recorded")
 
     def __init__(self, series: dict[str, Series] | None = None, families: dict[str, MetricInfo] | None = None,
@@ -488,7 +469,7 @@ _FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
 _GRAFANA_EVAL = {"gt": ">", "lt": "<", "gte": ">=", "lte": "<=", "eq": "==", "ne": "!="}
 
 
-class Threshold(_Plain):
+class Threshold(Record):
     __slots__ = _fields = ("op", "value", "path")
 
     def __init__(self, op: str, value: float, path: tuple) -> None:

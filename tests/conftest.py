@@ -1,6 +1,7 @@
 """Shared helpers: lint files written to a temporary tree, run the CLI in-process."""
 from __future__ import annotations
 
+import functools
 import io
 import os
 import shutil
@@ -14,6 +15,38 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
 INFRA = REPO / "infra"
+
+
+@functools.lru_cache(maxsize=None)
+def corpus_expressions() -> tuple[str, ...]:
+    """Every `expr` string in the corpus' JSON and YAML files (dashboards, rule files,
+    Grafana alerting), in file order: real PromQL for differential tests."""
+    import json
+
+    import yaml
+
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            expr = node.get("expr")
+            if isinstance(expr, str):
+                found.append(expr)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for path in sorted(CORPUS.rglob("*")):
+        if path.suffix not in (".json", ".yml", ".yaml") or not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+            walk(json.loads(text) if path.suffix == ".json" else list(yaml.safe_load_all(text)))
+        except (ValueError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+    return tuple(found)
 
 
 def need_binary(name: str) -> str:

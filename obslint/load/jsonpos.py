@@ -205,6 +205,11 @@ class _Cursor:
             return None
         return i  # an array goes on without a comma, as before; "]" is seen by the caller
 
+    def _next_start(self, text: str):
+        """Where the next member or item starts: past the value read last, if any (None when
+        the container ended or the text broke off)."""
+        return self._skip_pending(text) if self.pending else self.pos
+
     def member(self, text: str, key: str, unique: bool):
         table = self.table
         found = table.get(key)
@@ -213,11 +218,9 @@ class _Cursor:
         n = len(text)
         scanstring = json.decoder.scanstring
         while not self.done:
-            i = self.pos
-            if self.pending:
-                i = self._skip_pending(text)
-                if i is None:
-                    break
+            i = self._next_start(text)
+            if i is None:
+                break
             if i >= n or text[i] != '"':
                 self.done = True
                 break
@@ -243,11 +246,9 @@ class _Cursor:
             return table[index]
         n = len(text)
         while not self.done:
-            i = self.pos
-            if self.pending:
-                i = self._skip_pending(text)
-                if i is None:
-                    break
+            i = self._next_start(text)
+            if i is None:
+                break
             if i >= n or text[i] == "]":
                 self.done = True
                 break

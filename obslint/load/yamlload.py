@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from obslint.record import Record
+
 try:  # pragma: no cover - depends on the platform's wheels
     import yaml_rs
 except ImportError:  # pragma: no cover
@@ -93,28 +95,8 @@ class Marks:
         return self._lines.position(max(0, min(index, len(self.text))))
 
 
-class _Plain:
-    """Equality by value over the slots, unhashable, dataclass-style repr: what the
-    dataclasses these classes were gave, without the start-up cost of `dataclasses`."""
-
-    __slots__ = ()
-
-    def _values(self) -> tuple:
-        return tuple(getattr(self, f) for f in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return self._values() == other._values()  # type: ignore[attr-defined]
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__slots__) + ")"
-
-
-class YamlProblem(_Plain):
-    __slots__ = ("kind", "message", "line", "col", "document")
+class YamlProblem(Record):
+    __slots__ = _fields = ("kind", "message", "line", "col", "document")
 
     def __init__(self, kind: str, message: str, line: int, col: int, document: int = 0) -> None:
         self.kind = kind  # "syntax", "duplicate-key", "alias-bomb", "recursive-alias", "too-deep"
@@ -124,8 +106,8 @@ class YamlProblem(_Plain):
         self.document = document
 
 
-class YamlResult(_Plain):
-    __slots__ = ("documents", "problems", "nodes")
+class YamlResult(Record):
+    __slots__ = _fields = ("documents", "problems", "nodes")
 
     def __init__(self, documents: list, problems: list, nodes: list | None = None) -> None:
         self.documents = documents

@@ -65,34 +65,6 @@ def test_comparisons():
     assert promql.comparisons(promql.parse("(x > 1) and on() y").ast)
 
 
-def _corpus_dashboard_expressions(limit: int = 4000) -> list[str]:
-    import json
-
-    from tests.conftest import CORPUS
-
-    found: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            expr = node.get("expr")
-            if isinstance(expr, str):
-                found.append(expr)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    for path in sorted(CORPUS.rglob("*.json")):
-        try:
-            walk(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, UnicodeDecodeError):
-            continue
-        if len(found) >= limit:
-            break
-    return found
-
-
 @pytest.mark.parametrize("expr", [
     'rate(x[$__rate_interval])', 'rate(x[${__range_s}s])', 'max_over_time(x[1h:$__interval])',
     'rate(x{a="[$y]"}[5m])', 'topk($k, x)', 'x # a comment with $x\n+ y[$i]', 'x{a="$b', "x{a='$b'}",
@@ -103,7 +75,9 @@ def test_fast_substitution_paths_agree_with_the_full_one(expr):
 
 
 def test_fast_substitution_paths_agree_with_the_full_one_on_real_dashboards():
-    exprs = _corpus_dashboard_expressions()
+    from tests.conftest import corpus_expressions
+
+    exprs = corpus_expressions()
     assert len(exprs) > 1000
     for expr in exprs:
         assert promql.substitute(expr) == promql._substitute(expr), expr

@@ -3,16 +3,13 @@ expression it accepts, the parser accepts too, with the same facts; anything it 
 it leaves to the parser (None)."""
 from __future__ import annotations
 
-import functools
-import json
 import random
 
 import promql_parser as pp
 import pytest
-import yaml
 
 from obslint import promql, promqlfast
-from tests.conftest import CORPUS
+from tests.conftest import corpus_expressions
 
 
 def _full_facts(text: str):
@@ -72,34 +69,8 @@ def test_anything_unusual_is_left_to_the_parser(text):
     assert promqlfast.facts(text) is None
 
 
-@functools.lru_cache(maxsize=None)
-def _corpus_expressions() -> tuple[str, ...]:
-    found: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            expr = node.get("expr")
-            if isinstance(expr, str):
-                found.append(expr)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    for path in sorted(CORPUS.rglob("*")):
-        if path.suffix not in (".json", ".yml", ".yaml") or not path.is_file():
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-            walk(json.loads(text) if path.suffix == ".json" else list(yaml.safe_load_all(text)))
-        except (ValueError, UnicodeDecodeError, yaml.YAMLError):
-            continue
-    return tuple(found)
-
-
 def test_real_expressions_get_the_same_facts_either_way():
-    exprs = sorted(set(_corpus_expressions()))
+    exprs = sorted(set(corpus_expressions()))
     assert len(exprs) > 5000
     taken = sum(1 for e in exprs if _agrees(promql.substitute(e)))
     assert taken > len(exprs) // 4  # the point of the fast path: a large share of real queries
@@ -187,7 +158,7 @@ def test_absent_keeps_regex_matchers_out_of_its_result_labels():
 
 
 def test_every_real_expression_gets_the_parsers_facts_and_errors():
-    exprs = sorted(set(_corpus_expressions()))
+    exprs = sorted(set(corpus_expressions()))
     for expr in exprs:
         promql._facts.pop(expr, None)
         assert _summary(promql._parse(expr)) == _reference(expr), expr
@@ -195,7 +166,7 @@ def test_every_real_expression_gets_the_parsers_facts_and_errors():
 
 def test_damaged_real_expressions_get_the_parsers_facts_and_errors():
     rng = random.Random(11)
-    pool = sorted({e for e in _corpus_expressions() if "~" in e})
+    pool = sorted({e for e in corpus_expressions() if "~" in e})
     inserts = ["(", ")", '"', "'", "{", "}", "~", "=~", "!~", " or ", "\\", "*", "[", ".*", "__name__", "absent(",
                "$", ",", "`", '{a=~".*"}', 'x{b=~"("}']
     for _ in range(4000):
