@@ -13,6 +13,7 @@ PROMETHEUS_FUNCS = {"query", "first", "label", "value", "strvalue", "args", "reR
                     "humanizeTimestamp", "toTime", "toDuration", "pathPrefix", "externalURL",
                     "parseDuration", "now", "stripPort", "stripDomain", "urlUnescape", "pathEscape"}
 PREDECLARED = {"$", "$labels", "$value", "$externalLabels", "$externalURL"}
+_PROMETHEUS_ALL = frozenset(BUILTINS | PROMETHEUS_FUNCS)
 _KEYWORDS = {"if", "else", "end", "range", "with", "define", "template", "block", "break", "continue",
              "nil", "true", "false"}
 _OPENERS = {"if", "range", "with", "define", "block"}
@@ -54,7 +55,7 @@ def _check_prometheus(text: str) -> str | None:
 
 
 def _check(text: str, functions) -> str | None:
-    funcs = BUILTINS | (PROMETHEUS_FUNCS if functions is None else functions)
+    funcs = _PROMETHEUS_ALL if functions is None else BUILTINS | functions
     declared = set(PREDECLARED)
     stack: list[str] = []
     i = 0
