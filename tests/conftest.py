@@ -20,11 +20,14 @@ INFRA = REPO / "infra"
 @functools.lru_cache(maxsize=None)
 def corpus_expressions() -> tuple[str, ...]:
     """Every `expr` string in the corpus' JSON and YAML files (dashboards, rule files,
-    Grafana alerting), in file order: real PromQL for differential tests."""
+    Grafana alerting), in file order: real PromQL for differential tests. Skips the
+    calling test when ../shared/corpus is not present."""
     import json
 
     import yaml
 
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is not present")
     found: list[str] = []
 
     def walk(node):

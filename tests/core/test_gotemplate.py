@@ -35,6 +35,8 @@ def test_actions_end_where_go_ends_them(text, problem):
 
 
 def test_cached_lexing_agrees_with_lexing_in_place_on_real_and_damaged_templates():
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is not present")
     templates = []
     for path in sorted(CORPUS.rglob("*.y*ml"))[:400]:
         try:

@@ -104,7 +104,7 @@ def test_compiled_validator_errors_read_like_jsonschema_errors():
             fast += 1
             from_gate.sort(key=lambda e: [str(p) for p in e.absolute_path])
             assert _summary(from_gate) == _summary(_reference(name, broken))
-    assert compared > 100 and fast > compared // 2, (compared, fast)
+    assert compared >= 50 and fast > compared // 2, (compared, fast)
 
 
 def test_errors_falls_back_to_jsonschema_for_branching_keywords():
