@@ -23,6 +23,9 @@ class Source:
         self.documents: list[Document] = []
         self._lines: LineIndex | None = None
         self._json_index = None
+        # Set by the JSON loader when no object repeats a key: the locator may then stop at a
+        # key's first occurrence instead of reading every object to its end.
+        self.unique_keys = False
         self.yaml_nodes: list | None = None
         self._outline = None
         self._seeker = None
@@ -52,7 +55,7 @@ class Source:
         if self._json_index is None:
             from obslint.load.jsonpos import JsonLocator
 
-            self._json_index = JsonLocator(self.text or "")
+            self._json_index = JsonLocator(self.text or "", unique_keys=self.unique_keys)
         return self._json_index
 
     def yaml_position(self, doc_index: int, path: tuple, at_key: bool) -> tuple[int, int]:

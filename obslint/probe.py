@@ -12,7 +12,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from obslint import promql
+from obslint import promql, registry
 from obslint.findings import Finding, Severity
 
 _MACROS = {
@@ -132,7 +132,7 @@ def probe(paths: list[Path], url: str, *, timeout: float = 10.0, rate: str = "1m
     for q, text, answer in results:
         where = _where(q)
         if answer.get("status") != "success":
-            findings.append(_finding(q, "PR004", Severity.ERROR,
+            findings.append(_finding(q, "PR004",
                                      f"{where}: Prometheus could not run `{_short(text)}`: {answer.get('error')}",
                                      "fix the query; run it in Prometheus' expression browser"))
             continue
@@ -140,14 +140,14 @@ def probe(paths: list[Path], url: str, *, timeout: float = 10.0, rate: str = "1m
         result = data.get("result")
         if q.origin == "panel" and data.get("resultType") in ("vector", "matrix") and not result:
             empty += 1
-            findings.append(_finding(q, "PR001", Severity.WARNING,
+            findings.append(_finding(q, "PR001",
                                      f"{where}: query returns no series: `{_short(text)}`",
                                      "check metric and label names against what the target exposes"))
         if known is not None:
             parsed = promql.parse(q.expr)
             for sel in parsed.selectors:
                 if sel.name and not sel.name.startswith("__var_") and sel.name not in known and sel.name not in recorded:
-                    findings.append(_finding(q, "PR002", Severity.WARNING,
+                    findings.append(_finding(q, "PR002",
                                              f"{where}: metric `{sel.name}` has never been seen by {url}",
                                              "check the exporter exposes it and that the target is scraped"))
     alerts = prom.get("/api/v1/alerts")
@@ -158,9 +158,7 @@ def probe(paths: list[Path], url: str, *, timeout: float = 10.0, rate: str = "1m
         if rule is None:
             continue
         labels = ", ".join(f"{k}={v}" for k, v in sorted((alert.get("labels") or {}).items()) if k != "alertname")
-        findings.append(Finding(code="PR003", severity=Severity.INFO, file=rule.doc.source.display,
-                                message=f"alert `{name}` is {alert.get('state')} now ({labels})",
-                                doc=rule.doc, node=tuple(rule.doc.base) + rule.path, scope=None))
+        findings.append(_rule("PR003").finding(rule.doc, rule.path, f"alert `{name}` is {alert.get('state')} now ({labels})"))
     for f in findings:
         if f.doc is not None and not f.line:
             f.line, f.col = f.doc.locate(f.node, f.at_key)
@@ -184,9 +182,13 @@ def _short(text: str) -> str:
     return text if len(text) <= 140 else text[:137] + "..."
 
 
-def _finding(q, code, severity, message, fix) -> Finding:
-    return Finding(code=code, severity=severity, file=q.doc.source.display, message=message, fix=fix,
-                   doc=q.doc, node=tuple(q.doc.base) + q.path, scope=tuple(q.doc.base) + q.scope)
+def _rule(code: str):
+    """The live check (obslint.checks.live) that reports `code`, with its default severity."""
+    return registry.get(code)()
+
+
+def _finding(q, code, message, fix) -> Finding:
+    return _rule(code).finding(q.doc, q.path, message, fix=fix, scope=q.scope)
 
 
 def main(argv: list[str]) -> int:

@@ -241,10 +241,6 @@ class Parsed:
         return _ast(self.tree_text)
 
 
-def _op(tok) -> str:
-    return str(tok)
-
-
 def _matchers(vs) -> list:
     ms = vs.matchers
     ops = _MATCH_OPS
@@ -492,6 +488,28 @@ _PAREN, _UNARY, _SUBQUERY = pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr
 _NUM, _STR = pp.NumberLiteral, pp.StringLiteral
 
 
+def nodes(ast, params: bool = False):
+    """Every node of a syntax tree, depth first from a stack (the last child first); with
+    `params`, also aggregation parameters (the `5` of `topk(5, ...)`). A matrix selector is a
+    leaf: its vector selector is not visited on its own."""
+    stack = [ast]
+    while stack:
+        n = stack.pop()
+        yield n
+        t = type(n)
+        if t is _CALL:
+            stack.extend(n.args)
+        elif t is _AGG:
+            stack.append(n.expr)
+            if params and n.param is not None:
+                stack.append(n.param)
+        elif t is _BIN:
+            stack.append(n.lhs)
+            stack.append(n.rhs)
+        elif t is _PAREN or t is _UNARY or t is _SUBQUERY:
+            stack.append(n.expr)
+
+
 def comparisons(ast) -> list:
     """Top-level filtering comparisons (not `bool`): the ones that make an alert conditional."""
     found = []
@@ -501,7 +519,7 @@ def comparisons(ast) -> list:
         if isinstance(node, pp.ParenExpr):
             stack.append(node.expr)
         elif isinstance(node, pp.BinaryExpr):
-            op = _op(node.op)
+            op = str(node.op)
             if op in COMPARISONS and not (node.modifier is not None and node.modifier.return_bool):
                 found.append(node)
             elif op in ("and", "or", "unless"):
@@ -511,7 +529,7 @@ def comparisons(ast) -> list:
             else:
                 stack.extend([node.lhs, node.rhs])
         elif isinstance(node, pp.AggregateExpr):
-            if _op(node.op) in ("topk", "bottomk", "limitk", "limit_ratio", "min", "max"):
+            if str(node.op) in ("topk", "bottomk", "limitk", "limit_ratio", "min", "max"):
                 stack.append(node.expr)
         elif isinstance(node, pp.Call):
             if node.func.name in ("absent", "absent_over_time", "present_over_time"):

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import promql_parser
+
 _WS = r"[ \t\r\n]*"
 _LABEL = r"[a-zA-Z_][a-zA-Z0-9_]*"
 _METRIC = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -144,8 +146,6 @@ def without_regexes(text: str):
 
 @lru_cache(maxsize=4096)
 def _valid_regex(op: str, literal: str) -> bool:
-    import promql_parser
-
     try:
         promql_parser.parse("x{a" + op + literal + "}")
     except BaseException as exc:  # noqa: BLE001 - any refusal: let the full parse report it

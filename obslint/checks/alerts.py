@@ -55,26 +55,18 @@ def _always_fires(ast) -> bool:
     if isinstance(node, pp.VectorSelector):
         return False
     has_selector = False
-    stack = [ast]
-    while stack:
-        n = stack.pop()
+    for n in promql.nodes(ast):
         if isinstance(n, (pp.VectorSelector, pp.MatrixSelector)):
             has_selector = True
         elif isinstance(n, pp.Call):
             if n.func.name in ("absent", "absent_over_time", "present_over_time"):
                 return False
-            stack.extend(n.args)
-        elif isinstance(n, pp.AggregateExpr):
-            stack.append(n.expr)
         elif isinstance(n, pp.BinaryExpr):
             op = str(n.op)
             if op in ("and", "unless"):
                 return False
             if op in promql.COMPARISONS and not (n.modifier is not None and n.modifier.return_bool):
                 return False
-            stack.extend([n.lhs, n.rhs])
-        elif isinstance(n, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
-            stack.append(n.expr)
     return has_selector
 
 

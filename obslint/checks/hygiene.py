@@ -176,20 +176,7 @@ class TopkInAlert(Rule):
 
 
 def _contains_rate(node) -> bool:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, pp.Call):
-            if n.func.name in _RATE_LIKE:
-                return True
-            stack.extend(n.args)
-        elif isinstance(n, pp.AggregateExpr):
-            stack.append(n.expr)
-        elif isinstance(n, pp.BinaryExpr):
-            stack.extend([n.lhs, n.rhs])
-        elif isinstance(n, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
-            stack.append(n.expr)
-    return False
+    return any(isinstance(n, pp.Call) and n.func.name in _RATE_LIKE for n in promql.nodes(node))
 
 
 def _is_scalar(node) -> bool:

@@ -36,42 +36,18 @@ def _quantile_inputs(query, ctx):
 
 def _calls(node, name: str):
     """Every call of the named function in an AST."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, pp.Call):
-            if n.func.name == name:
-                yield n
-            stack.extend(n.args)
-        elif isinstance(n, pp.AggregateExpr):
-            stack.append(n.expr)
-            if n.param is not None:
-                stack.append(n.param)
-        elif isinstance(n, pp.BinaryExpr):
-            stack.extend([n.lhs, n.rhs])
-        elif isinstance(n, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
-            stack.append(n.expr)
+    return (n for n in promql.nodes(node, params=True) if isinstance(n, pp.Call) and n.func.name == name)
 
 
 def _selector_names(node) -> list[str]:
     out = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
+    for n in promql.nodes(node):
         if isinstance(n, pp.VectorSelector):
             if n.name:
                 out.append(n.name)
         elif isinstance(n, pp.MatrixSelector):
             if n.vector_selector.name:
                 out.append(n.vector_selector.name)
-        elif isinstance(n, pp.Call):
-            stack.extend(n.args)
-        elif isinstance(n, pp.AggregateExpr):
-            stack.append(n.expr)
-        elif isinstance(n, pp.BinaryExpr):
-            stack.extend([n.lhs, n.rhs])
-        elif isinstance(n, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
-            stack.append(n.expr)
     return out
 
 

@@ -184,12 +184,7 @@ def _parse_json(source: "_document.Source", findings: list[Finding]) -> None:
     doc = _document.Document(source, 0, data)
     source.documents.append(doc)
     if not repeated:
-        # No object repeats a key, so the locator may stop at a key's first occurrence.
-        # (Source.json_locator returns this one; were the locator kept elsewhere, a locator
-        # without the hint is built, which reads each object to its end: slower, as exact.)
-        from obslint.load.jsonpos import JsonLocator
-
-        source._json_index = JsonLocator(text, unique_keys=True)
+        source.unique_keys = True
         return
     index = source.json_index()
     for path, offset in index.duplicates:

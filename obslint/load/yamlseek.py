@@ -64,6 +64,17 @@ def _nth_item(col: int, text: str, start: int, n: int) -> int | None:
     return None if m is None else m.start() + 1
 
 
+def _inline_value(text: str, start: int, n: int) -> tuple[int | None, int]:
+    """(where a value written on the same line from `start` begins, or None when the rest of
+    the line is blank or a comment; where that line ends)."""
+    eol = text.find("\n", start)
+    eol = n if eol == -1 else eol
+    i = start
+    while i < eol and text[i] == " ":
+        i += 1
+    return (i if i < eol and text[i] != "#" else None), eol
+
+
 def _unsupported(text: str) -> bool:
     return ("\t" in text or text.startswith(("---", "...", "%")) or "\n---" in text or "\n..." in text
             or "\n%" in text)
@@ -107,12 +118,8 @@ class YamlSeeker:
                     return None  # the sequence ended before its item `step`
                 found += col
                 key_pos = None
-                ieol = text.find("\n", found)
-                ieol = n if ieol == -1 else ieol
-                after = found + 1
-                while after < ieol and text[after] == " ":
-                    after += 1
-                if after < ieol and text[after] != "#":
+                after, ieol = _inline_value(text, found + 1, n)
+                if after is not None:
                     pos, inline = after, True
                     continue
                 m2 = _CONTENT.search(text, ieol + 1)
@@ -133,12 +140,8 @@ class YamlSeeker:
                     return None  # the mapping ended before that key
                 kstart, kend = km.start() + 1 + col, km.end()
             key_pos = kstart
-            keol = text.find("\n", kend)
-            keol = n if keol == -1 else keol
-            value = kend
-            while value < keol and text[value] == " ":
-                value += 1
-            if value < keol and text[value] != "#":
+            value, keol = _inline_value(text, kend, n)
+            if value is not None:
                 pos, inline = value, True
                 continue
             m2 = _CONTENT.search(text, keol + 1)

@@ -107,9 +107,10 @@ def test_compiled_validator_errors_read_like_jsonschema_errors():
     assert compared >= 50 and fast > compared // 2, (compared, fast)
 
 
-def test_errors_falls_back_to_jsonschema_for_branching_keywords():
-    # An `anyOf`/`oneOf` failure is described by jsonschema's best match, not by the gate.
-    schema_errors = schemas.errors("dashboard", {"title": "x", "schemaVersion": 39,
-                                                 "panels": [{"id": 1, "type": "timeseries", "gridPos": "top"}]})
-    assert schema_errors
-    assert all(hasattr(e, "validator") for e in schema_errors)
+def test_keywords_the_gate_cannot_describe_go_to_jsonschema():
+    # `uniqueItems` is not among the simple keywords: jsonschema itself describes it.
+    policy = {"metrics": [{"name": "x_total", "type": "counter", "labels": ["a", "a"]}]}
+    assert schemas._gate_errors(schemas._gate("policy"), schemas.load("policy"), policy) is None
+    found = schemas.errors("policy", policy)
+    assert [type(e) for e in found] == [jsonschema.exceptions.ValidationError]
+    assert schemas.describe(found[0]) == "`metrics[0].labels` ['a', 'a'] has non-unique elements"
