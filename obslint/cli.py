@@ -234,7 +234,7 @@ def run() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe or stream: nothing more can be said
+        except (OSError, ValueError, AttributeError):  # a closed pipe or stream (None): nothing more to say
             pass
     os._exit(code)
 
@@ -371,11 +371,12 @@ def cmd_check(argv: list[str]) -> int:
     fmt = args.format
     color = False
     if fmt is None:
-        out_is_tty = args.output is None and sys.stdout.isatty()
+        out_is_tty = args.output is None and sys.stdout is not None and sys.stdout.isatty()
         color = (out_is_tty and not args.no_color and "NO_COLOR" not in os.environ) or args.color
         fmt = "console" if color else "plain"
     elif fmt == "console":
-        color = not args.no_color and "NO_COLOR" not in os.environ and (sys.stdout.isatty() or args.color)
+        color = not args.no_color and "NO_COLOR" not in os.environ and (
+            (sys.stdout is not None and sys.stdout.isatty()) or args.color)
     from obslint import report
 
     opts = {"color": color and args.output is None, "quiet": args.quiet, "statistics": args.statistics,
@@ -385,7 +386,10 @@ def cmd_check(argv: list[str]) -> int:
     for job_fmt, target, job_opts in jobs:
         reporter = report.get(job_fmt)
         if target is None:
-            reporter(result, sys.stdout, job_opts)
+            problem = report.to_stdout(reporter, result, job_opts)
+            if problem:
+                print(f"obslint: error: cannot write the report to standard output: {problem}", file=sys.stderr)
+                return EXIT_USAGE
             continue
         import io
 
@@ -402,8 +406,10 @@ def cmd_check(argv: list[str]) -> int:
         for n, code, sev, name in statistics(result):
             print(f"{n:>6}  {code:<7} {sev:<8} {name}", file=sys.stderr)
     if args.verbose:
+        from obslint.report.text import printable
+
         for path in result.skipped:
-            print(f"skipped {path}: not a dashboard, rule file or alerting provisioning file", file=sys.stderr)
+            print(f"skipped {printable(str(path))}: not a dashboard, rule file or alerting provisioning file", file=sys.stderr)
     if args.exit_zero or fail_on is None:
         return EXIT_OK
     return EXIT_FINDINGS if any(f.severity >= fail_on for f in result.findings) else EXIT_OK

@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 from obslint.load import file_format
+from obslint.walk import walk
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox",
              ".mypy_cache", ".pytest_cache", ".ruff_cache", "vendor", "third_party", ".terraform", "site-packages"}
@@ -47,7 +48,7 @@ def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[
 
     for root in paths:
         if _is_dir(root):
-            for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
+            for dirpath, dirnames, filenames in walk(root, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
                                      and not excluded(_rel(Path(dirpath) / d), exclude))
                 for name in sorted(filenames):

@@ -113,7 +113,24 @@ def _read(path: Path, max_bytes: int) -> bytes:
             raise _Skip("not a regular file (FIFO, socket or device)")
         if st.st_size > max_bytes:
             raise _Skip("too-large", st.st_size)
-        return fh.read(max_bytes + 1)
+        return _read_upto(fh, st.st_size, max_bytes)
+
+
+def _read_upto(fh, size: int, max_bytes: int) -> bytes:
+    """The file's bytes, at most max_bytes + 1 (more means it grew past the limit). Sized by
+    the file, not by the limit: `read(n)` reserves n bytes first, and a limit of 30 GB or
+    2**63 must not reserve them."""
+    raw = fh.read(size + 1)
+    if len(raw) <= size:
+        return raw
+    chunks, total = [raw], len(raw)  # it grew while being read
+    while total <= max_bytes:
+        chunk = fh.read(min(1 << 20, max_bytes + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def _decode(raw: bytes, display: str, fmt: str, findings: list[Finding]) -> str | None:
