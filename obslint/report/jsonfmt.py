@@ -21,7 +21,6 @@ is documented in docs/integrations.md:
 """
 from __future__ import annotations
 
-import json
 
 from obslint import __version__
 from obslint.engine import Result

@@ -8,7 +8,6 @@ and column. Columns count Unicode code points.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
