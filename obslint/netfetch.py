@@ -158,14 +158,46 @@ def _timed_out(url: str, max_bytes: int, got: int) -> FetchError:
 
 
 class _Watchdog:
-    """Shuts a connection's socket down at the deadline: a blocked read returns at once."""
+    """Shuts a connection's socket down at the deadline: a blocked read returns at once. One
+    thread serves every watchdog of the process (a timer thread per request would cost a
+    thread stack and a malloc arena each, with many requests in parallel)."""
+
+    _lock = threading.Condition()
+    _pending: list = []  # heap of (deadline, sequence, watchdog)
+    _thread: threading.Thread | None = None
+    _sequence = 0
 
     def __init__(self, conn, seconds: float) -> None:
+        import heapq
+
         self.fired = False
         self._conn = conn
-        self._timer = threading.Timer(max(0.0, seconds), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        self._cancelled = False
+        cls = _Watchdog
+        with cls._lock:
+            cls._sequence += 1
+            heapq.heappush(cls._pending, (time.monotonic() + max(0.0, seconds), cls._sequence, self))
+            if cls._thread is None:
+                cls._thread = threading.Thread(target=cls._serve, name="obslint-netfetch-watchdog", daemon=True)
+                cls._thread.start()
+            cls._lock.notify()
+
+    @classmethod
+    def _serve(cls) -> None:
+        import heapq
+
+        with cls._lock:
+            while True:
+                while cls._pending and cls._pending[0][2]._cancelled:
+                    heapq.heappop(cls._pending)
+                if not cls._pending:
+                    cls._lock.wait()
+                    continue
+                wait = cls._pending[0][0] - time.monotonic()
+                if wait > 0:
+                    cls._lock.wait(wait)
+                    continue
+                heapq.heappop(cls._pending)[2]._fire()
 
     def _fire(self) -> None:
         self.fired = True
@@ -179,7 +211,7 @@ class _Watchdog:
                 pass
 
     def cancel(self) -> None:
-        self._timer.cancel()
+        self._cancelled = True
 
 
 def stream(url: str, *, timeout: float | None = None, max_bytes: int | None = None,
