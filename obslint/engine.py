@@ -5,7 +5,7 @@ import gc
 import os
 import time
 
-from obslint import registry
+from obslint import findingcap, registry, timebox
 from obslint.classify import classify
 from obslint.config import Config, ConfigError, relative
 from obslint.discover import discover
@@ -149,8 +149,11 @@ def _lint(paths, config, start, result, select, ignore, report_only, report_unus
     suppressions: dict[str, Suppressions] = {}
     texts = {s.display: s for s in project.sources}
     ignores = config.policy.get("ignore") or []
+    cap = findingcap.Cap()  # at most N findings of one code per document are placed and listed
     for f in found:  # (a finding appended below is processed too)
         if report_only is not None and os.path.normpath(os.path.abspath(f.file)) not in report_only:
+            continue
+        if cap.full(f):
             continue
         if f.doc is not None and not f.line:
             try:
@@ -175,6 +178,7 @@ def _lint(paths, config, start, result, select, ignore, report_only, report_unus
             result.suppressed += 1
             continue
         result.findings.append(f)
+        cap.kept(f)
     if report_unused:
         for display, src in texts.items():
             if src.format != "yaml":
@@ -187,6 +191,7 @@ def _lint(paths, config, start, result, select, ignore, report_only, report_unus
                     fix="remove the comment"))
     result.findings.extend(result.unused_suppressions)
     result.findings.sort(key=Finding.sort_key)
+    result.findings = cap.finish(result.findings)
     result.elapsed = time.perf_counter() - start
     result.project = project
     return result
@@ -204,6 +209,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
     # A check that raises is reported (IN011) on the file and the run goes on; a file whose
     # checks exceed the time budget is reported (IN010) and not checked further.
     budget = _time_budget()
+    timebox.deadline = float("inf")  # set per file by charge() when there is a budget
     spent: dict[int, float] = {}
     over: set[int] = set()
     clock = time.perf_counter
@@ -223,6 +229,11 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
                     extend(found)
             except ConfigError:  # an unusable policy value: the CLI reports it (exit 2)
                 raise
+            except timebox.Exceeded:  # a long check stopped itself at the file's budget
+                spent[id(src)] = budget + 1.0
+                meter[2] = src
+                charge(src)
+                return
             except Exception as exc:  # noqa: BLE001 - a bug in one check must not stop the run
                 out.append(_internal_error(src.display, f"check {_code(fn)}", exc))
         if budget:
@@ -242,6 +253,8 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
                                            "obslint stopped checking it there",
                                    fix="split the file, or raise the budget with OBSLINT_TIME_BUDGET=SECONDS"))
         meter[:] = [0, now, src]
+        if src is not None:  # what is left of src's budget, for checks with long loops
+            timebox.deadline = now + budget - spent.get(id(src), 0.0)
 
     # A query check sees the expression, where it comes from (rule or alert, panel, Grafana
     # rule), whether Grafana macros may appear, and the file; nothing else of its owner (the
@@ -307,6 +320,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
             queries(grule.queries, src)
     if budget and meter[2] is not None:
         charge(None)  # the last file's time since the last reading
+    timebox.deadline = float("inf")  # project-wide checks have no per-file budget
     for fn in hooks["check_project"]:
         try:
             found = fn(project, ctx)
