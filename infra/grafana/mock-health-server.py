@@ -489,6 +489,10 @@ class Simulation:
             return Outcome(404, self._lognormal(0.004, 0.3), {"error": "no such route"})
         if method != route.method:
             return Outcome(405, self._lognormal(0.002, 0.3), {"error": f"use {route.method}"})
+        if route.kind == "checkout":
+            problem = amount_problem(body.get("amount"))
+            if problem:  # never into the revenue counters: they must stay finite and increasing
+                return Outcome(400, self._lognormal(0.003, 0.3), {"error": problem})
         # 5xx?
         p5xx = P5XX_SPIKE if mode == "spike" else profile.p5xx
         if rng.random() < p5xx:
@@ -523,7 +527,7 @@ class Simulation:
                 status = 404
         elif route.kind == "checkout":
             method_ = body.get("method") if body.get("method") in dict(PAYMENT_METHODS) else weighted(rng, PAYMENT_METHODS)
-            amount = float(body.get("amount") or rng.choice(PLANS))
+            amount = float(body.get("amount") or rng.choice(PLANS))  # checked by amount_problem above
             if rng.random() < DECLINE_RATE:
                 self._record_payment(ok=False, method=method_, amount=amount)
                 return Outcome(402, latency, {"error": "card declined"})
@@ -634,6 +638,66 @@ class Simulation:
 # --------------------------------------------------------------------------------------------------
 # HTTP
 # --------------------------------------------------------------------------------------------------
+MAX_AMOUNT = 1_000_000.0  # the largest checkout amount accepted
+
+
+def amount_problem(value) -> str | None:
+    """Why a checkout body's `amount` is refused, or None: absent, or a positive finite number up
+    to MAX_AMOUNT (a JSON number or a numeric string)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return "`amount` must be a number"
+    try:
+        amount = float(value)
+    except (ValueError, OverflowError):
+        return "`amount` must be a number"
+    if not math.isfinite(amount) or not 0 < amount <= MAX_AMOUNT:
+        return f"`amount` must be a finite number above 0 and at most {MAX_AMOUNT:,.0f}"
+    return None
+
+
+MAX_BODY = 1 << 20  # bytes of a request body
+
+
+class BadRequest(Exception):
+    """A request the mock refuses before simulating it: (status, message)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def json_body(headers, rfile) -> dict:
+    """The request's JSON object body ({} when there is none); BadRequest for a Content-Length
+    that is not a small number (400) or is over MAX_BODY (413), a chunked body (411), or a body
+    that is not a JSON object (400; also one nested too deeply to parse)."""
+    if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
+        raise BadRequest(411, "send the body with a Content-Length, not chunked")
+    text = (headers.get("Content-Length") or "").strip()
+    if not text:
+        return {}
+    if not text.isdigit() or not text.isascii():
+        raise BadRequest(400, "Content-Length is not a number of bytes")
+    if len(text) > 12 or int(text) > MAX_BODY:
+        raise BadRequest(413, f"the body is larger than {MAX_BODY:,} bytes")
+    length = int(text)
+    if length == 0:
+        return {}
+    raw = rfile.read(length)
+    if len(raw) < length:
+        raise BadRequest(400, "the body is shorter than its Content-Length")
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise BadRequest(400, "the JSON body nests too deeply") from None
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest(400, "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest(400, "the body must be a JSON object")
+    return data
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     server_version = "mock-health-server/1.0"
@@ -658,16 +722,15 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload: dict) -> None:
         self._send(status, json.dumps(payload).encode())
 
-    def _read_body(self) -> dict:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length <= 0:
-            return {}
-        raw = self.rfile.read(length)
+    def _read_body(self) -> dict | None:
+        """The JSON body, or None after answering a bad one (the connection is then closed: its
+        stream may be out of step)."""
         try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return {}
-        return data if isinstance(data, dict) else {}
+            return json_body(self.headers, self.rfile)
+        except BadRequest as exc:
+            self.close_connection = True
+            self._json(exc.status, {"error": str(exc)})
+            return None
 
     # ---- dispatch -------------------------------------------------------------------------------
     def do_GET(self) -> None:
@@ -683,6 +746,8 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         parts = [p for p in url.path.split("/") if p]
         body = self._read_body()  # always consume a body, or the keep-alive stream gets out of step
+        if body is None:
+            return
         if parts == ["metrics"] and method in ("GET", "HEAD"):
             encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
             self._send(200, encoder(self.sim.metrics.registry), content_type)
@@ -724,16 +789,41 @@ def make_server(host: str, port: int, sim: Simulation, verbose: bool = False) ->
     return Server((host, port), handler)
 
 
+def port_number(text: str) -> int:
+    """argparse type: a TCP port, 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
+
+
+def bounded_float(low: float, high: float, low_open: bool = False):
+    """argparse type: a finite number in [low, high] (or (low, high] when low_open)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value) or value > high or value < low or (low_open and value == low):
+            lower = f"above {low:g}" if low_open else f"at least {low:g}"
+            raise argparse.ArgumentTypeError(f"{text!r}: must be a finite number {lower} and at most {high:g}")
+        return value
+    return parse
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="Mock of the six platform services with Prometheus metrics.")
     ap.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    ap.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free port)")
+    ap.add_argument("--port", type=port_number, default=8000, help="port (default 8000; 0 picks a free port)")
     ap.add_argument("--seed", type=int, default=None, help="random seed for the simulation")
-    ap.add_argument("--latency-scale", type=float, default=1.0,
+    ap.add_argument("--latency-scale", type=bounded_float(0.0, 10.0), default=1.0,
                     help="fraction of each simulated latency really slept (default 1.0 = full time); "
                          "recorded latencies are unaffected")
-    ap.add_argument("--tick", type=float, default=1.0,
-                    help="seconds between background updates (DB pools, CPU, memory, costs)")
+    ap.add_argument("--tick", type=bounded_float(0.0, 3600.0, low_open=True), default=1.0,
+                    help="seconds between background updates (DB pools, CPU, memory, costs; above 0, at most 3600)")
     ap.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = ap.parse_args(argv)
     if not 0.0 <= args.latency_scale <= 10.0:
