@@ -302,6 +302,11 @@ def cmd_check(argv: list[str]) -> int:
     for out_path in [args.output, *(f for _fmt, f in extra_outputs)]:
         if out_path is not None:
             _check_output_path(out_path)
+            from obslint.report.target import refusal
+
+            why = refusal(out_path, [p for p in paths if os.path.isfile(p)])
+            if why:  # before the run too: a device or a named file is refused at once
+                raise UsageError(why)
             if any(os.path.lexists(p) and not os.path.isdir(p) and os.path.samefile(p, out_path)
                    for p in paths if os.path.lexists(out_path)):
                 raise UsageError(f"refusing to write the report over {out_path}, a file being linted")
@@ -383,6 +388,13 @@ def cmd_check(argv: list[str]) -> int:
             "config": config, "report_files": scope.shows if scope is not None else None}
     jobs = [(fmt, args.output, opts)] + [(f, file, {**opts, "color": False, "quiet": False})
                                          for f, file in extra_outputs]
+    from obslint.report.target import refusal
+
+    linted = [src.path for src in (result.project.sources if result.project else [])]
+    for _fmt, target, _opts in jobs:  # every file the run read is known now, not only those named
+        why = refusal(target, linted) if target is not None else None
+        if why:
+            raise UsageError(why)
     for job_fmt, target, job_opts in jobs:
         reporter = report.get(job_fmt)
         if target is None:

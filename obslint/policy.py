@@ -580,12 +580,14 @@ def required_dashboards(ctx) -> list[tuple[tuple, dict]]:
     return out
 
 
-def policy_regex(ctx, path: tuple, pattern: str) -> re.Pattern:
+def policy_regex(ctx, path: tuple, pattern: str):
     memo = ctx.cache.setdefault("policy.regex", {})
     if pattern not in memo:
-        try:
-            memo[pattern] = re.compile(pattern)
-        except re.error as exc:
+        from obslint import saferegex
+
+        try:  # RE2: linear time whatever the pattern (`^(a+)+$` cannot hang a run)
+            memo[pattern] = saferegex.compile(pattern)
+        except saferegex.PatternError as exc:
             where = ".".join(str(p) for p in path)
             raise _config_error(f"{policy_display(ctx)}: `{where}` is not a valid regular expression: {exc}") from None
     return memo[pattern]
