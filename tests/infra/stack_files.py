@@ -25,6 +25,8 @@ COMPOSE = GRAFANA / "docker-compose.yml"
 DATASOURCES = GRAFANA / "provisioning" / "datasources" / "prometheus.yml"
 DASHBOARD_PROVIDER = GRAFANA / "provisioning" / "dashboards" / "dashboards.yml"
 METRICS_MD = GRAFANA / "METRICS.md"
+ALERTMANAGER_CONFIG = GRAFANA / "alertmanager" / "alertmanager.yml"
+WEBHOOK_RECEIVER = GRAFANA / "webhook_receiver.py"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
