@@ -216,6 +216,26 @@ PROFILES: dict[str, ServiceProfile] = {
     )
 }
 
+@dataclass(frozen=True)
+class FinOpsTargets:
+    """What FinOps holds each service to (exposed as gauges; the cost-optimisation recording rules
+    compare the measured figures with them)."""
+    cpu_cores_allocated: float  # CPU provisioned for the service (utilisation = CPU used / this)
+    cost_per_request_target: float  # USD of infrastructure per request
+    ai_cost_per_inference_target: float | None = None  # USD of AI tokens per model call
+
+
+# learner-svc is over-provisioned (idle-capacity candidate at ordinary load) and IEP generation costs
+# more per call than its target at the placeholder token price: the dashboard has real candidates.
+FINOPS: dict[str, FinOpsTargets] = {
+    "auth-svc": FinOpsTargets(1.0, 0.000005),
+    "user-svc": FinOpsTargets(1.0, 0.000005),
+    "learner-svc": FinOpsTargets(6.0, 0.00001, ai_cost_per_inference_target=15.0),
+    "payment-svc": FinOpsTargets(1.0, 0.00001),
+    "assessment-svc": FinOpsTargets(2.0, 0.00001, ai_cost_per_inference_target=25.0),
+    "iep-svc": FinOpsTargets(2.0, 0.00001, ai_cost_per_inference_target=60.0),
+}
+
 CODES_5XX_NORMAL = ((500, 0.45), (502, 0.15), (503, 0.30), (504, 0.10))
 CODES_5XX_SPIKE = ((500, 0.35), (502, 0.15), (503, 0.40), (504, 0.10))
 P5XX_SPIKE = 0.40  # spike mode: 5xx burst (≈30–50 % measured)
@@ -291,7 +311,24 @@ class Metrics:
         self.budget = Gauge(
             "finops_budget_monthly_dollars", "Monthly budget of the service in USD.",
             ["service"], registry=r)
+        self.cpu_allocated = Gauge(
+            "service_cpu_cores_allocated", "CPU cores provisioned for the service.", ["service"], registry=r)
+        self.cost_per_request_target = Gauge(
+            "finops_cost_per_request_target_dollars", "Target infrastructure cost per request in USD.",
+            ["service"], registry=r)
+        self.ai_cost_target = Gauge(
+            "finops_ai_cost_per_inference_target_dollars", "Target AI token cost per model call in USD.",
+            ["service", "operation"], registry=r)
         self._preinitialise()
+        self._set_finops_targets()
+
+    def _set_finops_targets(self) -> None:
+        for name, target in FINOPS.items():
+            self.cpu_allocated.labels(name).set(target.cpu_cores_allocated)
+            self.cost_per_request_target.labels(name).set(target.cost_per_request_target)
+            ai = PROFILES[name].ai
+            if ai and target.ai_cost_per_inference_target is not None:
+                self.ai_cost_target.labels(name, ai.operation).set(target.ai_cost_per_inference_target)
 
     def _preinitialise(self) -> None:
         """Create every label combination up front so each series exists before any traffic."""
