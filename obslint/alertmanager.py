@@ -34,6 +34,8 @@ GLOBAL_KEYS = {
     "rocketchat_api_url", "rocketchat_token", "rocketchat_token_file", "rocketchat_token_id",
     "rocketchat_token_id_file", "mattermost_webhook_url", "mattermost_webhook_url_file",
 }
+GLOBAL_URLS = ("jira_api_url", "slack_api_url", "slack_app_url", "pagerduty_url", "opsgenie_api_url", "wechat_api_url",
+               "victorops_api_url", "telegram_api_url", "webex_api_url", "rocketchat_api_url", "mattermost_webhook_url")
 INTEGRATIONS = ("discord_configs", "email_configs", "incidentio_configs", "pagerduty_configs", "slack_configs",
                 "webhook_configs", "opsgenie_configs", "wechat_configs", "pushover_configs", "victorops_configs",
                 "sns_configs", "telegram_configs", "webex_configs", "msteams_configs", "msteamsv2_configs",
@@ -45,11 +47,16 @@ _MATCHER = re.compile(r'^\s*("(?:[^"\\]|\\.)*"|[^\s=!~"]+)\s*(=~|!~|!=|=)\s*(.*?
 
 
 def is_config(obj) -> bool:
-    """An Alertmanager configuration: a `route` mapping next to `receivers` (or `global`/`inhibit_rules`),
-    and nothing of the other formats (Grafana provisioning has `apiVersion`, Kubernetes objects `kind`)."""
-    return (isinstance(obj, dict) and isinstance(obj.get("route"), dict)
-            and any(k in obj for k in ("receivers", "global", "inhibit_rules", "templates"))
-            and not any(k in obj for k in ("apiVersion", "kind", "groups", "scrape_configs")))
+    """An Alertmanager configuration: a `route` next to `receivers` (or `global`/`inhibit_rules`), or
+    receivers with integrations (`webhook_configs`, ...) and no route; and nothing of the other
+    formats (Grafana provisioning has `apiVersion`, Kubernetes objects `kind`)."""
+    if not isinstance(obj, dict) or any(k in obj for k in ("apiVersion", "kind", "groups", "scrape_configs")):
+        return False
+    if "route" in obj:
+        return any(k in obj for k in ("receivers", "global", "inhibit_rules", "templates"))
+    receivers = obj.get("receivers")
+    return isinstance(receivers, list) and any(
+        isinstance(r, dict) and "name" in r and any(k in r for k in INTEGRATIONS) for r in receivers)
 
 
 class Problem:
@@ -144,8 +151,24 @@ def _unknown(keys, allowed, path, where) -> list[Problem]:
                     fix="allowed: " + ", ".join(sorted(allowed))) for k in keys if k not in allowed]
 
 
+def _url_problem(url: str) -> str | None:
+    """Why Alertmanager's URL type refuses `url` (it wants http or https and a host), or None."""
+    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):(?://([^/?#]*))?", url)
+    if not m or m.group(1).lower() not in ("http", "https"):
+        return f"`{url}` is not an http(s) URL (unsupported scheme)"
+    if not m.group(2):
+        return f"`{url}` has no host"
+    return None
+
+
 def _has(d: dict, *keys) -> bool:
     return any(d.get(k) not in (None, "", []) for k in keys)
+
+
+def _both_set(cfg: dict, path: tuple, code: str = "AM003") -> list[Problem]:
+    """`x` and `x_file` both set: every Alertmanager that knows `x_file` refuses that."""
+    return [Problem(code, path + (k,), f"at most one of `{k[:-5]}` and `{k}` may be set", fix="drop one of them")
+            for k in cfg if isinstance(k, str) and k.endswith("_file") and _has(cfg, k) and _has(cfg, k[:-5])]
 
 
 def validate(data: dict) -> list[Problem]:
@@ -163,6 +186,13 @@ def validate(data: dict) -> list[Problem]:
     if isinstance(smarthost, str) and smarthost and not re.search(r":\d*$", smarthost):
         out.append(Problem("AM003", ("global", "smtp_smarthost"), f"`smtp_smarthost: {smarthost}` has no port",
                            fix="write host:port, e.g. smtp.example.org:587", at_key=False))
+    out += _both_set(glob, ("global",))
+    for key in GLOBAL_URLS:
+        if key in glob and glob[key] is not None:
+            problem = _url_problem(str(glob[key]))
+            if problem:
+                out.append(Problem("AM003", ("global", key), f"`{key}`: {problem}",
+                                   fix="an http(s) URL with a host, or drop the key", at_key=False))
     names = _receivers(data, glob, out)
     intervals = _time_intervals(data, out)
     _inhibit_rules(data, out)
@@ -237,17 +267,16 @@ def _integration(kind: str, cfg, glob: dict, path: tuple, out: list[Problem]) ->
         need(_has(cfg, a, b), f"one of `{a}` or `{b}` must be set", f"set `{a}` (or `{b}`)")
         need(not (_has(cfg, a) and _has(cfg, b)), f"at most one of `{a}` and `{b}` may be set", f"drop `{b}`")
 
+    if kind not in ("webhook_configs", "discord_configs", "msteams_configs", "msteamsv2_configs"):
+        out.extend(_both_set(cfg, path, "AM004"))
     if kind == "webhook_configs":
         out.extend(_unknown(cfg, WEBHOOK_KEYS, path, "a webhook config"))
         one_of("url", "url_file")
         url = cfg.get("url")
-        if isinstance(url, str) and url and "{{" not in url:
-            m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)", url)
-            if not m or m.group(1).lower() not in ("http", "https"):
-                out.append(Problem("AM003", path + ("url",), f"webhook URL `{url}` is not an http(s) URL",
-                                   fix="use http://host:port/path or https://...", at_key=False))
-            elif not m.group(2):
-                out.append(Problem("AM003", path + ("url",), f"webhook URL `{url}` has no host", at_key=False))
+        problem = _url_problem(url) if isinstance(url, str) and url and "{{" not in url else None
+        if problem:
+            out.append(Problem("AM003", path + ("url",), f"webhook URL: {problem}",
+                               fix="use http://host:port/path or https://...", at_key=False))
     elif kind == "email_configs":
         need(_has(cfg, "to"), "missing `to` address", "add `to: someone@example.org`")
         need(_has(cfg, "smarthost") or _has(glob, "smtp_smarthost"), "no SMTP smarthost (here or `global.smtp_smarthost`)",
@@ -282,6 +311,14 @@ def _integration(kind: str, cfg, glob: dict, path: tuple, out: list[Problem]) ->
              "needs one of `target_arn`, `topic_arn` or `phone_number`", "set `topic_arn`")
     elif kind == "webex_configs":
         need(_has(cfg, "room_id"), "missing `room_id`", "set `room_id`")
+    elif kind == "mattermost_configs":
+        need(_has(cfg, "webhook_url", "webhook_url_file") or _has(glob, "mattermost_webhook_url", "mattermost_webhook_url_file"),
+             "missing `webhook_url` or `webhook_url_file` (here or in `global`)", "set `webhook_url`")
+    elif kind == "rocketchat_configs":
+        need(_has(cfg, "token_id", "token_id_file") or _has(glob, "rocketchat_token_id", "rocketchat_token_id_file"),
+             "no Rocketchat token id (here or `global.rocketchat_token_id`)", "set `token_id`")
+        need(_has(cfg, "token", "token_file") or _has(glob, "rocketchat_token", "rocketchat_token_file"),
+             "no Rocketchat token (here or `global.rocketchat_token`)", "set `token`")
     elif kind == "wechat_configs":
         need(_has(cfg, "api_secret", "api_secret_file") or _has(glob, "wechat_api_secret", "wechat_api_secret_file"),
              "no API secret (here or `global.wechat_api_secret`)", "set `api_secret`")
@@ -327,6 +364,18 @@ def _inhibit_rules(data: dict, out: list[Problem]) -> None:
         out.extend(_unknown(rule, INHIBIT_KEYS, ("inhibit_rules", i), "an inhibit rule"))
         for key in ("source_matchers", "target_matchers"):
             _check_matchers(rule.get(key), ("inhibit_rules", i, key), out)
+        for key in ("source_match_re", "target_match_re"):
+            _check_regexps(rule, key, ("inhibit_rules", i), out)
+
+
+def _check_regexps(owner: dict, key: str, path: tuple, out: list[Problem]) -> None:
+    """`match_re`-style mappings: a label with no regex at all (`label:` left empty) is refused."""
+    value = owner.get(key)
+    if isinstance(value, dict):
+        for label, regex in value.items():
+            if regex is None:
+                out.append(Problem("AM003", path + (key, label), f"`{label}` has no regular expression in `{key}`",
+                                   fix=f"write `{label}: <regex>`, or drop it"))
 
 
 def _check_matchers(entries, path: tuple, out: list[Problem]) -> None:
@@ -379,6 +428,7 @@ def _route(route: dict, path: tuple, receivers: set[str] | None, intervals: set[
     elif match is not None:
         out.append(Problem("AM001", path + ("match",), "`match` must be a mapping of label: value"))
     _check_matchers(route.get("matchers"), path + ("matchers",), out)
+    _check_regexps(route, "match_re", path, out)
     if "continue" in route and not isinstance(route["continue"], bool):
         out.append(Problem("AM001", path + ("continue",), "`continue` must be true or false", at_key=False))
     for key in ("mute_time_intervals", "active_time_intervals"):

@@ -44,7 +44,7 @@ def _is_grafana_alerting(obj: dict) -> bool:
 
 
 def _is_alertmanager(obj: dict) -> bool:
-    from obslint.alertmanager import is_config  # only for documents with a `route:` mapping
+    from obslint.alertmanager import is_config  # only for documents with `route` or `receivers`
 
     return is_config(obj)
 
@@ -70,7 +70,7 @@ def classify(doc: Document) -> list[Document]:
         doc.kind = DASHBOARD_PROVIDER
     elif ("datasources" in obj or "deleteDatasources" in obj) and "apiVersion" in obj:
         doc.kind = DATASOURCES
-    elif isinstance(obj.get("route"), dict) and _is_alertmanager(obj):
+    elif ("route" in obj or "receivers" in obj) and _is_alertmanager(obj):
         doc.kind = ALERTMANAGER_CONFIG
     elif "tests" in obj and "rule_files" in obj:
         doc.kind = PROMTOOL_TEST

@@ -5,7 +5,8 @@ An alert's labels are its rule's static labels, `alertname`, Prometheus' `extern
 a linted Prometheus configuration) and whatever its expression's result may carry. A matcher on a
 label that only the expression can supply cannot be judged statically; such alerts are left alone,
 so a finding is certain. Nothing is checked when several Alertmanager configurations are linted
-(which one gets the alerts is unknown) or when a linted Prometheus configuration relabels alerts.
+(which one gets the alerts is unknown), when the one linted is refused by Alertmanager (AM001-AM004),
+or when a linted Prometheus configuration relabels alerts.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def _routing(ctx):
             alerting = d.root.get("alerting") if isinstance(d.root.get("alerting"), dict) else {}
             relabels = relabels or bool(alerting.get("alert_relabel_configs"))
     ok = (len(configs) == 1 and not relabels and isinstance(configs[0].root.get("route"), dict)
-          and not any(p.code == "AM002" for p in am.validate(configs[0].root)))
+          and not am.validate(configs[0].root))  # a file Alertmanager refuses routes nothing
     ctx.cache[key] = (configs[0], external) if ok else None
     return ctx.cache[key]
 
@@ -68,6 +69,13 @@ def _walk(rule, ctx):
         reached, uncertain = am.route_alert(doc.root["route"], _label_values(rule, external))
         ctx.cache[key] = None if uncertain else (doc, reached)
     return ctx.cache[key]
+
+
+def _silent(doc, reached) -> bool:
+    """Every receiver reached has no integration."""
+    counts = am.integrations(doc.root)
+    receivers = {r for _path, r in reached}
+    return bool(receivers) and all(counts.get(r) == 0 for r in receivers)
 
 
 class AlertReachesOnlyDefaultRoute(Rule):
@@ -134,6 +142,8 @@ class AlertReachesOnlyDefaultRoute(Rule):
             return
         doc, reached = walked
         route = doc.root["route"]
+        if _silent(doc, reached):
+            return  # AM011 says the worse: nobody at all is told
         if reached == [(("route",), str(route.get("receiver")))] and route.get("routes"):
             yield self.finding(rule.doc, rule.path + ("alert",), f"alert `{rule.name}` matches no route of "
                                f"{doc.source.display} but the root: it only reaches the default receiver "
@@ -200,9 +210,8 @@ class AlertReachesNoIntegration(Rule):
         if walked is None:
             return
         doc, reached = walked
-        counts = am.integrations(doc.root)
-        receivers = sorted({r for _path, r in reached})
-        if receivers and all(counts.get(r) == 0 for r in receivers):
+        if _silent(doc, reached):
+            receivers = sorted({r for _path, r in reached})
             names = ", ".join(f"`{r}`" for r in receivers)
             yield self.finding(rule.doc, rule.path + ("alert",), f"alert `{rule.name}` reaches only {names} in "
                                f"{doc.source.display}, which has no integration: nobody is notified", at_key=True,
