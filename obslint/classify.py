@@ -45,6 +45,12 @@ def _is_grafana_alerting(obj: dict) -> bool:
 def classify(doc: Document) -> list[Document]:
     """Set doc.kind/base; returns any extra documents found inside it (ConfigMap dashboards)."""
     obj = doc.data
+    if isinstance(obj, list) or isinstance(obj, dict) and ("kind" in obj or "model" in obj):
+        from obslint import resources  # Grafana 12 resources, operator CRs, library panels, Perses
+
+        found = resources.classify(doc)
+        if found is not None:
+            return found
     if not isinstance(obj, dict):
         return []
     if is_dashboard(obj):

@@ -24,6 +24,12 @@ def _uid_index(ctx) -> dict:
     return ctx.cache["db.uids"]
 
 
+def _folder(dash) -> str:
+    """The folder a dashboard lands in: the one its resource names (resources.linking), else
+    its file's directory (file provisioning makes one folder of a directory)."""
+    return getattr(dash.doc, "folder", None) or os.path.dirname(os.path.normpath(dash.doc.source.display))
+
+
 def _where(dash) -> str:
     line, _col = dash.doc.locate(("uid",))
     label = f" ({dash.doc.label})" if dash.doc.label else ""
@@ -165,10 +171,10 @@ class DashboardTitleDuplicate(Rule):
             idx: dict = {}
             for d in ctx.project.dashboards:
                 if isinstance(d.title, str) and d.title.strip():
-                    folder = os.path.dirname(os.path.normpath(d.doc.source.display))
+                    folder = _folder(d)
                     idx.setdefault((folder, d.title.strip()), []).append(d)
             ctx.cache["db.titles"] = idx
-        folder = os.path.dirname(os.path.normpath(dash.doc.source.display))
+        folder = _folder(dash)
         same = ctx.cache["db.titles"].get((folder, title.strip()), [])
         if len(same) < 2:
             return

@@ -1,0 +1,145 @@
+"""What one file says about another, settled once after every file is loaded: folder titles
+(for DB005), library panels used by dashboards (checked as panels of the dashboard), and the
+ConfigMaps that GrafanaDashboards point to."""
+from __future__ import annotations
+
+from obslint.model import Panel, Project
+from obslint.resources import notes
+from obslint.resources.view import ViewDocument
+
+
+class LibraryPanelUse(Panel):
+    """A library panel as used by one dashboard: its model (in the library panel's file) is
+    checked with that dashboard's variables. `data` leaves out the model's `id` and `gridPos`:
+    those of the dashboard's reference count."""
+
+    __slots__ = ("_doc", "ref")
+
+    def __init__(self, dashboard, path: tuple, data: dict, doc, ref: Panel) -> None:
+        super().__init__(dashboard, path, data)
+        self._doc = doc
+        self.ref = ref
+
+    @property
+    def doc(self):
+        return self._doc
+
+
+def link(project) -> None:
+    folders, library, configmaps, wanted = {}, {}, {}, []
+    from obslint.resources import FOLDER, LIBRARY_PANEL, OPERATOR
+
+    any_resource = False
+    for doc in project.documents:
+        kind = doc.kind
+        if kind == FOLDER or kind == OPERATOR and _kind(doc) == "GrafanaFolder":
+            _add_folder(folders, doc)
+        elif kind == LIBRARY_PANEL:
+            entry = doc.library
+            for key in entry[:2]:
+                if isinstance(key, str) and key:
+                    library.setdefault(key, (doc, entry))
+        elif kind == "configmap" or _kind(doc) == "ConfigMap":
+            meta = doc.data.get("metadata") if isinstance(doc.data, dict) else None
+            if isinstance(meta, dict) and isinstance(meta.get("name"), str):
+                configmaps.setdefault(meta["name"], []).append(doc)
+        if getattr(doc, "configmap_ref", None) is not None:
+            wanted.append(doc)
+        if getattr(doc, "folder", None) is not None:
+            any_resource = True
+    project.library_panels = library
+    if any_resource or folders:
+        for doc in project.documents:
+            ref = getattr(doc, "folder", None)
+            if isinstance(ref, tuple):
+                doc.folder = _folder_key(ref, folders)
+    for doc in wanted:
+        _configmap(project, doc, configmaps, folders)
+    if library:
+        for dash in list(project.dashboards):
+            for panel in list(dash.panels):
+                ref = panel.data.get("libraryPanel")
+                if isinstance(ref, dict):
+                    _use(project, dash, panel, ref, library)
+
+
+def _kind(doc):
+    return doc.data.get("kind") if isinstance(doc.data, dict) else None
+
+
+def _add_folder(folders: dict, doc) -> None:
+    """uid, operator CR name and title -> the folder's title."""
+    obj = doc.data
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    name = meta.get("name")
+    title = spec.get("title") or name
+    if not isinstance(title, str):
+        return
+    if doc.kind == "grafana-folder":
+        folders[("uid", name)] = title
+    else:
+        folders[("ref", name)] = title
+        if isinstance(spec.get("uid"), str):
+            folders[("uid", spec["uid"])] = title
+    folders[("title", title)] = title
+
+
+def _folder_key(ref: tuple, folders: dict) -> str:
+    if ref[0] == "general":
+        return f"the General folder (grafana-operator resources in {ref[1] or '.'})"
+    title = folders.get(ref)
+    if title is None and ref[0] == "title":
+        title = ref[1]
+    if title is not None:
+        return f"Grafana folder `{title}`"
+    return f"Grafana folder with {'uid' if ref[0] == 'uid' else 'GrafanaFolder'} `{ref[1]}`"
+
+
+def _configmap(project, doc, configmaps: dict, folders: dict) -> None:
+    name, key = doc.configmap_ref
+    path = ("spec", "configMapRef")
+    spec = doc.data.get("spec") or {}
+    for cm in configmaps.get(name, []):
+        data = cm.data.get("data")
+        if isinstance(data, dict) and key in data:
+            folder = _folder_of_spec(spec, folders)
+            if folder is not None:
+                for sub in project.documents:
+                    if sub.parent is cm and sub.parent_path == ("data", key):
+                        sub.folder = folder
+            return
+    notes.add(doc, "RS004", path, f"this GrafanaDashboard reads ConfigMap `{name}` (key `{key}`), which is not among "
+              "the linted files: its dashboard was not checked", fix="lint the ConfigMap together with this resource",
+              at_key=True)
+
+
+def _folder_of_spec(spec: dict, folders: dict):
+    from obslint.resources.operator import folder_ref
+
+    ref = folder_ref(spec)
+    return None if ref is None else _folder_key(ref, folders)
+
+
+def _use(project, dash, panel: Panel, ref: dict, library: dict) -> None:
+    found = library.get(ref.get("uid")) or library.get(ref.get("name"))
+    if found is None:
+        return
+    lib_doc, (_uid, _name, model, mpath) = found
+    if not isinstance(model, dict):
+        return
+    body = {k: v for k, v in model.items() if k not in ("id", "gridPos", "libraryPanel")}
+    view = ViewDocument(lib_doc.source, lib_doc.index, {"panels": [body], "templating": dash.data.get("templating")},
+                        {("panels", 0): mpath}, kind=lib_doc.kind, parent=lib_doc.parent,
+                        parent_path=lib_doc.parent_path, text=lib_doc.text, label=lib_doc.label)
+    scratch = Project()
+    scratch._add_dashboard(view, view.data)
+    if not scratch.panels:
+        return
+    use = LibraryPanelUse(dash, ("panels", 0), body, view, panel)
+    use.queries = scratch.panels[0].queries
+    for q in use.queries:
+        q.owner = use
+    dash.panels.append(use)
+    project.panels.append(use)
+    project.queries.extend(use.queries)
