@@ -75,7 +75,7 @@ class Context:
 def load_project(paths: list[Path], config: Config, result: Result | None = None):
     """Discover, read, classify and model every file: (project, file-level findings, files)."""
     result = result if result is not None else Result()
-    project = Project()
+    project = Project(policy=config.policy)
     unreadable: list[tuple[Path, OSError]] = []
     files = discover(paths, config.exclude, errors=unreadable)
     file_findings: list[Finding] = [
@@ -100,6 +100,7 @@ def load_project(paths: list[Path], config: Config, result: Result | None = None
                 file_findings.append(_internal_error(display, "reading the document's structure", exc))
         if not known and source.documents:
             result.skipped.append(display)
+    project.finish()  # every datasource is known now: place each query by its language
     return project, file_findings, files
 
 
