@@ -35,6 +35,17 @@ EXTRA_FILE_KEYS = {"mimir": frozenset({"namespace"}), "cortex": frozenset({"name
 # Prometheus keys a flavour does not read (vmalert has `eval_delay` instead of `query_offset`).
 MISSING_GROUP_KEYS = {"vmalert": frozenset({"query_offset"})}
 
+# vmalert's templates predeclare more variables than Prometheus (app/vmalert/notifier/alert.go)
+# and add a few functions (app/vmalert/templates/template.go).
+VMALERT_TEMPLATE_VARIABLES = frozenset({"$type", "$expr", "$interval", "$alertID", "$groupID", "$activeAt", "$for",
+                                        "$isPartial"})
+VMALERT_TEMPLATE_FUNCTIONS = frozenset({"first", "label", "value", "strvalue", "sortByLabel", "now", "args",
+                                        "safeHtml", "crlfEscape", "quotesEscape", "jsonEscape", "htmlEscape",
+                                        "pathPrefix", "pathEscape", "queryEscape", "parseDurationTime", "formatTime",
+                                        "toTime", "stripPort", "stripDomain", "match", "reReplaceAll", "query",
+                                        "externalURL", "title", "toUpper", "toLower", "humanize", "humanizeDuration",
+                                        "humanizePercentage", "humanizeTimestamp", "parseDuration"})
+
 _NAMES = {"prometheus": "Prometheus", "thanos": "Thanos", "mimir": "Mimir", "cortex": "Cortex",
           "vmalert": "vmalert", "loki": "Loki ruler"}
 
@@ -119,6 +130,8 @@ def detect(root) -> str:
                     for key in r:
                         for f in owners(key, "rule"):
                             votes[f] += 1
+                    if not votes["vmalert"] and _vmalert_templates(r):
+                        votes["vmalert"] += 1
     if votes["vmalert"]:
         return "vmalert"
     if votes["thanos"]:
@@ -126,6 +139,28 @@ def detect(root) -> str:
     if "namespace" in root or votes["mimir"]:
         return "mimir"
     return "prometheus"
+
+
+_VMALERT_VARIABLE = None
+
+
+def _vmalert_templates(rule: dict) -> bool:
+    """Templates of the rule use a variable only vmalert predeclares (`$expr`, `$activeAt`, ...)."""
+    global _VMALERT_VARIABLE
+    for key in ("labels", "annotations"):
+        mapping = rule.get(key)
+        if not isinstance(mapping, dict):
+            continue
+        for value in mapping.values():
+            if isinstance(value, str) and "{{" in value:
+                if _VMALERT_VARIABLE is None:
+                    import re
+
+                    names = "|".join(sorted(v[1:] for v in VMALERT_TEMPLATE_VARIABLES))
+                    _VMALERT_VARIABLE = re.compile(r"\$(?:" + names + r")\b")
+                if _VMALERT_VARIABLE.search(value):
+                    return True
+    return False
 
 
 def group_language(flavor: str, group: dict) -> str:
@@ -138,3 +173,60 @@ def group_language(flavor: str, group: dict) -> str:
         if isinstance(t, str) and t.strip() and t.strip().lower() != "prometheus":
             return OTHER
     return PROMQL
+
+
+def _duration(value) -> bool:
+    import re
+
+    return isinstance(value, str) and re.fullmatch(r"0|(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d|w|y))+", value) is not None
+
+
+def _problem(key: str, value) -> str | None:
+    """What is wrong with the value of a flavour's own group or rule key, or None."""
+    if key == "partial_response_strategy":
+        if not isinstance(value, str) or value.lower() not in ("warn", "abort"):
+            return f"`partial_response_strategy` must be `warn` or `abort`, not {value!r}"
+    elif key == "source_tenants":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            return "`source_tenants` must be a list of tenant ids"
+    elif key in ("evaluation_delay", "eval_offset", "eval_delay"):
+        if not _duration(value):
+            return f"`{key}: {value}` is not a duration"
+    elif key in ("align_evaluation_time_on_interval", "eval_alignment", "debug"):
+        if not isinstance(value, bool):
+            return f"`{key}` must be true or false, not {value!r}"
+    elif key == "concurrency":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return f"`{key}` must be a non-negative integer, not {value!r}"
+    elif key == "update_entries_limit":  # -1 turns the state history off
+        if not isinstance(value, int) or isinstance(value, bool) or value < -1:
+            return f"`{key}` must be an integer of -1 or more, not {value!r}"
+    elif key == "type":
+        if value not in ("prometheus", "graphite", "vlogs"):
+            return f"`type` must be `prometheus`, `graphite` or `vlogs`, not {value!r}"
+    elif key in ("headers", "notifier_headers"):
+        if not isinstance(value, list) or not all(isinstance(v, str) and ":" in v for v in value):
+            return f"`{key}` must be a list of `Name: value` strings"
+    elif key == "params":
+        if not isinstance(value, dict) or not all(isinstance(v, (str, list)) for v in value.values()):
+            return "`params` must map parameter names to values (lists of strings)"
+    return None
+
+
+def value_problems(flavor: str, data: dict, level: str):
+    """(key, message) for each of the flavour's own keys in `data` whose value it refuses."""
+    extra = (EXTRA_GROUP_KEYS if level == "group" else EXTRA_RULE_KEYS).get(flavor, ())
+    for key in extra:
+        if key in data:
+            problem = _problem(key, data[key])
+            if problem is not None:
+                yield key, problem
+
+
+def foreign_key_message(key: str, level: str, flavor: str) -> str | None:
+    """`key is a vmalert key; Prometheus refuses the file` when another flavour knows it."""
+    others = [f for f in owners(key, level) if f != flavor]
+    if not others:
+        return None
+    names = " and ".join(dict.fromkeys(display(f) for f in others))
+    return f"`{key}` is a {names} key; {display(flavor)} refuses the file"
