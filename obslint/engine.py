@@ -77,7 +77,7 @@ class Context:
 def load_project(paths: list[Path], config: Config, result: Result | None = None):
     """Discover, read, classify and model every file: (project, file-level findings, files)."""
     result = result if result is not None else Result()
-    project = Project()
+    project = Project(policy=config.policy)
     unreadable: list[tuple[Path, OSError]] = []
     files = discover(paths, config.exclude, errors=unreadable)
     file_findings: list[Finding] = [
@@ -105,7 +105,8 @@ def load_project(paths: list[Path], config: Config, result: Result | None = None
             reason = next((d.skip_reason for d in source.documents if getattr(d, "skip_reason", None)), None)
             if reason:
                 result.skip_reasons[display] = reason
-    link_resources(project)
+    link_resources(project)  # library panels, ConfigMap references, folders, datasource resources
+    project.finish()  # every datasource is known now: place each query by its language
     return project, file_findings, files
 
 

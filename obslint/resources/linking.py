@@ -3,7 +3,7 @@
 ConfigMaps that GrafanaDashboards point to."""
 from __future__ import annotations
 
-from obslint.model import Panel, Project
+from obslint.model import Panel, Project, Query
 from obslint.resources import notes
 from obslint.resources.view import ViewDocument
 
@@ -43,6 +43,11 @@ def link(project) -> None:
             meta = doc.data.get("metadata") if isinstance(doc.data, dict) else None
             if isinstance(meta, dict) and isinstance(meta.get("name"), str):
                 configmaps.setdefault(meta["name"], []).append(doc)
+        elif kind == OPERATOR and _kind(doc) == "GrafanaDatasource":
+            spec = doc.data.get("spec")
+            ds = spec.get("datasource") if isinstance(spec, dict) else None
+            if isinstance(ds, dict):
+                project.datasources.add_provisioned({"datasources": [ds]}, doc.source.display)
         if getattr(doc, "configmap_ref", None) is not None:
             wanted.append(doc)
         if getattr(doc, "folder", None) is not None:
@@ -132,14 +137,19 @@ def _use(project, dash, panel: Panel, ref: dict, library: dict) -> None:
     view = ViewDocument(lib_doc.source, lib_doc.index, {"panels": [body], "templating": dash.data.get("templating")},
                         {("panels", 0): mpath}, kind=lib_doc.kind, parent=lib_doc.parent,
                         parent_path=lib_doc.parent_path, text=lib_doc.text, label=lib_doc.label)
-    scratch = Project()
+    # The panel is modelled as a dashboard's panel would be (queries wait in `_pending` until
+    # Project.finish() resolves their datasources with the run's index), then re-homed.
+    scratch = Project(policy=project.policy)
+    scratch.datasources = project.datasources
     scratch._add_dashboard(view, view.data)
     if not scratch.panels:
         return
     use = LibraryPanelUse(dash, ("panels", 0), body, view, panel)
-    use.queries = scratch.panels[0].queries
-    for q in use.queries:
-        q.owner = use
+    for item in scratch._pending:
+        if type(item) is Query:
+            item.owner = use
+            project._pending.append(item)
+        else:
+            project._pending.append((use, *item[1:]))
     dash.panels.append(use)
     project.panels.append(use)
-    project.queries.extend(use.queries)
