@@ -3,6 +3,8 @@
 ConfigMaps that GrafanaDashboards point to."""
 from __future__ import annotations
 
+import os
+
 from obslint.model import Panel, Project, Query
 from obslint.resources import notes
 from obslint.resources.view import ViewDocument
@@ -26,7 +28,7 @@ class LibraryPanelUse(Panel):
 
 
 def link(project) -> None:
-    folders, library, configmaps, wanted = {}, {}, {}, []
+    folders, library, configmaps, wanted, resources = {}, {}, {}, [], []
     from obslint.resources import FOLDER, LIBRARY_PANEL, OPERATOR
 
     any_resource = False
@@ -47,12 +49,15 @@ def link(project) -> None:
             spec = doc.data.get("spec")
             ds = spec.get("datasource") if isinstance(spec, dict) else None
             if isinstance(ds, dict):
-                project.datasources.add_provisioned({"datasources": [ds]}, doc.source.display)
+                # Known to the resources of its own directory (tree) only: a GrafanaDatasource
+                # serves the Grafana its instanceSelector picks, usually applied with its neighbours.
+                resources.append((os.path.dirname(os.path.normpath(doc.source.display)), ds, doc.source.display))
         if getattr(doc, "configmap_ref", None) is not None:
             wanted.append(doc)
         if getattr(doc, "folder", None) is not None:
             any_resource = True
     project.library_panels = library
+    project.datasource_resources = resources
     if any_resource or folders:
         for doc in project.documents:
             ref = getattr(doc, "folder", None)
