@@ -13,6 +13,7 @@ DASHBOARD_V2 = "grafana-dashboard-v2"   # the raw v2 resource (its view is a gra
 OPERATOR = "grafana-operator"           # a grafana-operator CR
 LIBRARY_PANEL = "grafana-library-panel"  # a library panel model (file, resource or CR content)
 FOLDER = "grafana-folder"
+KUSTOMIZATION = "kustomization"         # a kustomization.yaml with a configMapGenerator
 _KINDS = (RESOURCE, DASHBOARD_V2, OPERATOR, LIBRARY_PANEL, FOLDER)
 
 
@@ -44,6 +45,9 @@ def classify(doc) -> list | None:
             return []
         if group == operator.GROUP:
             return _operator(doc, obj)
+        if group == "kustomize.config.k8s.io" and isinstance(obj.get("configMapGenerator"), list):
+            doc.kind = KUSTOMIZATION  # read for the ConfigMaps a GrafanaDashboard's configMapRef names
+            return []
         return None
     if _is_library_model(obj):
         doc.kind = LIBRARY_PANEL

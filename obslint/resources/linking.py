@@ -29,7 +29,9 @@ class LibraryPanelUse(Panel):
 
 def link(project) -> None:
     folders, library, configmaps, wanted, resources = {}, {}, {}, [], []
-    from obslint.resources import FOLDER, LIBRARY_PANEL, OPERATOR
+    from obslint.resources import FOLDER, KUSTOMIZATION, LIBRARY_PANEL, OPERATOR
+
+    generated: dict = {}  # (directory, ConfigMap name) -> {key: file path}, from kustomize generators
 
     any_resource = False
     for doc in project.documents:
@@ -41,6 +43,8 @@ def link(project) -> None:
             for key in entry[:2]:
                 if isinstance(key, str) and key:
                     library.setdefault(key, (doc, entry))
+        elif kind == KUSTOMIZATION:
+            _add_generators(generated, doc)
         elif kind == "configmap" or _kind(doc) == "ConfigMap":
             meta = doc.data.get("metadata") if isinstance(doc.data, dict) else None
             if isinstance(meta, dict) and isinstance(meta.get("name"), str):
@@ -64,7 +68,7 @@ def link(project) -> None:
             if isinstance(ref, tuple):
                 doc.folder = _folder_key(ref, folders)
     for doc in wanted:
-        _configmap(project, doc, configmaps, folders)
+        _configmap(project, doc, configmaps, folders, generated)
     if library:
         for dash in list(project.dashboards):
             for panel in list(dash.panels):
@@ -106,7 +110,35 @@ def _folder_key(ref: tuple, folders: dict) -> str:
     return f"Grafana folder with {'uid' if ref[0] == 'uid' else 'GrafanaFolder'} `{ref[1]}`"
 
 
-def _configmap(project, doc, configmaps: dict, folders: dict) -> None:
+def _add_generators(generated: dict, doc) -> None:
+    """`configMapGenerator: [{name, files: [key=path | path]}]` of a kustomization."""
+    here = os.path.dirname(os.path.normpath(doc.source.display))
+    for gen in doc.data.get("configMapGenerator") or []:
+        if not isinstance(gen, dict) or not isinstance(gen.get("name"), str):
+            continue
+        files = {}
+        for entry in gen.get("files") or []:
+            if isinstance(entry, str) and entry:
+                key, _, path = entry.rpartition("=")
+                files[key or os.path.basename(path)] = os.path.normpath(os.path.join(here, path))
+        generated.setdefault((here, gen["name"]), {}).update(files)
+
+
+def _generated(doc, name: str, generated: dict) -> dict | None:
+    """The files of a kustomize-generated ConfigMap named `name`, from the kustomization of
+    the GrafanaDashboard's directory or one above it."""
+    here = os.path.dirname(os.path.normpath(doc.source.display))
+    while True:
+        files = generated.get((here, name))
+        if files is not None:
+            return files
+        up = os.path.dirname(here)
+        if up == here or not here:
+            return None
+        here = up
+
+
+def _configmap(project, doc, configmaps: dict, folders: dict, generated: dict) -> None:
     name, key = doc.configmap_ref
     path = ("spec", "configMapRef")
     spec = doc.data.get("spec") or {}
@@ -119,9 +151,24 @@ def _configmap(project, doc, configmaps: dict, folders: dict) -> None:
                     if sub.parent is cm and sub.parent_path == ("data", key):
                         sub.folder = folder
             return
+    files = _generated(doc, name, generated)
+    if files is not None and key in files:
+        target = files[key]
+        folder = _folder_of_spec(spec, folders)
+        linted = False
+        for sub in project.documents:
+            if os.path.normpath(sub.source.display) == target:
+                linted = True
+                if folder is not None and sub.kind == "grafana-dashboard":
+                    sub.folder = folder
+        if linted:
+            return
+        notes.add(doc, "RS004", path, f"this GrafanaDashboard reads ConfigMap `{name}` (key `{key}`), which kustomize "
+                  f"generates from `{target}`, a file that was not linted", fix="lint that file too", at_key=True)
+        return
     notes.add(doc, "RS004", path, f"this GrafanaDashboard reads ConfigMap `{name}` (key `{key}`), which is not among "
-              "the linted files: its dashboard was not checked", fix="lint the ConfigMap together with this resource",
-              at_key=True)
+              "the linted files: its dashboard was not checked", fix="lint the ConfigMap (or the kustomization that "
+              "generates it) together with this resource", at_key=True)
 
 
 def _folder_of_spec(spec: dict, folders: dict):

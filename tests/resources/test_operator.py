@@ -143,3 +143,16 @@ def test_alert_rule_group_rules_go_through_grafana_alerting_checks(lint_files):
     assert by["GA001"].line == line_of(ALERT_GROUP, "noDataState")
     assert "GA002" not in by  # notificationSettings is the operator's name for notification_settings
     assert len(result.project.grafana_rules) == 1
+
+
+def test_config_map_ref_resolved_through_a_kustomize_generator(lint_files):
+    ref = operator_dashboard("api", "  configMapRef:\n    name: api-dash\n    key: api.json\n", folder="Team")
+    kust = ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - dashboard.yaml\n"
+            "configMapGenerator:\n  - name: api-dash\n    files:\n      - api.json=dashboards/api.json\n")
+    result = lint_files({"k/dashboard.yaml": ref, "k/kustomization.yaml": kust,
+                         "k/dashboards/api.json": __import__("json").dumps(classic())})
+    assert "RS004" not in _codes(result)
+    assert result.project.dashboards[0].doc.folder == "Grafana folder `Team`"
+    missing = kust.replace("api.json=dashboards/api.json", "api.json=elsewhere.json")
+    result = lint_files({"k/kustomization.yaml": missing})
+    assert [f.message for f in result.findings if f.code == "RS004"][0].count("elsewhere.json") == 1
