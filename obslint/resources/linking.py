@@ -52,6 +52,8 @@ def link(project) -> None:
         elif kind == OPERATOR and _kind(doc) == "GrafanaDatasource":
             spec = doc.data.get("spec")
             ds = spec.get("datasource") if isinstance(spec, dict) else None
+            if isinstance(ds, dict) and not ds.get("uid") and isinstance(spec.get("uid"), str):
+                ds = {**ds, "uid": spec["uid"]}  # the operator's own field for the datasource uid
             if isinstance(ds, dict):
                 # Known to the resources of its own directory (tree) only: a GrafanaDatasource
                 # serves the Grafana its instanceSelector picks, usually applied with its neighbours.
@@ -126,7 +128,7 @@ def _add_generators(generated: dict, doc) -> None:
 
 def _generated(doc, name: str, generated: dict) -> dict | None:
     """The files of a kustomize-generated ConfigMap named `name`, from the kustomization of
-    the GrafanaDashboard's directory or one above it."""
+    the GrafanaDashboard's directory or one above it, else the only one in the run."""
     here = os.path.dirname(os.path.normpath(doc.source.display))
     while True:
         files = generated.get((here, name))
@@ -134,8 +136,12 @@ def _generated(doc, name: str, generated: dict) -> dict | None:
             return files
         up = os.path.dirname(here)
         if up == here or not here:
-            return None
+            break
         here = up
+    # Applied on its own (`kubectl apply -k dir`): the one kustomization of the run that
+    # generates a ConfigMap of that name.
+    found = [files for (_d, n), files in generated.items() if n == name]
+    return found[0] if len(found) == 1 else None
 
 
 def _configmap(project, doc, configmaps: dict, folders: dict, generated: dict) -> None:

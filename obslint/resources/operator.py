@@ -9,6 +9,7 @@ Grafana alerting provisioning file, so the Grafana alerting checks apply to its 
 from __future__ import annotations
 
 import json
+import re
 
 from obslint.document import Document
 from obslint.resources import notes
@@ -27,6 +28,20 @@ _RULE_KEYS = {"notificationSettings": "notification_settings",
 UNCHECKED_REASON = "a grafana-operator {kind}: nothing in it that obslint checks"
 
 
+# A value some tool fills in before the resource is applied (a Helm/Go template action, a
+# chainsaw binding `($name)`, an envsubst `${NAME}`): asked only of values that do not decode.
+_PLACEHOLDER = re.compile(r"\s*(?:\{\{.*?\}\}|\(\$[\w.]+\)|\$\{?\w+\}?)\s*|.*^\s*\{\{-?\s*[\w.(].*", re.S | re.M)
+
+
+def _templated(doc, value: str, key: str, what: str) -> bool:
+    if not _PLACEHOLDER.fullmatch(value):
+        return False
+    shown = " ".join(value.split())[:40]
+    notes.add(doc, "RS002", ("spec", key), f"`spec.{key}` of this {what} is filled in by a template (`{shown}`) "
+              "before it is applied: obslint cannot check it", fix="lint the rendered resource", at_key=True)
+    return True
+
+
 def content(doc, spec: dict, what: str) -> tuple[str, tuple, object, str | None] | None:
     """(how, path, data, text) of the JSON model a GrafanaDashboard/GrafanaLibraryPanel holds:
     how is "json" or "gzip"; None when it has none obslint can read (noted on the doc)."""
@@ -35,6 +50,8 @@ def content(doc, spec: dict, what: str) -> tuple[str, tuple, object, str | None]
         try:
             return "json", ("spec", "json"), json.loads(text), text
         except (ValueError, RecursionError) as exc:
+            if _templated(doc, text, "json", what):
+                return None
             notes.add(doc, "RS003", ("spec", "json"), f"`spec.json` of this {what} is not valid JSON ({_short(exc)}); "
                       "the operator cannot import it", fix="fix the JSON inside `spec.json`")
             return None
@@ -59,6 +76,8 @@ def decode_gzip_json(doc, value: str, what: str):
     try:
         raw = base64.b64decode("".join(value.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
+        if _templated(doc, value, "gzipJson", what):
+            return None
         notes.add(doc, "RS003", path, f"`spec.gzipJson` of this {what} is not valid base64 ({_short(exc)}); the "
                   "operator cannot import it", fix=fix)
         return None
@@ -128,7 +147,9 @@ def alert_rule_group(doc, obj: dict) -> ViewDocument | None:
 
 
 def _rule(rule, i: int, paths: dict):
-    if not isinstance(rule, dict) or not any(k in rule for k in _RULE_KEYS):
+    record = rule.get("record") if isinstance(rule, dict) else None
+    operator_only = isinstance(record, dict) and "targetDatasourceUid" in record
+    if not isinstance(rule, dict) or not (operator_only or any(k in rule for k in _RULE_KEYS)):
         return rule
     out = {}
     for key, value in rule.items():
@@ -136,6 +157,8 @@ def _rule(rule, i: int, paths: dict):
         out[new] = value
         if new != key:
             paths[("groups", 0, "rules", i, new)] = ("spec", "rules", i, key)
+    if operator_only:  # the operator sends it to Grafana's API; files have no such key
+        out["record"] = {k: v for k, v in record.items() if k != "targetDatasourceUid"}
     return out
 
 

@@ -156,3 +156,28 @@ def test_config_map_ref_resolved_through_a_kustomize_generator(lint_files):
     missing = kust.replace("api.json=dashboards/api.json", "api.json=elsewhere.json")
     result = lint_files({"k/kustomization.yaml": missing})
     assert [f.message for f in result.findings if f.code == "RS004"][0].count("elsewhere.json") == 1
+
+
+def test_templated_content_is_not_checkable_rather_than_broken(lint_files):
+    text = (operator_dashboard("a", "  json: ($dashboardModel)\n") + "---\n"
+            + operator_dashboard("b", "  gzipJson: |-\n    {{- .Files.Get \"d.gz\" | b64enc }}\n"))
+    result = lint_files({"dash.yaml": text})
+    assert "RS003" not in _codes(result)
+    assert [f.line for f in result.findings if f.code == "RS002"] == [line_of(text, "json:"),
+                                                                       line_of(text, "gzipJson:")]
+
+
+def test_operator_record_target_datasource_is_not_an_unknown_key(lint_files):
+    text = ALERT_GROUP.replace("      notificationSettings:\n        receiver: ops\n",
+                               "      record:\n        from: A\n        metric: up:ok\n        targetDatasourceUid: prom\n")
+    result = lint_files({"rules.yaml": text})
+    assert "GA002" not in _codes(result)
+
+
+def test_grafana_datasource_spec_uid_is_the_datasource_uid(lint_files):
+    cr = ("apiVersion: grafana.integreatly.org/v1beta1\nkind: GrafanaDatasource\nmetadata: {name: t}\nspec:\n"
+          "  instanceSelector: {matchLabels: {a: b}}\n  uid: prom-uid\n"
+          "  datasource: {name: Prom, type: prometheus, access: proxy, url: 'http://p:9090'}\n")
+    dash = __import__("json").dumps(classic(ds={"type": "prometheus", "uid": "prom-uid"}))
+    result = lint_files({"ds.yaml": cr, "dash.json": dash})
+    assert "DS001" not in _codes(result)
