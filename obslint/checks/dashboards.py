@@ -89,6 +89,11 @@ class DashboardUidFormat(Rule):
             yield self.finding(dash.doc, ("uid",), f"dashboard uid must be a string, not {uid!r}",
                                fix="quote the uid")
             return
+        if not UID_FORMAT.match(uid) and getattr(dash.doc, "uid_from_name", False):
+            from obslint.resources.dashboards import name_problem  # a resource's metadata.name
+
+            yield from name_problem(self, dash, uid)
+            return
         if not UID_FORMAT.match(uid):
             why = "longer than 40 characters" if len(uid) > 40 else "has characters other than letters, digits, `-`, `_`"
             yield self.finding(dash.doc, ("uid",), f"dashboard uid `{uid}` {why}; Grafana refuses it",

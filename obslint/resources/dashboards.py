@@ -53,7 +53,9 @@ def classic_view(doc, obj: dict, base: tuple = (), **kw) -> ViewDocument | None:
     if spec.get("uid") in (None, "") and isinstance(name, str) and name:
         view = {**spec, "uid": name}
         paths[("uid",)] = base + ("metadata", "name")
-    return ViewDocument(doc.source, doc.index, view, paths, folder=folder_of(meta), **kw)
+    out = ViewDocument(doc.source, doc.index, view, paths, folder=folder_of(meta), **kw)
+    out.uid_from_name = view is not spec
+    return out
 
 
 def v2_view(doc, obj: dict, base: tuple = (), **kw) -> ViewDocument | None:
@@ -78,7 +80,36 @@ def v2_view(doc, obj: dict, base: tuple = (), **kw) -> ViewDocument | None:
     builder.layout(spec.get("layout"), sp + ("layout",), ("panels",), view["panels"])
     builder.orphans()
     _variables(spec.get("variables"), sp + ("variables",), view["templating"]["list"], paths)
-    return ViewDocument(doc.source, doc.index, view, paths, folder=folder_of(meta), **kw)
+    out = ViewDocument(doc.source, doc.index, view, paths, folder=folder_of(meta), **kw)
+    out.uid_from_name = "uid" in view
+    return out
+
+
+# Grafana's rule for resource names (pkg/apimachinery/validation IsValidGrafanaName): letters,
+# digits, `-`, `_`, `:`, `.`, at most 253. The classic uid rule is stricter (40 of [A-Za-z0-9_-]).
+_GRAFANA_NAME = None
+
+
+def name_problem(rule, dash, uid: str):
+    """DB003 for a uid that is a resource's `metadata.name`: an error when the resource API
+    refuses the name, a warning when only the classic uid rules do."""
+    import re
+
+    global _GRAFANA_NAME
+    if _GRAFANA_NAME is None:
+        _GRAFANA_NAME = re.compile(r"[A-Za-z0-9:_.-]{1,253}")
+    from obslint.findings import Severity
+
+    fixed = re.sub(r"[^A-Za-z0-9_-]+", "-", uid)[:40].strip("-") or "my-dashboard"
+    if not _GRAFANA_NAME.fullmatch(uid):
+        yield rule.finding(dash.doc, ("uid",), f"resource name `{uid}` is not a valid Grafana resource name "
+                           "(letters, digits, `-`, `_`, `:`, `.`, at most 253); Grafana refuses it",
+                           fix=f"use e.g. `{fixed}`")
+        return
+    yield rule.finding(dash.doc, ("uid",), f"resource name `{uid}` is the dashboard's uid: Grafana 12's resource API "
+                       "accepts it, but it is not a classic uid (at most 40 of letters, digits, `-`, `_`), so the "
+                       "classic dashboard API, file provisioning and older Grafana refuse it",
+                       fix=f"use e.g. `{fixed}` if the dashboard must also work there", severity=Severity.WARNING)
 
 
 class _Panels:

@@ -128,3 +128,12 @@ def test_perses_dashboard_is_skipped_with_a_reason(cli, tmp_path):
     res = cli("-v", str(tmp_path / "perses.json"))
     assert res.code == 0
     assert "Perses" in res.err and "perses.json" in res.err
+
+
+def test_resource_name_with_dots_is_a_warning_not_an_error(lint_files):
+    # Grafana's resource API takes letters, digits, -, _, :, . (its own conversion test data
+    # names dashboards like this); only the classic uid rule refuses the dot.
+    text = pretty(v2_dashboard(name="team.api-overview"))
+    result = lint_files({"dash.json": text})
+    assert [(f.line, f.severity.name) for f in result.findings if f.code == "DB003"] == \
+        [(line_of(text, "team.api-overview"), "WARNING")]
