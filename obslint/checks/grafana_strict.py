@@ -84,8 +84,9 @@ class GrafanaRuleRefused(Rule):
             for i, q in enumerate(data):
                 if not isinstance(q, dict) or q.get("datasourceUid") in _EXPRESSION_UIDS:
                     continue
-                if isinstance((q.get("model") or {}).get("datasource"), dict) and \
-                        q["model"]["datasource"].get("uid") in _EXPRESSION_UIDS and "datasourceUid" not in q:
+                model = q.get("model") if isinstance(q.get("model"), dict) else {}
+                ds = model.get("datasource")
+                if isinstance(ds, dict) and ds.get("uid") in _EXPRESSION_UIDS and "datasourceUid" not in q:
                     continue
                 rtr = q.get("relativeTimeRange")
                 if rtr is None:

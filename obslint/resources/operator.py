@@ -48,13 +48,14 @@ def content(doc, spec: dict, what: str) -> tuple[str, tuple, object, str | None]
     if isinstance(spec.get("json"), str):
         text = spec["json"]
         try:
-            return "json", ("spec", "json"), json.loads(text), text
+            data = json.loads(text)
         except (ValueError, RecursionError) as exc:
             if _templated(doc, text, "json", what):
                 return None
             notes.add(doc, "RS003", ("spec", "json"), f"`spec.json` of this {what} is not valid JSON ({_short(exc)}); "
                       "the operator cannot import it", fix="fix the JSON inside `spec.json`")
             return None
+        return None if _too_deep(doc, data, "json", what) else ("json", ("spec", "json"), data, text)
     if isinstance(spec.get("gzipJson"), str):
         data = decode_gzip_json(doc, spec["gzipJson"], what)
         return None if data is None else ("gzip", ("spec", "gzipJson"), data, None)
@@ -97,11 +98,23 @@ def decode_gzip_json(doc, value: str, what: str):
                   "operator cannot import it", fix=fix)
         return None
     try:
-        return json.loads(out.decode("utf-8"))
+        data = json.loads(out.decode("utf-8"))
+        return None if _too_deep(doc, data, "gzipJson", what) else data
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         notes.add(doc, "RS003", path, f"`spec.gzipJson` of this {what} decodes, but not to JSON ({_short(exc)}); "
                   "the operator cannot import it", fix=fix)
         return None
+
+
+def _too_deep(doc, data, key: str, what: str) -> bool:
+    """Embedded JSON gets the loader's depth limit too: checks may recurse over it."""
+    from obslint.load import MAX_DEPTH, _json_nests_deeper
+
+    if not _json_nests_deeper(data, MAX_DEPTH):
+        return False
+    notes.add(doc, "RS003", ("spec", key), f"`spec.{key}` of this {what} nests more than {MAX_DEPTH} levels deep; "
+              "obslint did not read it (real dashboards nest a dozen levels at most)", fix="flatten the model")
+    return True
 
 
 def embedded(doc, how: str, path: tuple, data, text: str | None, label: str) -> Document:

@@ -181,3 +181,46 @@ def test_grafana_datasource_spec_uid_is_the_datasource_uid(lint_files):
     dash = __import__("json").dumps(classic(ds={"type": "prometheus", "uid": "prom-uid"}))
     result = lint_files({"ds.yaml": cr, "dash.json": dash})
     assert "DS001" not in _codes(result)
+
+
+def test_deeply_nested_embedded_json_is_refused_not_crashed_on(lint_files):
+    deep = "[" * 150 + "]" * 150
+    text = (operator_dashboard("a", f"  json: '{{\"panels\": [], \"title\": \"x\", \"x\": {deep}}}'\n") + "---\n"
+            + operator_dashboard("b", f"  gzipJson: {gzip_b64({'panels': [], 'x': __import__('json').loads(deep)})}\n"))
+    result = lint_files({"dash.yaml": text})
+    rs = [f for f in result.findings if f.code == "RS003"]
+    assert len(rs) == 2 and all("levels deep" in f.message for f in rs)
+    assert "IN011" not in _codes(result)
+
+
+def test_folder_ref_and_folder_title_name_the_same_folder(lint_files):
+    folder = ("apiVersion: grafana.integreatly.org/v1beta1\nkind: GrafanaFolder\nmetadata: {name: team-folder}\n"
+              "spec:\n  instanceSelector: {matchLabels: {a: b}}\n  title: Team\n")
+    a = operator_dashboard("a", "  json: >\n" + block(classic(uid="a", title="Same"))).replace(
+        "spec:\n", "spec:\n  folderRef: team-folder\n", 1)
+    b = operator_dashboard("b", "  json: >\n" + block(classic(uid="b", title="Same")), folder="Team")
+    result = lint_files({"f.yaml": folder, "x/a.yaml": a, "y/b.yaml": b})
+    assert sorted(f.file for f in result.findings if f.code == "DB005") == ["x/a.yaml", "y/b.yaml"]
+    assert all(f.doc.folder == "Grafana folder `Team`" for f in result.findings if f.code == "DB005")
+
+
+def test_unknown_datasource_in_an_operator_dashboard_points_inside_the_block(lint_files):
+    pv = ("apiVersion: 1\ndatasources:\n  - {name: Prometheus, type: prometheus, uid: prom, access: proxy, "
+          "url: 'http://p:9090'}\n")
+    text = operator_dashboard("a", "  json: |\n" + block(classic(ds={"type": "prometheus", "uid": "gone"})))
+    result = lint_files({"ds.yaml": pv, "dash.yaml": text})
+    assert [f.line for f in result.findings if f.code == "DS001"] == [line_of(text, '"uid": "gone"')]
+
+
+def test_malformed_operator_resources_never_crash(lint_files):
+    head = "apiVersion: grafana.integreatly.org/v1beta1\nkind: {kind}\nmetadata: {{name: x}}\n"
+    bodies = ["spec: []", "spec: {rules: x, interval: 5}", "spec: {rules: [7, {data: x}, {data: [5, {model: 3}]}]}",
+              "spec: {json: 5}", "spec: {gzipJson: 5}", "spec: {configMapRef: x}", "spec: {configMapRef: {name: 3}}",
+              "spec: {datasources: x, json: '{\"panels\": 3}'}", "spec: {template: x}",
+              "spec: {template: {apiVersion: dashboard.grafana.app/v2, kind: Dashboard, spec: 5}}",
+              "spec: {datasource: 5}", "spec: {title: [1]}", "spec: {json: '[1, 2]'}"]
+    kinds = ["GrafanaDashboard", "GrafanaAlertRuleGroup", "GrafanaLibraryPanel", "GrafanaManifest",
+             "GrafanaDatasource", "GrafanaFolder"]
+    text = "---\n".join(head.format(kind=k) + b + "\n" for k in kinds for b in bodies)
+    result = lint_files({"all.yaml": text})
+    assert [f.message for f in result.findings if f.code in ("IN011", "IN010")] == []
