@@ -119,7 +119,8 @@ def _add_generators(generated: dict, doc) -> None:
         if not isinstance(gen, dict) or not isinstance(gen.get("name"), str):
             continue
         files = {}
-        for entry in gen.get("files") or []:
+        entries = gen.get("files")
+        for entry in entries if isinstance(entries, list) else ():
             if isinstance(entry, str) and entry:
                 key, _, path = entry.rpartition("=")
                 files[key or os.path.basename(path)] = os.path.normpath(os.path.join(here, path))
