@@ -117,7 +117,8 @@ def _operator(doc, obj: dict) -> list:
 def _operator_dashboard(doc, obj: dict, spec: dict) -> list:
     ref = spec.get("configMapRef")
     if isinstance(ref, dict):
-        doc.configmap_ref = (ref.get("name"), ref.get("key"))
+        if isinstance(ref.get("name"), str) and isinstance(ref.get("key"), str):
+            doc.configmap_ref = (ref["name"], ref["key"])
         return []
     got = operator.content(doc, spec, "GrafanaDashboard")
     if got is None:

@@ -255,7 +255,8 @@ def _variables(variables, vbase: tuple, out: list, paths: dict) -> None:
             continue
         spec, vp, tp = var["spec"], vbase + (k, "spec"), ("templating", "list", len(out))
         view = {key: spec[key] for key in _VARIABLE_KEYS if key in spec}
-        view["type"] = _VARIABLE_TYPES.get(var.get("kind"), str(var.get("kind") or ""))
+        kind = var.get("kind") if isinstance(var.get("kind"), str) else ""
+        view["type"] = _VARIABLE_TYPES.get(kind, kind)
         paths[tp] = vp
         paths[tp + ("type",)] = vbase + (k, "kind")
         query = spec.get("query")

@@ -90,7 +90,7 @@ def _add_folder(folders: dict, doc) -> None:
     spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
     name = meta.get("name")
     title = spec.get("title") or name
-    if not isinstance(title, str):
+    if not isinstance(title, str) or not isinstance(name, str):
         return
     if doc.kind == "grafana-folder":
         folders[("uid", name)] = title
@@ -186,7 +186,8 @@ def _folder_of_spec(spec: dict, folders: dict):
 
 
 def _use(project, dash, panel: Panel, ref: dict, library: dict) -> None:
-    found = library.get(ref.get("uid")) or library.get(ref.get("name"))
+    uid, name = ref.get("uid"), ref.get("name")
+    found = (library.get(uid) if isinstance(uid, str) else None) or (library.get(name) if isinstance(name, str) else None)
     if found is None:
         return
     lib_doc, (_uid, _name, model, mpath) = found

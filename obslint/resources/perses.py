@@ -11,7 +11,8 @@ REASON = "a Perses resource (perses.dev), not a Grafana dashboard: obslint does 
 def is_perses(obj) -> bool:
     if isinstance(obj, list):
         return bool(obj) and all(is_perses(o) for o in obj)
-    if not isinstance(obj, dict) or obj.get("kind") not in _KINDS or "apiVersion" in obj:
+    kind = obj.get("kind") if isinstance(obj, dict) else None
+    if not isinstance(kind, str) or kind not in _KINDS or "apiVersion" in obj:
         return False
     meta, spec = obj.get("metadata"), obj.get("spec")
     if obj["kind"] == "Project" and isinstance(meta, dict):

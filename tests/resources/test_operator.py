@@ -224,3 +224,16 @@ def test_malformed_operator_resources_never_crash(lint_files):
     text = "---\n".join(head.format(kind=k) + b + "\n" for k in kinds for b in bodies)
     result = lint_files({"all.yaml": text})
     assert [f.message for f in result.findings if f.code in ("IN011", "IN010")] == []
+
+
+def test_lists_where_names_belong_never_crash(lint_files):
+    text = ("apiVersion: grafana.integreatly.org/v1beta1\nkind: GrafanaFolder\nmetadata: {name: [a]}\nspec: {title: [t]}\n"
+            "---\nkind: [Dashboard]\nmetadata: {project: p}\nspec: {}\n---\n"
+            + operator_dashboard("x", "  configMapRef: {name: [a], key: [b]}\n"))
+    dash = classic()
+    dash["panels"][0]["libraryPanel"] = {"uid": ["x"], "name": {"n": 1}}
+    v2 = v2_dashboard()
+    v2["spec"]["variables"] = [{"kind": ["QueryVariable"], "spec": {"name": "v"}}]
+    result = lint_files({"a.yaml": text, "d.json": __import__("json").dumps(dash),
+                         "v.json": __import__("json").dumps(v2), "lib.json": '{"uid": "u", "name": "n", "model": {"type": "x"}}'})
+    assert [f.message for f in result.findings if f.code in ("IN011", "IN010")] == []
