@@ -18,6 +18,30 @@ _GRAFANA_ALERTING_KEYS = ("contactPoints", "policies", "templates", "muteTimes",
                           "deleteContactPoints", "deleteTemplates", "deleteMuteTimes", "resetPolicies")
 
 
+# A template action standing where YAML needs structure: on a line of its own (`{{- if ... }}`)
+# or as an unquoted value (`for: {{ .for }}`). Actions inside quoted strings (alert
+# annotations' `{{ $labels.x }}`) are text, and do not count.
+_TEMPLATE_ACTION = None
+
+
+def templated(text: str):
+    """(line, column, action) of the first Go-template action that makes `text` a template
+    rather than YAML (Helm charts), or None."""
+    global _TEMPLATE_ACTION
+    if "{{" not in text:
+        return None
+    if _TEMPLATE_ACTION is None:
+        import re
+
+        _TEMPLATE_ACTION = re.compile(r"^([ \t]*(?:-[ \t]+)?(?:[\w.-]+:[ \t]+)?)(\{\{-?.*?-?\}\})", re.M)
+    m = _TEMPLATE_ACTION.search(text)
+    if m is None:
+        return None
+    line = text.count("\n", 0, m.start()) + 1
+    action = m.group(2)
+    return line, len(m.group(1)) + 1, action if len(action) <= 60 else action[:57] + "..."
+
+
 def is_dashboard(obj) -> bool:
     if not isinstance(obj, dict):
         return False
@@ -52,6 +76,12 @@ def _is_alertmanager(obj: dict) -> bool:
 def classify(doc: Document) -> list[Document]:
     """Set doc.kind/base; returns any extra documents found inside it (ConfigMap dashboards)."""
     obj = doc.data
+    if isinstance(obj, list) or isinstance(obj, dict) and ("kind" in obj or "model" in obj):
+        from obslint import resources  # Grafana 12 resources, operator CRs, library panels, Perses
+
+        found = resources.classify(doc)
+        if found is not None:
+            return found
     if not isinstance(obj, dict):
         return []
     if is_dashboard(obj):
@@ -59,6 +89,8 @@ def classify(doc: Document) -> list[Document]:
     elif isinstance(obj.get("dashboard"), dict) and is_dashboard(obj["dashboard"]):
         doc.kind, doc.base = DASHBOARD, ("dashboard",)
     elif obj.get("kind") == "PrometheusRule" and isinstance(obj.get("spec"), dict):
+        doc.kind, doc.base = PROM_RULES, ("spec",)
+    elif isinstance(obj.get("spec"), dict) and "groups" in obj["spec"] and _rule_resource(doc, obj):
         doc.kind, doc.base = PROM_RULES, ("spec",)
     elif obj.get("kind") == "ConfigMap" and isinstance(obj.get("data"), dict):
         return _configmap(doc, obj["data"])
@@ -77,6 +109,18 @@ def classify(doc: Document) -> list[Document]:
     elif "scrape_configs" in obj or ("rule_files" in obj and "global" in obj):
         doc.kind = PROMETHEUS_CONFIG
     return []
+
+
+def _rule_resource(doc: Document, obj: dict) -> bool:
+    """Rule groups in a resource other than PrometheusRule: VictoriaMetrics `VMRule`, Loki
+    operator `AlertingRule`/`RecordingRule`, `LokiRule`, OpenShift `AlertingRule`."""
+    from obslint.lang.flavor import resource_flavor
+
+    flavor = resource_flavor(obj)
+    if flavor is None:
+        return False
+    doc.flavor_hint = flavor
+    return True
 
 
 def _configmap(doc: Document, data: dict) -> list[Document]:

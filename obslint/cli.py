@@ -402,8 +402,10 @@ def cmd_check(argv: list[str]) -> int:
         for n, code, sev, name in statistics(result):
             print(f"{n:>6}  {code:<7} {sev:<8} {name}", file=sys.stderr)
     if args.verbose:
+        reasons = getattr(result, "skip_reasons", {})
         for path in result.skipped:
-            print(f"skipped {path}: not a dashboard, rule file or alerting provisioning file", file=sys.stderr)
+            why = reasons.get(path, "not a dashboard, rule file or alerting provisioning file")
+            print(f"skipped {path}: {why}", file=sys.stderr)
     if args.exit_zero or fail_on is None:
         return EXIT_OK
     return EXIT_FINDINGS if any(f.severity >= fail_on for f in result.findings) else EXIT_OK

@@ -1,0 +1,88 @@
+"""A query's language comes from its datasource (obslint.datasources and Project.finish)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from obslint.datasources import LOGQL, METRICSQL, OTHER, PROMETHEUS, PROMQL, DatasourceIndex, dashboard_variables
+
+
+@pytest.mark.parametrize("ref, language, dialect", [
+    (None, PROMQL, PROMETHEUS),  # Grafana's default: Prometheus
+    ({"type": "prometheus", "uid": "abc"}, PROMQL, PROMETHEUS),
+    ({"type": "loki", "uid": "abc"}, LOGQL, None),
+    ({"type": "victoriametrics-metrics-datasource", "uid": "vm"}, PROMQL, METRICSQL),
+    ({"type": "victoriametrics-logs-datasource", "uid": "vl"}, OTHER, None),
+    ({"type": "grafana-postgresql-datasource", "uid": "pg"}, OTHER, None),
+    ({"type": "datasource", "uid": "grafana"}, OTHER, None),  # -- Grafana --
+    ({"type": "datasource", "uid": "-- Dashboard --"}, OTHER, None),
+    ("-- Grafana --", OTHER, None),
+    ("Loki", LOGQL, None),  # old dashboards name their datasource
+    ("Prometheus EU", PROMQL, PROMETHEUS),
+    ("InfluxDB", OTHER, None),
+    ("default", PROMQL, PROMETHEUS),
+])
+def test_reference_forms(ref, language, dialect):
+    res = DatasourceIndex().resolve(ref)
+    assert (res.language, res.dialect) == (language, dialect)
+
+
+def test_variables_and_inputs_resolve_to_their_plugin_type():
+    dash = {"__inputs": [{"name": "DS_LOKI", "type": "datasource", "pluginId": "loki"}],
+            "templating": {"list": [{"name": "ds", "type": "datasource", "query": "prometheus"},
+                                    {"name": "logs", "type": "datasource", "query": "loki"}]}}
+    variables = dashboard_variables(dash)
+    index = DatasourceIndex()
+    assert index.resolve({"uid": "${logs}"}, variables).language == LOGQL
+    assert index.resolve("$ds", variables).language == PROMQL
+    assert index.resolve("${DS_LOKI}", variables).language == LOGQL
+    assert index.resolve({"uid": "${ds:raw}"}, variables).via == "variable"
+
+
+def test_provisioned_and_policy_datasources():
+    index = DatasourceIndex({"promql": {"dialect": "prometheus"},
+                             "datasources": [{"uid": "vm", "type": "prometheus", "dialect": "metricsql"}]})
+    index.add_provisioned({"apiVersion": 1, "datasources": [
+        {"name": "Logs", "uid": "l1", "type": "loki"},
+        {"name": "Metrics", "uid": "vm", "type": "prometheus", "isDefault": True}]}, "ds.yaml")
+    assert index.resolve({"uid": "l1"}).language == LOGQL
+    assert index.resolve("Logs").language == LOGQL  # by name (schemaVersion < 33)
+    res = index.resolve({"uid": "vm"})
+    assert (res.language, res.dialect, res.known) == (PROMQL, METRICSQL, True)  # the policy's entry wins
+    assert index.find(uid="l1").origin == "ds.yaml"
+    assert index.default.uid == "vm"
+    assert index.resolve(None).dialect == METRICSQL  # the provisioned default, as the policy describes it
+    assert index.find(uid="nope") is None
+
+
+def test_policy_default_datasource_decides_for_panels_without_one():
+    index = DatasourceIndex({"datasources": [{"name": "Loki", "type": "loki", "default": True}]})
+    assert index.resolve(None).language == LOGQL
+
+
+def test_dashboard_queries_are_placed_by_language(lint_files):
+    dash = {"uid": "mixed", "title": "Mixed", "schemaVersion": 39, "panels": [
+        {"id": 1, "type": "timeseries", "title": "p", "datasource": {"type": "datasource", "uid": "-- Mixed --"},
+         "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8},
+         "targets": [{"refId": "A", "datasource": {"type": "loki", "uid": "l"}, "expr": "sum(rate({app=\"x\"} |= \"err\" [5m]))"},
+                     {"refId": "B", "datasource": {"type": "prometheus", "uid": "p"}, "expr": "sum(rate(x_total[5m]))"},
+                     {"refId": "C", "datasource": {"type": "grafana-postgresql-datasource", "uid": "pg"},
+                      "rawSql": "SELECT 1"}]}]}
+    result = lint_files({"d.json": json.dumps(dash)})
+    project = result.project
+    assert [q.language for q in project.queries] == [PROMQL]
+    assert sorted(q.language for q in project.other_queries) == [LOGQL, OTHER]
+    panel = project.panels[0]
+    assert [q.expr for q in panel.queries] == ["sum(rate(x_total[5m]))"]
+    assert {q.datasource.type for q in panel.other_queries} == {"loki", "grafana-postgresql-datasource"}
+
+
+def test_provisioned_datasource_read_after_the_dashboard_still_counts(lint_files):
+    dash = {"uid": "d", "title": "D", "schemaVersion": 39, "panels": [
+        {"id": 1, "type": "logs", "title": "p", "datasource": {"uid": "my-logs"},
+         "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}, "targets": [{"refId": "A", "expr": "{app=\"x\"}"}]}]}
+    ds = "apiVersion: 1\ndatasources:\n  - name: Logs\n    uid: my-logs\n    type: loki\n"
+    result = lint_files({"a/d.json": json.dumps(dash), "z/datasources.yaml": ds})
+    assert [q.language for q in result.project.other_queries] == [LOGQL]
+    assert result.project.queries == []
