@@ -221,6 +221,16 @@ class GrafanaAlertingSchema(Rule):
     def check_document(self, doc, ctx):
         if doc.kind == "grafana-alerting":
             yield from _schema_findings(self, doc, "grafana-alerting", skip_unknown=True)
+            root = doc.root
+            if isinstance(root, dict) and root.get("apiVersion") == 2:
+                from obslint.versions import grafana_major
+
+                major = grafana_major(ctx.policy)
+                if major < 12:
+                    yield self.finding(doc, ("apiVersion",), f"`apiVersion: 2` is read from Grafana 12; the policy's "
+                                       f"Grafana {major} reads only `apiVersion: 1`",
+                                       fix="write `apiVersion: 1`, or set `grafana: {version: ...}` to the Grafana "
+                                           "that reads this file")
 
 
 class GrafanaAlertingUnknownKey(Rule):
