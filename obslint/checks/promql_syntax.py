@@ -43,8 +43,9 @@ def _verdict(expr, dialect, grafana, origin, ctx):
         # Unconfigured, a dashboard may query VictoriaMetrics through a Prometheus-type
         # datasource (a warning); a Prometheus rule file is loaded by Prometheus (an error).
         configured = ctx.project.datasources.dialect is not None or origin == "rule"
-        message = (f"{feature} is MetricsQL, which Prometheus refuses ({reason}); set `promql.dialect: metricsql` "
-                   "in obslint.yaml if this runs on VictoriaMetrics")
+        where = ("set `rules: {flavor: vmalert}` in obslint.yaml if vmalert reads this file" if origin == "rule" else
+                 "set `promql.dialect: metricsql` in obslint.yaml if this runs on VictoriaMetrics")
+        message = f"{feature} is MetricsQL, which Prometheus refuses ({reason}); {where}"
         return ("PQ001" if configured else "PQ002"), message, promql.original_offset(spans, offset or 0)
     if mq.error is not None:
         return "PQ001", f"invalid PromQL: {reason}", promql.original_offset(spans, mq.offset)

@@ -38,7 +38,7 @@ _TERMINALS = sorted(set(_KEYWORDS.values()) | set(_PUNCT.values()) |
                     {"RANGE_FN", "VECTOR_FN", "CONV", "VECTOR", "STRING", "NUMBER", "DURATION", "BYTES", "RANGE",
                      "IDENT", "FLAG"})
 
-_TOKEN = re.compile(r"""
+_TOKEN_PATTERN = r"""
     (?P<ws>\s+) | (?P<comment>\#[^\n]*)
   | (?P<string>"(?:[^"\\\n]|\\.)*"|`[^`]*`)
   | (?P<range>\[[^\]]*\])
@@ -46,7 +46,8 @@ _TOKEN = re.compile(r"""
   | (?P<number>0[xX][0-9a-fA-F]+|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)(?P<suffix>[0-9A-Za-zµ.]*)
   | (?P<ident>[^\W\d]\w*)
   | (?P<punct>\|[=~>]|![=~>]|=~|==|>=|<=|[|(){},+\-*/%^<>=.])
-""", re.X)
+"""
+_TOKEN = None  # compiled on first use
 _GO_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?(?:ns|us|µs|ms|s|m|h|d|w|y))+")
 _PROM_DURATION = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|y))+")
 _BYTES = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[kKmMgGtTpPeE][iI]?)?[bB]")
@@ -60,6 +61,9 @@ class LogqlError(Exception):
 
 
 def tokens(text: str):
+    global _TOKEN
+    if _TOKEN is None:
+        _TOKEN = re.compile(_TOKEN_PATTERN, re.X)
     """(type, value, offset) for each token of `text`, the way Loki's lexer reads it."""
     pos, n = 0, len(text)
     while pos < n:

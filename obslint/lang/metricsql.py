@@ -71,14 +71,15 @@ _PUNCT = {"==": "CMP_EQ", "!=": "NEQ", ">=": "GTE", "<=": "LTE", "=~": "RE", "!~
           "@": "AT"}
 _TERMINALS = sorted(set(_KEYWORDS.values()) | set(_PUNCT.values()) | {"IDENT", "STRING", "NUMBER", "DURATION"})
 
-_TOKEN = re.compile(r"""
+_TOKEN_PATTERN = r"""
     (?P<ws>\s+) | (?P<comment>\#[^\n]*)
   | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
   | (?P<number>0[xX][0-9a-fA-F_]+|0[bB][01_]+|(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)
     (?P<suffix>[A-Za-zµ0-9.]*)
   | (?P<ident>(?:[^\W\d]|_|\\.)(?:[\w:.]|\\.)*)
   | (?P<punct>==|!=|>=|<=|=~|!~|[=<>+\-*/%^(){}\[\],:@])
-""", re.X)
+"""
+_TOKEN = None  # compiled on first use
 _DURATION = re.compile(r"(?:[0-9][0-9_]*(?:\.[0-9]+)?(?:ms|s|m|h|d|w|y|i))+")
 _SUFFIXED = re.compile(r"[0-9][0-9_]*(?:\.[0-9]+)?(?:[KMGT]i?|[kmgt]i)(?:[bB])?")
 
@@ -90,6 +91,9 @@ class MetricsqlError(Exception):
 
 
 def tokens(text: str):
+    global _TOKEN
+    if _TOKEN is None:
+        _TOKEN = re.compile(_TOKEN_PATTERN, re.X)
     pos, n = 0, len(text)
     while pos < n:
         m = _TOKEN.match(text, pos)
@@ -278,10 +282,16 @@ def _features(tree) -> list:
                 found.append((f"`{fn.value}` without a range window", fn.start_pos))
             if any(not isinstance(k, Token) and k.data == "limit" for k in kids):
                 found.append(("`limit` after an aggregation", fn.start_pos))
+            if args is not None and name not in ROLLUPS and name not in _RANGE_ARGUMENT and any(
+                    not isinstance(a, Token) and a.data == "windowed" for a in args.children):
+                found.append((f"a range vector given to `{fn.value}` (MetricsQL applies a rollup)", fn.start_pos))
         elif data == "binop":
             op = next((k for k in kids if isinstance(k, Token)), None)
             if op is not None and op.type in ("IF", "IFNOT", "DEFAULT"):
                 found.append((f"the `{op.value}` operator", op.start_pos))
+            elif op is not None and op.type in ("OR", "AND", "UNLESS") and any(
+                    _is_number(side) for side in (kids[0], kids[-1])):
+                found.append((f"`{op.value}` with a number", op.start_pos))
         elif data == "paren":
             args = kids[1]
             if sum(1 for k in args.children if not isinstance(k, Token)) > 1:
@@ -304,6 +314,27 @@ def _features(tree) -> list:
                 found.append(("a MetricsQL range window", _start(node)))
     found.sort(key=lambda f: f[1] or 0)
     return found
+
+
+# Functions that take a range vector in Prometheus too (besides the rollups).
+_RANGE_ARGUMENT = {"timestamp", "absent_over_time", "present_over_time", "label_replace", "label_join"}
+
+
+def _is_number(node) -> bool:
+    from lark import Token
+
+    while not isinstance(node, Token) and node.data in ("neg", "paren"):
+        node = next(k for k in node.children if not isinstance(k, Token))
+        if node.data == "args":
+            kids = [k for k in node.children if not isinstance(k, Token)]
+            if len(kids) != 1:
+                return False
+            node = kids[0]
+    return not isinstance(node, Token) and node.data == "number"
+
+
+# Function names only MetricsQL has: their use marks a rule file as vmalert's.
+ONLY = frozenset((AGGREGATIONS | ROLLUPS | TRANSFORMS) - PROMETHEUS)
 
 
 _PARAM_AGGREGATIONS = {"topk", "bottomk", "quantile", "count_values", "limitk", "limit_ratio"}
