@@ -129,8 +129,8 @@ _GRAMMAR = r"""
 start: expr
 
 ?expr: with_expr | default_e
-with_expr: WITH LPAR with_defs RPAR expr
-with_defs: with_def | with_defs COMMA with_def | with_defs COMMA
+with_expr: WITH LPAR with_defs COMMA? RPAR expr
+with_defs: with_def | with_defs COMMA with_def
 with_def: IDENT EQ expr | IDENT LPAR ident_list? RPAR EQ expr
 ident_list: IDENT | ident_list COMMA IDENT
 
@@ -147,8 +147,8 @@ cmp_op: CMP_EQ | NEQ | GT | GTE | LT | LTE
 mul_op: MUL | DIV | MOD | ATAN2
 
 bin_mod: BOOL? matching?
-matching: (ON | IGNORING) LPAR labels? RPAR group?
-group: (GROUP_LEFT | GROUP_RIGHT) (LPAR labels? RPAR)? (PREFIX STRING)?
+matching: (ON | IGNORING) LPAR (labels COMMA?)? RPAR group?
+group: (GROUP_LEFT | GROUP_RIGHT) (LPAR (labels COMMA?)? RPAR)? (PREFIX STRING)?
 
 ?postfix: primary
         | postfix window -> windowed
@@ -165,22 +165,23 @@ at_value: NUMBER | SUB NUMBER | IDENT LPAR RPAR | LPAR expr RPAR
         | STRING -> string
         | selector
         | call
-        | LPAR args RPAR -> paren
+        | LPAR args COMMA? RPAR -> paren
 
 selector: IDENT -> name
         | IDENT LBRACE filters? RBRACE
         | LBRACE filters? RBRACE
 filters: filter_group | filters OR filter_group
-filter_group: filter | filter_group COMMA filter | filter_group COMMA
+filter_group: filter_list | filter_list COMMA
+filter_list: filter | filter_list COMMA filter
 filter: label_name match_op STRING | IDENT -> filter_ref
 match_op: EQ | NEQ | RE | NRE
 
-call: IDENT grouping? LPAR args? RPAR grouping? limit?
+call: IDENT grouping? LPAR (args COMMA?)? RPAR grouping? limit?
 limit: LIMIT NUMBER
-args: expr | args COMMA expr | args COMMA
+args: expr | args COMMA expr
 
-grouping: (BY | WITHOUT) LPAR labels? RPAR
-labels: label_name | labels COMMA label_name | labels COMMA
+grouping: (BY | WITHOUT) LPAR (labels COMMA?)? RPAR
+labels: label_name | labels COMMA label_name
 label_name: IDENT | STRING | BY | WITHOUT | ON | IGNORING | BOOL | OFFSET | OR | AND | UNLESS | IF | IFNOT
           | DEFAULT | LIMIT | WITH | PREFIX | ATAN2 | GROUP_LEFT | GROUP_RIGHT | KEEP_METRIC_NAMES
 
