@@ -86,3 +86,19 @@ def test_provisioned_datasource_read_after_the_dashboard_still_counts(lint_files
     result = lint_files({"a/d.json": json.dumps(dash), "z/datasources.yaml": ds})
     assert [q.language for q in result.project.other_queries] == [LOGQL]
     assert result.project.queries == []
+
+
+def test_verbose_run_counts_queries_per_language_and_datasource_type(tmp_path, cli):
+    dash = {"uid": "d", "title": "D", "schemaVersion": 39, "panels": [
+        {"id": 1, "type": "table", "title": "p", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8},
+         "datasource": {"type": "grafana-postgresql-datasource", "uid": "pg"},
+         "targets": [{"refId": "A", "rawSql": "SELECT 1"}, {"refId": "B", "rawSql": "SELECT 2"}]},
+        {"id": 2, "type": "logs", "title": "l", "gridPos": {"x": 12, "y": 0, "w": 12, "h": 8},
+         "datasource": {"type": "loki", "uid": "loki"}, "targets": [{"refId": "A", "expr": "{app=\"x\"}"}]}]}
+    (tmp_path / "d.json").write_text(json.dumps(dash))
+    (tmp_path / "r.yaml").write_text("groups:\n  - name: g\n    type: graphite\n    concurrency: 2\n    rules:\n"
+                                     "      - record: a:b\n        expr: sumSeries(a.*)\n")
+    res = cli(str(tmp_path), "-v", "--no-config")
+    assert "queries: 0 PromQL/MetricsQL, 1 LogQL checked" in res.err
+    assert "2 grafana-postgresql-datasource, 1 rules of type graphite" in res.err
+    assert res.code == 0, res.out
