@@ -238,10 +238,10 @@ class DatasourceIndex:
             return Resolution(ref, "loki", LOGQL, name=text, via="name")
         if any(w in low for w in _PROMQL_WORDS):
             return Resolution(ref, PROMETHEUS, PROMQL, self.dialect or PROMETHEUS, name=text, via="name")
-        if any(w in low for w in _OTHER_WORDS):
-            return Resolution(ref, low, OTHER, name=text, via="name")
         if expr is not None and looks_like_logql(expr):
             return Resolution(ref, "loki", LOGQL, name=text, via="name")
+        if any(w in low for w in _OTHER_WORDS):
+            return Resolution(ref, low, OTHER, name=text, via="name")
         default = self.default_resolution(ref)
         default.name, default.via = text, "name"
         return default

@@ -102,3 +102,23 @@ def test_verbose_run_counts_queries_per_language_and_datasource_type(tmp_path, c
     assert "queries: 0 PromQL/MetricsQL, 1 LogQL checked" in res.err
     assert "2 grafana-postgresql-datasource, 1 rules of type graphite" in res.err
     assert res.code == 0, res.out
+
+
+def test_grafana_alert_on_a_provisioned_loki_datasource_is_checked_as_logql(lint_files, tmp_path):
+    from tests.checks.helpers import found, grafana_file, grafana_rule
+
+    good = grafana_rule("LogErrors", 'sum(count_over_time({app="api"} |= "error" [5m]))')
+    bad = grafana_rule("LogBroken", 'sum(count_over_time({app="api"} |= error [5m]))')
+    for rule in (good, bad):
+        rule["data"][0]["datasourceUid"] = "logs"
+    files = {"alerting.yaml": grafana_file(good, bad),
+             "datasources.yaml": "apiVersion: 1\ndatasources:\n  - name: Logs\n    uid: logs\n    type: loki\n"}
+    r = lint_files(files)
+    assert not found(r, "PQ001")
+    (f,) = found(r, "LQ001")
+    assert "unexpected `error`" in f.message and f.node[:4] == ("groups", 0, "rules", 1)
+    # without the provisioning file the uid is unknown: the LogQL pipeline still says Loki
+    (tmp_path / "datasources.yaml").unlink()
+    r = lint_files({"alerting.yaml": grafana_file(good, bad)})
+    assert r.project.datasources.find(uid="logs") is None
+    assert not found(r, "PQ001") and len(found(r, "LQ001")) == 1
