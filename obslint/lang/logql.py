@@ -218,22 +218,21 @@ labels: IDENT | labels COMMA IDENT
 _PARSER = None
 
 
+def _cache_file():
+    from obslint.lang import grammar_cache
+
+    return grammar_cache()
+
+
 def _parser():
     global _PARSER
     if _PARSER is None:
         from lark import Lark
-        from lark.lexer import Lexer, Token
 
-        class _LokiLexer(Lexer):
-            def __init__(self, lexer_conf) -> None:
-                pass
+        from obslint.lang.lexers import LogqlLexer
 
-            def lex(self, data):
-                for kind, value, offset in tokens(data):
-                    yield Token(kind, value, start_pos=offset)
-
-        _PARSER = Lark(_GRAMMAR, parser="lalr", lexer=_LokiLexer, propagate_positions=False,
-                       maybe_placeholders=False)
+        _PARSER = Lark(_GRAMMAR, parser="lalr", lexer=LogqlLexer, propagate_positions=False, maybe_placeholders=False,
+                       cache=_cache_file())
     return _PARSER
 
 

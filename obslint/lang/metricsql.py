@@ -190,21 +190,21 @@ label_name: IDENT | STRING | BY | WITHOUT | ON | IGNORING | BOOL | OFFSET | OR |
 _PARSER = None
 
 
+def _cache_file():
+    from obslint.lang import grammar_cache
+
+    return grammar_cache()
+
+
 def _parser():
     global _PARSER
     if _PARSER is None:
         from lark import Lark
-        from lark.lexer import Lexer, Token
 
-        class _MetricsqlLexer(Lexer):
-            def __init__(self, lexer_conf) -> None:
-                pass
+        from obslint.lang.lexers import MetricsqlLexer
 
-            def lex(self, data):
-                for kind, value, offset in tokens(data):
-                    yield Token(kind, value, start_pos=offset)
-
-        _PARSER = Lark(_GRAMMAR, parser="lalr", lexer=_MetricsqlLexer, maybe_placeholders=False)
+        _PARSER = Lark(_GRAMMAR, parser="lalr", lexer=MetricsqlLexer, maybe_placeholders=False,
+                       cache=_cache_file())
     return _PARSER
 
 
