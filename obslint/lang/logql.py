@@ -285,10 +285,9 @@ def _parse(text: str) -> Parsed:
 def _describe(exc: Exception, text: str) -> tuple[str, int]:
     token = getattr(exc, "token", None)
     expected = getattr(exc, "expected", None) or getattr(exc, "allowed", None) or set()
-    names = sorted({_TOKEN_NAMES.get(e, f"`{_KEYWORD_TEXT.get(e, e.lower())}`") for e in expected})
-    want = ""
-    if names:
-        want = "; expected " + (", ".join(names[:6]) + (" or another" if len(names) > 6 else ""))
+    from obslint.lang import expected_text
+
+    want = expected_text(expected, _TOKEN_NAMES, _KEYWORD_TEXT)
     if token is None or getattr(token, "type", "") == "$END":
         return f"the query ends too early{want}", len(text.rstrip())
     offset = token.start_pos if token.start_pos is not None else 0

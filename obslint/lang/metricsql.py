@@ -243,8 +243,9 @@ def _parse(text: str) -> Parsed:
     except Exception as exc:  # noqa: BLE001 - lark's UnexpectedInput family
         token = getattr(exc, "token", None)
         expected = getattr(exc, "expected", None) or set()
-        names = sorted({_NAMES.get(e, f"`{_TEXT.get(e, e.lower())}`") for e in expected})
-        want = ("; expected " + ", ".join(names[:6]) + (" or another" if len(names) > 6 else "")) if names else ""
+        from obslint.lang import expected_text
+
+        want = expected_text(expected, _NAMES, _TEXT)
         if token is None or getattr(token, "type", "") == "$END":
             return Parsed(f"the query ends too early{want}", len(text.rstrip()))
         return Parsed(f"unexpected `{token.value}`{want}", token.start_pos or 0)
