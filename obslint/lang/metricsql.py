@@ -76,7 +76,7 @@ _TOKEN_PATTERN = r"""
   | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
   | (?P<number>0[xX][0-9a-fA-F_]+|0[bB][01_]+|(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)
     (?P<suffix>[A-Za-zµ0-9.]*)
-  | (?P<ident>(?:[^\W\d]|_|\\.)(?:[\w:.]|\\.)*)
+  | (?P<ident>(?:[^\W\d]|[_:]|\\.)(?:[\w:.]|\\.)*)
   | (?P<punct>==|!=|>=|<=|=~|!~|[=<>+\-*/%^(){}\[\],:@])
 """
 _TOKEN = None  # compiled on first use
@@ -95,6 +95,7 @@ def tokens(text: str):
     if _TOKEN is None:
         _TOKEN = re.compile(_TOKEN_PATTERN, re.X)
     pos, n = 0, len(text)
+    brackets = 0  # inside `[...]` a `:` separates range and step; elsewhere it may start a name
     while pos < n:
         m = _TOKEN.match(text, pos)
         if m is None:
@@ -103,6 +104,12 @@ def tokens(text: str):
         if kind in ("ws", "comment"):
             continue
         value = m.group()
+        if kind == "ident" and brackets and value.startswith(":"):
+            pos = start + 1
+            yield "COLON", ":", start
+            continue
+        if kind == "punct" and value in "[]":
+            brackets = max(0, brackets + (1 if value == "[" else -1))
         if kind == "string":
             yield "STRING", value, start
         elif kind in ("number", "suffix"):
