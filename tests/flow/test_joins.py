@@ -15,10 +15,10 @@ def test_pq120_reports_a_match_on_a_label_one_side_cannot_carry(lint_files):
         '(a / ignoring (limit) b{limit="max"} > 0.8) and b{limit="max"} > 0'))
     got = found(r, "PQ120")
     assert [f.line for f in got] == [5, 11, 17]
-    assert "right-hand side can never carry `instance`" in got[0].message
+    assert "left-hand side can never carry `instance` (it has only `service`)" in got[0].message
     assert "right-hand side can never carry `status`" in got[1].message
     assert "left-hand side can never carry `limit`" in got[2].message
-    assert got[0].fix.startswith("keep `instance` on the right-hand side")
+    assert got[0].fix.startswith("keep `instance` on the left-hand side")
 
 
 def test_pq120_quiet_when_a_pairing_is_possible_or_unknown(lint_files):
