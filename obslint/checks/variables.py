@@ -123,7 +123,7 @@ def _classic(dash) -> bool:
 
 
 class UndefinedVariable(Rule):
-    """A panel query, title, link or datasource uses a template variable (`$x`, `${x}`,
+    r"""A panel query, title, link or datasource uses a template variable (`$x`, `${x}`,
     `[[x]]`) that the dashboard does not define: Grafana leaves the text as it is, so
     `{job="$x"}` matches nothing and the panel stays empty (a datasource `${DS_X}` without the
     matching `__inputs` entry is not found). Grafana's built-ins (`$__interval`,
@@ -190,7 +190,7 @@ def _used_names(node, skip, out: set) -> None:
 
 
 class UnusedVariable(Rule):
-    """A template variable that nothing in the dashboard uses (no query, title, link, other
+    r"""A template variable that nothing in the dashboard uses (no query, title, link, other
     variable or repeat mentions it): a selector at the top that changes nothing, or a leftover.
     Ad-hoc filter variables (applied to every query implicitly) and dashboards whose links pass
     variables on (`includeVars`) are not reported.
@@ -285,7 +285,7 @@ def _inner_promql(query: str):
 
 
 class VariableQuerySyntax(Rule):
-    """The PromQL inside a Prometheus variable query (`label_values(up{job="$job"}, instance)`,
+    r"""The PromQL inside a Prometheus variable query (`label_values(up{job="$job"}, instance)`,
     `query_result(...)`, `label_names(...)`) does not parse: the variable has no values and every
     panel that uses it is empty. Checked only for variables whose datasource may be Prometheus.
 
