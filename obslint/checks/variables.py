@@ -293,7 +293,7 @@ class VariableQuerySyntax(Rule):
     ```json
     {"uid": "api", "title": "API", "schemaVersion": 39,
      "templating": {"list": [{"name": "instance", "type": "query", "datasource": {"type": "prometheus"},
-                              "query": "label_values(up{job=\"api\", instance, instance)"}]},
+                              "query": "label_values(up{job=\"api\"} >, instance)"}]},
      "panels": []}
     ```
 
