@@ -155,16 +155,16 @@ def _expected_family(parsed) -> tuple[str, str] | None:
     name = sel.name or ""
     if any(f in _UNIT_CHANGING or f.startswith("histogram") for f in sel.funcs):
         return None
-    base = re.sub(r"_(total|sum|count|bucket)$", "", name)
+    if name.endswith(("_count", "_bucket")):
+        return None  # observations counted, not seconds or bytes
+    base = re.sub(r"_(total|sum)$", "", name)
     for suffix, fam in _SUFFIX_FAMILY:
         if base.endswith(suffix):
             rate = any(f in ("rate", "irate", "deriv") for f in sel.funcs)
             if fam == "bytes" and rate:
                 return "rate-bytes", name
-            if fam == "time" and (rate or name.endswith(("_total", "_count", "_bucket"))):
-                return None  # seconds per second is a ratio; `_count` is not in seconds
-            if name.endswith(("_count", "_bucket")):
-                return None
+            if fam == "time" and (rate or name.endswith("_total")):
+                return None  # seconds per second is a ratio
             return fam, name
     return None
 
