@@ -164,3 +164,47 @@ class PanelTitleMissing(Rule):
         yield self.finding(panel.doc, panel.path + (("title",) if "title" in panel.data else ()),
                            f"panel {panel.data.get('id', '')} has queries but no title".replace("panel  ", "panel "),
                            fix="give it a title that says what it shows")
+
+
+class DashboardEditable(Rule):
+    """The policy says whether dashboards may be edited in the Grafana UI
+    (`dashboards.editable`): provisioned dashboards are often kept read-only (`false`) so that
+    changes go through the repository, or editable (`true`) so that teams can explore. A
+    dashboard whose `editable` (default `true`) differs is reported. Nothing is checked without
+    the policy key.
+
+    ## Bad (`obslint.yaml`, `dashboard.json`)
+    ```yaml
+    dashboards:
+      editable: false
+    ```
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "editable": true, "panels": []}
+    ```
+
+    ## Good (`obslint.yaml`, `dashboard.json`)
+    ```yaml
+    dashboards:
+      editable: false
+    ```
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "editable": false, "panels": []}
+    ```
+    """
+
+    code, name, severity = "DB047", "dashboard-editable", Severity.WARNING
+    summary = "dashboard `editable` differs from the policy's `dashboards.editable`"
+    needs_policy = True
+
+    def check_dashboard(self, dash, ctx):
+        dashboards = (ctx.policy or {}).get("dashboards")
+        want = dashboards.get("editable") if isinstance(dashboards, dict) else None
+        if not isinstance(want, bool):
+            return
+        have = dash.data.get("editable", True)
+        if have is want:
+            return
+        yield self.finding(dash.doc, ("editable",) if "editable" in dash.data else (),
+                           f"dashboard `{dash.title}` is {'editable' if have else 'read-only'} (`editable: "
+                           f"{str(have).lower()}`), but the policy's `dashboards.editable` is {str(want).lower()}",
+                           at_key="editable" in dash.data, fix=f"set `\"editable\": {str(want).lower()}`")

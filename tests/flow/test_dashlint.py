@@ -45,3 +45,12 @@ def test_db046_panel_without_title(lint_files):
     r = lint_files(_dash([panel(1, "", "up"), panel(2, "Up", "up"), panel(3, "", None, ptype="text")]))
     got = found(r, "DB046")
     assert [f.message for f in got] == ["panel 1 has queries but no title"]
+
+
+def test_db047_editable_only_by_policy(lint_files):
+    files = {"a.json": json.dumps({"uid": "a", "title": "A", "schemaVersion": 39, "panels": []}),
+             "b.json": json.dumps({"uid": "b", "title": "B", "schemaVersion": 39, "editable": False, "panels": []})}
+    assert not found(lint_files(files), "DB047")
+    got = found(lint_files(files, config={"dashboards": {"editable": False}}), "DB047")
+    assert [(f.file, f.message) for f in got] == [
+        ("a.json", "dashboard `A` is editable (`editable: true`), but the policy's `dashboards.editable` is false")]
