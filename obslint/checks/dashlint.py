@@ -127,7 +127,9 @@ class PanelUnitMissing(Rule):
             return
         fam, metric = want
         example = {"time": "`s`", "bytes": "`bytes`", "rate-bytes": "`Bps`"}[fam]
-        yield self.finding(panel.doc, panel.path, f"panel `{panel.title}` shows `{metric}` "
+        defaults = fc.get("defaults") if isinstance(fc, dict) else None
+        where = ("fieldConfig", "defaults", "unit") if isinstance(defaults, dict) and "unit" in defaults else ()
+        yield self.finding(panel.doc, panel.path + where, f"panel `{panel.title}` shows `{metric}` "
                            f"({'bytes per second' if fam == 'rate-bytes' else fam}) without a unit",
                            fix=f"set `fieldConfig.defaults.unit` to {example}", metric=metric)
 

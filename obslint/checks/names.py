@@ -1,6 +1,8 @@
 """Names that are not what they seem: a metric name with dashes, read as a subtraction."""
 from __future__ import annotations
 
+import re
+
 import promql_parser as pp
 
 from obslint import promql
@@ -8,36 +10,41 @@ from obslint.findings import Severity
 from obslint.registry import Rule
 
 
-def _pieces(node) -> list[str] | None:
-    """The bare metric names of a `-` chain without spaces or modifiers (`a-b-c`), or None."""
-    t = type(node)
-    if t is pp.VectorSelector:
-        if not node.name or node.offset is not None or node.at is not None:
-            return None
-        if any(label != "__name__" for label, _op, _v in promql._matchers(node)):
-            return None
-        return [node.name]
-    if t is pp.BinaryExpr and str(node.op) == "-" and node.modifier is None:
-        left = _pieces(node.lhs)
-        right = _pieces(node.rhs) if left else None
-        return left + right if left and right else None
-    return None
+_TIGHTER = {"*", "/", "%", "^", "atan2"}  # bind tighter than `-`: `a-b * c` is `a - (b * c)`
+_DASHED = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*(?:-[A-Za-z_:][A-Za-z0-9_:]*)+")
+
+
+def _bare(node) -> str | None:
+    """The name of a bare selector (no matchers but the name, no offset or `@`), or None."""
+    if type(node) is not pp.VectorSelector or not node.name or node.offset is not None or node.at is not None:
+        return None
+    if any(label != "__name__" for label, _op, _v in promql._matchers(node)):
+        return None
+    return node.name
+
+
+def _edge(node, side: str):
+    """The operand next to a `-`: the rightmost one of a `-` chain on its left, the leftmost
+    one of tighter-binding operations on its right."""
+    while type(node) is pp.BinaryExpr and node.modifier is None and (
+            (side == "right" and str(node.op) == "-") or (side == "left" and str(node.op) in _TIGHTER)):
+        node = node.rhs if side == "right" else node.lhs
+    return _bare(node)
 
 
 def dashed_names(parsed) -> list[str]:
-    """Every `a-b` written without spaces in the text that parses as `a - b` of bare metrics."""
-    found = []
-    skip = 0
+    """Every `a-b` written without spaces in the text that parses as `a - b` of bare metrics,
+    as the whole dashed word (`a-b-c`)."""
+    found: list[str] = []
     for n in promql.nodes(parsed.ast):
-        if skip:  # inside a chain already reported
-            skip -= 1
+        if type(n) is not pp.BinaryExpr or str(n.op) != "-" or n.modifier is not None:
             continue
-        if type(n) is not pp.BinaryExpr or str(n.op) != "-":
+        left, right = _edge(n.lhs, "right"), _edge(n.rhs, "left")
+        if not left or not right or f"{left}-{right}" not in parsed.text:
             continue
-        pieces = _pieces(n)
-        if pieces and "-".join(pieces) in parsed.text:
-            found.append("-".join(pieces))
-            skip = 2 * len(pieces) - 2  # the chain's own nodes come next in the walk
+        for m in _DASHED.finditer(parsed.text):
+            if f"{left}-{right}" in m.group() and m.group() not in found:
+                found.append(m.group())
     return found
 
 
