@@ -27,6 +27,8 @@ def _recorded(ctx) -> set:
 
 
 _RATED = {"rate", "irate", "increase", "xrate", "xincrease"}
+# Outer functions that count series or test presence: the values inside do not matter.
+_COUNTING = {"count", "group", "count_values", "absent", "absent_over_time", "present_over_time", "count_over_time"}
 
 
 def _rated(ctx) -> set:
@@ -102,7 +104,7 @@ class CounterNamedWithoutRate(Rule):
             if name not in _rated(ctx):
                 continue  # `_total` gauges exist (`..._resource_total`): only counters others rate
             reader = _reader(sel.funcs)
-            if reader in _COUNTER_OK or any(f in _RATED for f in sel.funcs):
+            if reader in _COUNTER_OK or any(f in _RATED or f in _COUNTING for f in sel.funcs):
                 continue  # a rate of a subquery over it is PQ122's
             how = f"through `{reader}`" if reader else "as a raw value"
             fn = "increase" if query.origin != "panel" else "rate"

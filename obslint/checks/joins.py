@@ -1,7 +1,7 @@
 """Vector matches that can never pair a series: one side provably lacks a label the match needs."""
 from __future__ import annotations
 
-from obslint import labelflow
+from obslint import labelflow, promql
 from obslint.findings import Severity
 from obslint.registry import Rule
 
@@ -85,9 +85,11 @@ class ImpossibleJoin(Rule):
     summary = "vector match needs a label one side can never carry: the result is always empty"
 
     def check_query(self, query, ctx):
-        expr = query.expr
-        if not any(op in expr for op in ("/", "*", "+", "-", "%", "^", "<", ">", "=", "and", "unless", "atan2")):
+        parsed = promql.parse(query.expr)
+        # Two vectors to match need two selectors (facts known without a syntax tree).
+        if parsed.error or not parsed.operators or len(parsed.selectors) < 2:
             return
+        expr = query.expr
         an = labelflow.analyzer(ctx)
         for node, op, left, right in an.matches(expr):
             found = unmatchable(node, op, left, right)
@@ -95,13 +97,13 @@ class ImpossibleJoin(Rule):
                 continue
             label, lacking, having = found
             flows = {"left": left, "right": right}
-            effect = (f"removes nothing for {lacking}-hand series" if op == "unless" and lacking == "right"
-                      else f"returns nothing for them")
+            effect = {"unless": "`unless` never removes anything on their account",
+                      "and": "`and` drops them"}.get(op, "the operation returns nothing for them")
             yield self.finding(
                 query.doc, query.path,
                 f"`{op}` matches with {_describe_match(node)}, but its {lacking}-hand side can never carry "
                 f"`{label}` (it has {flows[lacking].describe()}) while the {having}-hand side can: {having}-hand "
-                f"series with `{label}` set never find a partner, so the operation {effect}",
+                f"series with `{label}` set never find a partner, so {effect}",
                 fix=f"keep `{label}` on the {lacking}-hand side (`by (..., {label})`), or match `on (...)` "
                     f"labels both sides carry", scope=query.scope, label=label)
             return
