@@ -57,7 +57,6 @@ PINNED = {
     "thanos-mimir-cortex-rules": {
         "AL020": 1,
         "PQ120": 4,  # cortex-tools: `on (namespace, pod, cluster)` against `max by (namespace, pod)`
-        "PQ125": 1,
         "RF020": 1,  # vmalert-tool SameAlertNameWithDifferentGroup (promtool agrees)
     },
 }
