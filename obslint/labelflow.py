@@ -217,8 +217,8 @@ class Analyzer:
         return result
 
     def matches(self, expr: str) -> list:
-        """Every vector-to-vector binary operation of `expr` with the flows of its two sides:
-        (node, op, left Flow, right Flow), outermost last."""
+        """Every vector-to-vector binary operation of `expr` with the flows of its two sides
+        (`Match`), outermost last. Plain values: no syntax node is kept."""
         hit = self._by_matches.get(expr)
         if hit is not None:
             return hit
@@ -347,7 +347,7 @@ class Analyzer:
             return out.drop([NAME]) if drops_name else out
         left, right = self._node(lhs), self._node(rhs)
         if self._sink is not None:
-            self._sink.append((node, op, left, right))
+            self._sink.append(Match(op, mod, left, right))
         if op == "or":
             return left.union(right)
         if op in ("and", "unless"):
@@ -368,6 +368,22 @@ class Analyzer:
         else:
             out = left.drop(match_labels)
         return out.drop([NAME]) if drops_name else out
+
+
+class Match:
+    """One vector-to-vector operation: operator, matching (`on`: True for `on (...)`, False
+    for `ignoring (...)`, None for the default), its labels, and the flows of both sides."""
+
+    __slots__ = ("op", "on", "labels", "left", "right")
+
+    def __init__(self, op: str, mod, left: Flow, right: Flow) -> None:
+        matching = mod.matching if mod is not None else None
+        self.op, self.left, self.right = op, left, right
+        self.on = None if matching is None else str(matching.type).endswith("Include")
+        self.labels = tuple(matching.labels) if matching is not None else ()
+
+    def __repr__(self) -> str:
+        return f"Match({self.op!r}, on={self.on!r}, labels={self.labels!r}, {self.left!r}, {self.right!r})"
 
 
 def analyzer(ctx) -> Analyzer:

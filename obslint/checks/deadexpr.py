@@ -3,6 +3,7 @@ over aggregated subqueries, offsets into the future, `absent()` alerts that fire
 from __future__ import annotations
 
 import math
+import re
 
 import promql_parser as pp
 
@@ -111,6 +112,24 @@ def _value_range(node) -> Range:
     return Range()
 
 
+_AT_MOST_ZERO = re.compile(r"(?:<=?|==)\s*(?:-|0*\.?0+\b(?!\.\d*[1-9]))")
+
+
+def _may_be_empty(parsed) -> bool:
+    """Whether a comparison of this expression can be unsatisfiable, from the facts alone:
+    two chained comparisons, or a never-negative value compared with zero or less, or a value
+    that is always 1 compared at all."""
+    comparisons = sum(op in _FLIP for op in parsed.operators)
+    if not comparisons:
+        return False
+    if comparisons >= 2:
+        return True
+    sources = set(parsed.calls) | {a[0] for a in parsed.aggregations}
+    if sources & _ONE or "clamp_min" in sources or "clamp_max" in sources or "clamp" in sources:
+        return True
+    return bool(sources & _NON_NEGATIVE) and _AT_MOST_ZERO.search(parsed.text) is not None
+
+
 def never_true(ast):
     """(comparison text, why) of the first filtering comparison whose value range is empty."""
     for n in promql.nodes(ast):
@@ -160,11 +179,10 @@ class ComparisonNeverTrue(Rule):
 
     def check_query(self, query, ctx):
         expr = query.expr
-        if not any(c in expr for c in "<>=") or expr.count("=") == expr.count("=~") + expr.count("!=") \
-                and "<" not in expr and ">" not in expr:
+        if "<" not in expr and ">" not in expr and "==" not in expr:
             return
         parsed = promql.parse(expr)
-        if parsed.error or not any(op in _FLIP for op in parsed.operators) or parsed.ast is None:
+        if parsed.error or not _may_be_empty(parsed):
             return
         hit = never_true(parsed.ast)
         if hit is not None:

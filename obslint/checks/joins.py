@@ -1,6 +1,8 @@
 """Vector matches that can never pair a series: one side provably lacks a label the match needs."""
 from __future__ import annotations
 
+import re
+
 from obslint import labelflow, promql
 from obslint.findings import Severity
 from obslint.registry import Rule
@@ -8,16 +10,14 @@ from obslint.registry import Rule
 NAME = labelflow.NAME
 
 
-def unmatchable(node, op: str, left, right):
-    """(label, side lacking it, side having it) when the match of this binary operation needs
-    a label only one side can carry; None when a pairing is possible or unknown."""
-    if op == "or":
+def unmatchable(m):
+    """(label, side lacking it, side having it) when the match `m` (a `labelflow.Match`)
+    needs a label only one side can carry; None when a pairing is possible or unknown."""
+    if m.op == "or":
         return None
-    mod = node.modifier
-    matching = mod.matching if mod is not None else None
-    sides = (("left", left), ("right", right))
-    if matching is not None and str(matching.type).endswith("Include"):
-        for label in matching.labels:
+    sides = (("left", m.left), ("right", m.right))
+    if m.on:
+        for label in m.labels:
             if label == NAME:
                 continue
             have = [s for s in sides if s[1].may_have(label)]
@@ -25,7 +25,7 @@ def unmatchable(node, op: str, left, right):
                 lacking = next(s for s in sides if s is not have[0])
                 return label, lacking[0], have[0][0]
         return None
-    ignored = set(matching.labels) if matching is not None else set()
+    ignored = set(m.labels)
     ignored.add(NAME)
     for (name, flow), (other_name, other) in (sides, sides[::-1]):
         # A label this side may carry (closed set) or surely carries (open set) that the other
@@ -39,13 +39,26 @@ def unmatchable(node, op: str, left, right):
     return None
 
 
-def _describe_match(node) -> str:
-    mod = node.modifier
-    matching = mod.matching if mod is not None else None
-    if matching is None:
+def _describe_match(m) -> str:
+    if m.on is None:
         return "the default matching (all labels but `__name__`)"
-    kind = "on" if str(matching.type).endswith("Include") else "ignoring"
-    return f"`{kind} ({', '.join(matching.labels)})`"
+    return f"`{'on' if m.on else 'ignoring'} ({', '.join(m.labels)})`"
+
+
+# Without one of these, both sides may carry any label and no match is provably impossible.
+_CLOSING_CALLS = {"absent", "absent_over_time", "vector", "time", "scalar", "label_replace", "label_join",
+                  "histogram_quantile", "histogram_fraction"}
+
+
+_MATCHING = re.compile(r"\b(?:on|ignoring)\s*\(", re.I)
+
+
+def _may_close(parsed, ctx) -> bool:
+    if parsed.aggregations or any(c in _CLOSING_CALLS for c in parsed.calls) or _MATCHING.search(parsed.text):
+        return True
+    records = labelflow.analyzer(ctx).records
+    return any(sel.name in records or any(op == "=" and v == "" for _l, op, v in sel.matchers)
+               for sel in parsed.selectors)
 
 
 class ImpossibleJoin(Rule):
@@ -87,21 +100,19 @@ class ImpossibleJoin(Rule):
     def check_query(self, query, ctx):
         parsed = promql.parse(query.expr)
         # Two vectors to match need two selectors (facts known without a syntax tree).
-        if parsed.error or not parsed.operators or len(parsed.selectors) < 2:
+        if parsed.error or not parsed.operators or len(parsed.selectors) < 2 or not _may_close(parsed, ctx):
             return
-        expr = query.expr
-        an = labelflow.analyzer(ctx)
-        for node, op, left, right in an.matches(expr):
-            found = unmatchable(node, op, left, right)
+        for m in labelflow.analyzer(ctx).matches(query.expr):
+            found = unmatchable(m)
             if found is None:
                 continue
             label, lacking, having = found
-            flows = {"left": left, "right": right}
+            flows = {"left": m.left, "right": m.right}
             effect = {"unless": "`unless` never removes anything on their account",
-                      "and": "`and` drops them"}.get(op, "the operation returns nothing for them")
+                      "and": "`and` drops them"}.get(m.op, "the operation returns nothing for them")
             yield self.finding(
                 query.doc, query.path,
-                f"`{op}` matches with {_describe_match(node)}, but its {lacking}-hand side can never carry "
+                f"`{m.op}` matches with {_describe_match(m)}, but its {lacking}-hand side can never carry "
                 f"`{label}` (it has {flows[lacking].describe()}) while the {having}-hand side can: {having}-hand "
                 f"series with `{label}` set never find a partner, so {effect}",
                 fix=f"keep `{label}` on the {lacking}-hand side (`by (..., {label})`), or match `on (...)` "

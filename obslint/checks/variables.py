@@ -3,6 +3,7 @@ but never used, and the PromQL inside Prometheus variable queries (`label_values
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from obslint import promql
 from obslint.findings import Severity
@@ -20,15 +21,22 @@ _NOT_PROMQL = ("loki", "elasticsearch", "influxdb", "graphite", "tempo", "mysql"
 _VAR_QUERY = re.compile(r"\s*(label_values|label_names|metrics|query_result)\s*\((.*)\)\s*", re.S)
 
 
-def refs(text: str):
+def refs(text: str) -> tuple:
     """(name, start) of every variable reference in a text."""
     if "$" not in text and "[[" not in text:
-        return
+        return ()
+    return _refs(text)
+
+
+@lru_cache(maxsize=4096)  # dashboards repeat the same few strings (`$datasource`, ...) thousands of times
+def _refs(text: str) -> tuple:
+    out = []
     for m in _REF.finditer(text):
         name = m.group(1) or m.group(2) or m.group(3)
         # `\$SYS` in a regex is a literal dollar: Grafana leaves an unknown name as it is, as meant
         if name and not name[0].isdigit() and not (m.start() and text[m.start() - 1] == "\\"):
-            yield name, m.start()
+            out.append((name, m.start()))
+    return tuple(out)
 
 
 def built_in(name: str) -> bool:

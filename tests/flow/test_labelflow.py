@@ -80,5 +80,5 @@ def test_recording_rule_series_from_elsewhere_stay_open(tmp_path):
 def test_matches_lists_each_vector_match_with_both_sides():
     an = labelflow.Analyzer()
     found = an.matches("sum by (a) (x) / sum by (b) (y) > 1")
-    assert [(op, l.describe(), r.describe()) for _n, op, l, r in found] == [("/", "only `a`", "only `b`")]
+    assert [(m.op, m.left.describe(), m.right.describe()) for m in found] == [("/", "only `a`", "only `b`")]
     assert an.matches("x > 1") == []
