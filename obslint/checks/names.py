@@ -91,3 +91,100 @@ class DashedMetricName(Rule):
                                f"not as one metric name", fix=f"quote the name: `{{\"{name}\"}}`; or, if a "
                                f"subtraction was meant, write `{spaced}`", scope=query.scope, metric=name)
             return
+
+
+# Characters no metric name has in practice (classic names are [a-zA-Z_:][a-zA-Z0-9_:]*, and
+# even UTF-8 names, which need quoting, do not carry these): a regex that needs one matches none.
+_NEVER_IN_NAMES = set(" \t\n\"'={},()[]/")
+
+
+def _impossible(items) -> bool:
+    """Whether a parsed regex sequence can only match strings with a forbidden character, or
+    only the empty string."""
+    sre = _sre()
+    for op, arg in items:
+        if op is sre.LITERAL and chr(arg) in _NEVER_IN_NAMES:
+            return True
+        if op is sre.SUBPATTERN and _impossible(arg[-1]):
+            return True
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and arg[0] >= 1 and _impossible(arg[2]):
+            return True
+        if op is sre.BRANCH and all(_impossible(alt) for alt in arg[1]):
+            return True
+    return False
+
+
+def _sre():
+    """The standard library's regex parser (imported only for the rare `__name__` regexes)."""
+    try:
+        from re import _parser as sre  # Python 3.11+
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse as sre
+    return sre
+
+
+def _only_empty(items) -> bool:
+    return all(op is _sre().AT for op, _arg in items)
+
+
+def name_matches_nothing(op: str, value: str) -> bool:
+    if "$" in value and _templated_value(value):
+        return False
+    if op == "=":
+        return value == ""
+    if op != "=~":
+        return False
+    try:
+        parsed = _sre().parse(value)
+    except Exception:  # noqa: BLE001 - an invalid regex is PQ001's
+        return False
+    items = list(parsed)
+    return _only_empty(items) or _impossible(items)
+
+
+def _templated_value(value: str) -> bool:
+    return re.search(r"\$(\{|[A-Za-z_])|\[\[", value) is not None
+
+
+class NameRegexMatchesNothing(Rule):
+    """A `__name__` matcher that no metric name can satisfy: `{__name__=""}`, a regex that
+    only matches the empty string, or one that needs a character metric names never have
+    (`{__name__=~"up{job='api'}"}`, a selector pasted into a regex). The selector returns
+    nothing, silently.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:up:sum
+            expr: sum by (job) ({__name__=~"up{job='api'}"})
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:up:sum
+            expr: sum by (job) ({__name__="up", job="api"})
+    ```
+    """
+
+    code, name, severity = "PQ126", "name-regex-matches-nothing", Severity.WARNING
+    summary = "`__name__` matcher that no metric name can match"
+
+    def check_query(self, query, ctx):
+        if "__name__" not in query.expr:
+            return
+        parsed = promql.parse(query.expr)
+        if parsed.error:
+            return
+        for sel in parsed.selectors:
+            for label, op, value in sel.matchers:
+                if label == "__name__" and name_matches_nothing(op, value):
+                    yield self.finding(query.doc, query.path,
+                                       f"`__name__{op}\"{value}\"` matches no metric name, so the selector is always "
+                                       f"empty", fix="name the metric (`{__name__=\"up\"}`) and put other labels "
+                                       "in their own matchers", scope=query.scope)
+                    return

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import CORPUS
 
-FLOW_CODES = ("PQ120", "PQ121", "PQ122", "PQ123", "PQ124", "PQ125", "AL020", "DB040", "DB041", "DB042", "DB043",
+FLOW_CODES = ("PQ120", "PQ121", "PQ122", "PQ123", "PQ124", "PQ125", "PQ126", "AL020", "DB040", "DB041", "DB042", "DB043",
               "DB044", "DB045", "DB046", "DB047", "RF020", "RF021", "RF022", "PL020", "PL021")
 
 PINNED = {

@@ -17,3 +17,11 @@ def test_pq124_dashed_name_is_a_subtraction(lint_files):
     assert got[1].message == ("`operator_victoriametrics-metrics-datasource_up` parses as the subtraction "
                               "`operator_victoriametrics - metrics - datasource_up` of 3 metrics, not as one metric name")
     assert got[1].fix.startswith('quote the name: `{"operator_victoriametrics-metrics-datasource_up"}`')
+
+
+def test_pq126_name_regex_that_matches_nothing(lint_files):
+    r = lint_files({"r.yaml": rules(*(record(f"a:b:{i}", e) for i, e in enumerate([
+        "sum({__name__=~\"up{job='api'}\"})", "count({__name__=~\"^$\", job=\"a\"})", "count({__name__=~\"a b|c d\"})",
+        "count({__name__=~\"node_.+\"})", "count({__name__=~\"$prefix\\\\_?up\"})", "count({__name__=~\"a|b c\"})",
+        "count({__name__=~\"http\\\\.server\\\\.duration\"})"])))})
+    assert [f.line for f in found(r, "PQ126")] == [5, 7, 9]

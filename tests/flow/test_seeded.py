@@ -26,6 +26,8 @@ SEEDS = [
      "min_over_time(node_memory_MemFree_bytes[1w] offset -1h)", 1, 0, None),
     ("PQ124", NODE, "node_memory_MemTotal_bytes * .8", "node-memory_MemTotal_bytes * .8", 1, 0, None),
     ("PQ125", NODE, "and node_network_speed_bytes > 0", "and node_network_receive_bytes_total > 0", 1, 0, None),
+    ("PQ126", NODE, "deriv(node_vmstat_pgmajfault[5m])", "deriv({__name__=~\"node_vmstat_pgmajfault{job=\\\"x\\\"}\"}[5m])",
+     1, 0, None),
     ("AL020", NODE, "(deriv(node_vmstat_pgmajfault[5m]) > 1000)", "absent(node_vmstat_pgmajfault)", 1, 1, None),
     ("RF020", ETCD, None, "- name: etcd-copy\n  rules:\n  - alert: etcdInsufficientMembers\n    expr: up == 0\n"
      "    labels:\n      severity: critical\n", 0, 2, None),
