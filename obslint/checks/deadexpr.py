@@ -59,6 +59,38 @@ class Range:
         return Range(lo, lo_in, hi, hi_in, why if not self.why else f"{self.why} and {why}" if why else self.why)
 
 
+_COUNTER_READERS = {"rate", "increase", "irate"}
+
+
+def _ratio_side(node):
+    """(skeleton, matchers) of `agg by (...) (rate(m{...}[w]))` and its parts, else None: the
+    shape of one side of an error ratio."""
+    while type(node) is pp.ParenExpr:
+        node = node.expr
+    t = type(node)
+    if t is pp.AggregateExpr and str(node.op) == "sum":
+        inner = _ratio_side(node.expr)
+        mod = node.modifier
+        key = (str(mod.type), tuple(sorted(mod.labels))) if mod is not None else None
+        return None if inner is None else ((f"sum{key}",) + inner[0], inner[1])
+    if t is pp.Call and node.func.name in _COUNTER_READERS and len(node.args) == 1 \
+            and type(node.args[0]) is pp.MatrixSelector:
+        ms = node.args[0]
+        vs = ms.vector_selector
+        if vs.offset is not None or vs.at is not None:
+            return None
+        matchers = frozenset(promql._matchers(vs))
+        return (node.func.name, vs.name, ms.range.total_seconds()), matchers
+    return None
+
+
+def _part_of_whole(lhs, rhs) -> bool:
+    """`sum(rate(x{code=~"5.."}[5m])) / sum(rate(x[5m]))`: the same shape on both sides and
+    the numerator's matchers include all of the denominator's, so it selects a subset."""
+    a, b = _ratio_side(lhs), _ratio_side(rhs)
+    return a is not None and b is not None and a[0] == b[0] and a[1] > b[1]
+
+
 def _value_range(node) -> Range:
     """What we can prove about the values of an instant-vector expression."""
     t = type(node)
@@ -100,6 +132,16 @@ def _value_range(node) -> Range:
         mod = node.modifier
         if op in ("and", "unless"):
             return _value_range(node.lhs)
+        if op == "/" and _part_of_whole(node.lhs, node.rhs):
+            return Range(0.0, True, 1.0, True, "a part divided by its whole is at most 1")
+        if op == "*" and mod is None:
+            factor, other = promql.number(node.rhs), node.lhs
+            if factor is None:
+                factor, other = promql.number(node.lhs), node.rhs
+            if factor is not None and factor > 0:
+                inner = _value_range(other)
+                return Range(inner.lo * factor, inner.lo_in, inner.hi * factor, inner.hi_in,
+                             f"{inner.why}, times {factor:g}" if inner.why else "")
         if op in _FLIP and not (mod is not None and mod.return_bool):
             lv, rv = promql.number(node.rhs), promql.number(node.lhs)
             if lv is not None and rv is None:
@@ -125,6 +167,8 @@ def _may_be_empty(parsed) -> bool:
     if comparisons >= 2:
         return True
     sources = set(parsed.calls) | {a[0] for a in parsed.aggregations}
+    if "/" in parsed.operators and sources & _COUNTER_READERS:
+        return True  # a part over its whole
     if sources & _ONE or "clamp_min" in sources or "clamp_max" in sources or "clamp" in sources:
         return True
     return bool(sources & _NON_NEGATIVE) and _AT_MOST_ZERO.search(parsed.text) is not None
@@ -150,7 +194,8 @@ def _is_alerting(query) -> bool:
 
 class ComparisonNeverTrue(Rule):
     """A filtering comparison that no value can pass: `x > 5 < 3`, `count(...) < 0`,
-    `rate(...) < 0`, `absent(...) > 1`. The expression always returns nothing, so the alert can
+    `rate(...) < 0`, `absent(...) > 1`, a part over its whole (`sum(rate(x{code=~"5.."}[5m])) /
+    sum(rate(x[5m]))`, at most 1) `> 1`. The expression always returns nothing, so the alert can
     never fire and the panel stays empty. Usually a flipped operator or a lost `bool`.
 
     ## Bad (`rules.yaml`)

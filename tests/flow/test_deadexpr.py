@@ -18,6 +18,20 @@ def test_pq121_comparisons_no_value_passes(lint_files):
     assert "`group(...)` is always 1 and `== 2`" in got[6].message
 
 
+def test_pq121_part_over_whole_above_one(lint_files):
+    r = lint_files(_records(
+        'sum(rate(req_total{code=~"5.."}[5m])) / sum(rate(req_total[5m])) > 1',
+        'sum by (job) (rate(req_total{code=~"5..", job="a"}[5m])) / sum by (job) (rate(req_total{job="a"}[5m])) '
+        '* 100 > 100',
+        'sum(rate(req_total{code=~"5.."}[5m])) / sum(rate(req_total[5m])) >= 1',
+        'sum(rate(req_total{code=~"5.."}[5m])) / sum(rate(req_total[5m])) > 0.05',
+        'sum(rate(req_total[5m])) / sum(rate(req_total{code=~"5.."}[5m])) > 1',
+        'sum(rate(a_total{code=~"5.."}[5m])) / sum(rate(b_total[5m])) > 1'))
+    got = found(r, "PQ121")
+    assert [f.line for f in got] == [5, 7]
+    assert "a part divided by its whole is at most 1" in got[0].message
+
+
 def test_pq121_quiet_on_satisfiable_comparisons(lint_files):
     r = lint_files(_records("x > 3 < 5", "count(up) < 1", "rate(x[5m]) <= 0", "deriv(x[5m]) < 0", "x - y < 0",
                             "absent(up) == 1", "count(up) < bool 0", "x > 5 or x < 3", "rate(x[5m]) * -1 < 0",
