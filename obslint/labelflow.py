@@ -121,6 +121,12 @@ class Flow:
         shown = sorted(l for l in self.minus if l != NAME)
         return "any labels but " + ", ".join(f"`{l}`" for l in shown) if shown else "any labels"
 
+    @staticmethod
+    def _from_json(data: dict) -> "Flow":
+        if data["exact"]:
+            return Flow(frozenset(data["labels"]), sure=frozenset(data["always"]))
+        return Flow(None, frozenset(data["not"]), frozenset(data["always"]))
+
     def as_json(self) -> dict:
         out: dict = {"exact": self.only is not None}
         if self.only is not None:
@@ -401,3 +407,41 @@ def flow(expr: str, ctx=None) -> Flow | None:
     """The labels `expr`'s result can carry, following the run's recording rules; None when
     the expression does not parse."""
     return analyzer(ctx).of_expr(expr) if ctx is not None else Analyzer().of_expr(expr)
+
+
+def explain(expr: str, paths=None, as_json: bool = False) -> str:
+    """`obslint explain --query EXPR [--rules PATH ...]`: the labels the result can carry and
+    each vector match's two sides, following the recording rules of the given files."""
+    project = None
+    if paths:
+        from pathlib import Path
+
+        from obslint.config import Config
+        from obslint.engine import load_project
+
+        project, _findings, _files = load_project([Path(p) for p in paths], Config())
+    an = Analyzer(project)
+    parsed = promql.parse(expr)
+    result = an.of_expr(expr)
+    data: dict = {"query": expr, "error": parsed.error}
+    if result is not None:
+        data["labels"] = result.as_json()
+        data["matches"] = [{"op": m.op, "matching": None if m.on is None else ("on" if m.on else "ignoring"),
+                            "matching_labels": list(m.labels), "left": m.left.as_json(),
+                            "right": m.right.as_json()} for m in an.matches(expr)]
+        data["recording_rules"] = sorted(sel.name for sel in parsed.selectors if sel.name in an.records)
+    if as_json:
+        import json
+
+        return json.dumps(data, indent=2)
+    if result is None:
+        return f"{expr}\n  does not parse: {parsed.error}"
+    lines = [expr, f"  result carries {result.describe()}" + (
+        f"; always {', '.join(f'`{l}`' for l in sorted(result.sure - {NAME}))}" if result.sure - {NAME} else "")]
+    for m in data["matches"]:
+        how = "default matching" if m["matching"] is None else f"{m['matching']} ({', '.join(m['matching_labels'])})"
+        left, right = Flow._from_json(m["left"]), Flow._from_json(m["right"])
+        lines.append(f"  `{m['op']}` with {how}: left {left.describe()}, right {right.describe()}")
+    if data["recording_rules"]:
+        lines.append(f"  followed recording rules: {', '.join(data['recording_rules'])}")
+    return "\n".join(lines)

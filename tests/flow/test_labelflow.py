@@ -82,3 +82,17 @@ def test_matches_lists_each_vector_match_with_both_sides():
     found = an.matches("sum by (a) (x) / sum by (b) (y) > 1")
     assert [(m.op, m.left.describe(), m.right.describe()) for m in found] == [("/", "only `a`", "only `b`")]
     assert an.matches("x > 1") == []
+
+
+def test_explain_prints_labels_and_matches(tmp_path):
+    write_tree(tmp_path, {"r.yaml": rules(record("service:req:rate5m", "sum by (service) (rate(req_total[5m]))"))})
+    text = labelflow.explain("sum by (pod) (rate(err_total[5m])) / on (pod) service:req:rate5m", [tmp_path])
+    assert text.splitlines()[1:] == [
+        "  result carries only `pod`",
+        "  `/` with on (pod): left only `pod`, right only `service`",
+        "  followed recording rules: service:req:rate5m"]
+    import json
+
+    data = json.loads(labelflow.explain('up{job="api"}', as_json=True))
+    assert data["labels"] == {"exact": False, "not": [], "always": ["__name__", "job"]}
+    assert "does not parse" in labelflow.explain("sum(")
