@@ -116,5 +116,6 @@ class ImpossibleJoin(Rule):
                 f"`{label}` (it has {flows[lacking].describe()}) while the {having}-hand side can: {having}-hand "
                 f"series with `{label}` set never find a partner, so {effect}",
                 fix=f"keep `{label}` on the {lacking}-hand side (`by (..., {label})`), or match `on (...)` "
-                    f"labels both sides carry", scope=query.scope, label=label)
+                    f"labels both sides carry", scope=query.scope, label=label,
+                left_labels=m.left.describe(), right_labels=m.right.describe())
             return
