@@ -213,6 +213,10 @@ class UnitMismatch(Rule):
         if want is None or want[0] == have:
             return
         fam, metric = want
+        if fam == "rate-bytes" and pol.has_catalog(ctx):
+            known = pol.catalog(ctx).lookup(metric)
+            if known is not None and not known.is_counter:
+                return  # a rate of a gauge: PL003's, and the catalog wins
         examples = {"time": "`s`", "bytes": "`bytes`", "rate-bytes": "`Bps`"}[fam]
         yield self.finding(panel.doc, panel.path + ("fieldConfig", "defaults", "unit")
                            if isinstance(panel.data.get("fieldConfig"), dict) else panel.path,
