@@ -96,3 +96,20 @@ def test_explain_prints_labels_and_matches(tmp_path):
     data = json.loads(labelflow.explain('up{job="api"}', as_json=True))
     assert data["labels"] == {"exact": False, "not": [], "always": ["__name__", "job"]}
     assert "does not parse" in labelflow.explain("sum(")
+
+
+def test_al006_follows_recording_rules_across_files(lint_files):
+    from tests.checks.helpers import alert, found
+
+    r = lint_files({
+        "records.yaml": rules(record("service:errors:rate5m", "sum by (service) (rate(errors_total[5m]))")),
+        "alerts/a.yaml": rules(
+            alert("Errors", "service:errors:rate5m > 1",
+                  annotations={"summary": "{{ $labels.pod }} of {{ $labels.service }} fails", "description": "d"}),
+            alert("Hpa", "(a - b) * on (hpa, namespace) (c == 1) == 0",
+                  annotations={"summary": "{{ $labels.instance }}", "description": "d"}),
+            alert("Fine", "service:errors:rate5m > 1",
+                  annotations={"summary": "{{ $labels.service }}", "description": "d"}))})
+    got = found(r, "AL006")
+    assert [(f.context["alert"], f.message.split("result ")[1]) for f in got] == [
+        ("Errors", "keeps only `service`"), ("Hpa", "keeps only `hpa`, `namespace`")]
