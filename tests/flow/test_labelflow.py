@@ -113,3 +113,14 @@ def test_al006_follows_recording_rules_across_files(lint_files):
     got = found(r, "AL006")
     assert [(f.context["alert"], f.message.split("result ")[1]) for f in got] == [
         ("Errors", "keeps only `service`"), ("Hpa", "keeps only `hpa`, `namespace`")]
+
+
+def test_cli_explain_query_follows_the_given_rules(tmp_path, cli):
+    write_tree(tmp_path, {"r.yaml": rules(record("service:req:rate5m", "sum by (service) (rate(req_total[5m]))"))})
+    run = cli("explain", "--query", "service:req:rate5m > 1", "--rules", str(tmp_path))
+    assert run.code == 0 and "result carries only `service`\n  followed recording rules: service:req:rate5m" in run.out
+    import json
+
+    run = cli("explain", "--query", "sum by (job) (x)", "--format", "json")
+    assert json.loads(run.out)["labels"] == {"exact": True, "labels": ["job"], "always": []}
+    assert cli("explain").code == 2
