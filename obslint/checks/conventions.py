@@ -31,19 +31,20 @@ _RATED = {"rate", "irate", "increase", "xrate", "xincrease"}
 _COUNTING = {"count", "group", "count_values", "absent", "absent_over_time", "present_over_time", "count_over_time"}
 
 
+# `rate(metric`, `increase(metric{`...: how counters are read, found in the text without parsing.
+_RATED_NAME = re.compile(r"\b(?:i?rate|increase|xrate|xincrease)\s*\(\s*([A-Za-z_:][A-Za-z0-9_:]*)")
+
+
 def _rated(ctx) -> set:
     """Metric names some query of the project reads through rate/irate/increase: counters by
-    their users' own account. Worked out once per run, on first need."""
+    their users' own account. One regex scan over the query texts, once per run."""
     memo = ctx.cache.get("conventions.rated")
     if memo is None:
         memo = set()
         for q in ctx.project.queries:
             text = q.expr
-            if "rate" not in text and "increase" not in text:
-                continue
-            for sel in promql.parse(text).selectors:
-                if sel.name and any(f in _RATED for f in sel.funcs):
-                    memo.add(sel.name)
+            if "rate" in text or "increase" in text:
+                memo.update(_RATED_NAME.findall(text))
         ctx.cache["conventions.rated"] = memo
     return memo
 

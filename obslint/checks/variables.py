@@ -132,6 +132,18 @@ def _classic(dash) -> bool:
     return isinstance(dash.data.get("panels", dash.data.get("rows")), list)
 
 
+def dash_refs(dash, ctx) -> tuple[Counter, Counter]:
+    """(references outside `templating`, references inside it) of a dashboard, counted once
+    per run for DB040 and DB041."""
+    key = ("variables.refs", id(dash))
+    hit = ctx.cache.get(key)
+    if hit is None:
+        templ = dash.data.get("templating")
+        hit = ctx.cache[key] = (_names_in({k: v for k, v in dash.data.items() if k != "templating"}),
+                                _names_in(templ.get("list") if isinstance(templ, dict) else None))
+    return hit
+
+
 class UndefinedVariable(Rule):
     r"""A panel query, title, link or datasource uses a template variable (`$x`, `${x}`,
     `[[x]]`) that the dashboard does not define: Grafana leaves the text as it is, so
@@ -164,14 +176,14 @@ class UndefinedVariable(Rule):
     def check_dashboard(self, dash, ctx):
         if not _classic(dash):
             return
-        names = None
+        outside, inside = dash_refs(dash, ctx)
+        names = defined(dash)
+        repeats = [p.data["repeat"] for p in dash.panels if isinstance(p.data.get("repeat"), str) and p.data["repeat"]]
+        if all(built_in(n) or n in names for n in list(outside) + list(inside) + repeats):
+            return  # every reference anywhere in the dashboard is defined: nothing to locate
         for path, text in _fields(dash):
             for name, _start in refs(text):
-                if built_in(name):
-                    continue
-                if names is None:
-                    names = defined(dash)
-                if name in names:
+                if built_in(name) or name in names:
                     continue
                 near = [n for n in names if n.lower() == name.lower()]
                 fix = (f"did you mean `${near[0]}`? Variable names are case-sensitive" if near else
@@ -229,14 +241,14 @@ class UnusedVariable(Rule):
             return
         templ = dash.data.get("templating")
         lst = templ.get("list") if isinstance(templ, dict) else None
-        used = set(_names_in({k: v for k, v in dash.data.items() if k != "templating"}))
+        outside, in_variables = dash_refs(dash, ctx)
+        used = set(outside)
         for panel in dash.panels:
             if isinstance(panel.data.get("repeat"), str):
                 used.add(panel.data["repeat"])
         for row in dash.data.get("rows") or []:
             if isinstance(row, dict) and isinstance(row.get("repeat"), str):
                 used.add(row["repeat"])
-        in_variables = None
         for vi, var in enumerate(lst if isinstance(lst, list) else []):
             if not isinstance(var, dict):
                 continue
@@ -244,8 +256,6 @@ class UnusedVariable(Rule):
             if not isinstance(name, str) or not name or var.get("type") in ("adhoc", "datasource", "constant") \
                     or name in used:
                 continue
-            if in_variables is None:
-                in_variables = _names_in(lst)
             if in_variables[name] > _names_in(var)[name]:  # another variable's query uses it
                 continue
             yield self.finding(dash.doc, ("templating", "list", vi, "name"),
