@@ -210,6 +210,8 @@ class UnitMismatch(Rule):
         if have is None:
             return
         q = panel.queries[0]
+        if "_bytes" not in q.expr and "_seconds" not in q.expr:
+            return
         want = _expected_family(promql.parse(q.expr))
         if want is None or want[0] == have:
             return

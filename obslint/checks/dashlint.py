@@ -122,7 +122,10 @@ class PanelUnitMissing(Rule):
         fc = panel.data.get("fieldConfig")
         if isinstance(fc, dict) and isinstance(fc.get("overrides"), list) and fc["overrides"]:
             return
-        want = _expected_family(promql.parse(panel.queries[0].expr))
+        expr = panel.queries[0].expr
+        if "_bytes" not in expr and "_seconds" not in expr:
+            return
+        want = _expected_family(promql.parse(expr))
         if want is None:
             return
         fam, metric = want
