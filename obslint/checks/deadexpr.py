@@ -239,6 +239,7 @@ class ComparisonNeverTrue(Rule):
 
 
 _RATES = {"rate", "irate", "increase"}
+_SUBQUERY_BRACKET = re.compile(r"\[[^\]\[]*:[^\]\[]*\]")
 _AGGREGATING = {"sum", "avg", "min", "max", "count", "quantile", "stddev", "stdvar", "group"}
 
 
@@ -290,8 +291,8 @@ class RateOfAggregate(Rule):
     summary = "rate/increase of a subquery over an aggregation or a rate: resets are misread"
 
     def check_query(self, query, ctx):
-        if ":" not in query.expr:  # no subquery without `[range:step]`
-            return
+        if ":" not in query.expr or _SUBQUERY_BRACKET.search(query.expr) is None:
+            return  # no subquery without `[range:step]`
         parsed = promql.parse(query.expr)
         if parsed.error or not any(f in _RATES for f in parsed.calls) or parsed.ast is None:
             return

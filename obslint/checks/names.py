@@ -82,7 +82,7 @@ class DashedMetricName(Rule):
         if "-" not in expr:
             return
         parsed = promql.parse(expr)
-        if parsed.error or "-" not in parsed.operators or parsed.ast is None:
+        if parsed.error or "-" not in parsed.operators or not _DASHED.search(parsed.text) or parsed.ast is None:
             return
         for name in dashed_names(parsed):
             spaced = " - ".join(name.split("-"))

@@ -146,20 +146,16 @@ def text_refs(dash, ctx) -> Counter:
     return hit
 
 
+_DOLLAR_NAME = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_BRACKET_NAME = re.compile(r"\[\[([^\]:.\s]+)[^\]]*\]\]")
+
+
 def _count_refs(text: str) -> Counter:
-    """References counted by jumping from one `$` or `[[` to the next (`str.find`, in C) and
-    matching there: a regex scan tries every position of a large file, ten times slower."""
-    out: Counter = Counter()
-    match = _REF.match
-    for marker in ("$", "[["):
-        at = text.find(marker)
-        while at >= 0:
-            m = match(text, at)
-            if m is not None:
-                name = m.group(1) or m.group(2) or m.group(3)
-                if name and not name[0].isdigit():
-                    out[name] += 1
-            at = text.find(marker, at + 1)
+    """References counted by two C-level scans (`findall` into a `Counter`): per-match Python
+    work on files with thousands of `$datasource` would cost more than the rest of DB040."""
+    out = Counter(_DOLLAR_NAME.findall(text))
+    if "[[" in text:
+        out.update(n for n in _BRACKET_NAME.findall(text) if not n[0].isdigit())
     return out
 
 
