@@ -101,7 +101,42 @@ def _rich_table(items, tot) -> None:
     console.print(_totals_line(tot))
 
 
+# --------------------------------------------------------------------------------------------------
+# gen-tests
+# --------------------------------------------------------------------------------------------------
+def add_gen_arguments(p) -> None:
+    _common(p)
+    p.add_argument("-o", "--output", type=Path, required=True, help="directory to write the test files to")
+    p.add_argument("--format", choices=("plain", "json"), default="plain", help="what to print about the run")
+
+
+def run_gen(args) -> int:
+    from obslint import testgen
+
+    if args.output.exists() and not args.output.is_dir():
+        raise _usage(f"--output is not a directory: {args.output}")
+    project, _ctx = _project(args)
+    result = testgen.generate(project, str(args.output))
+    if args.format == "json":
+        import json
+
+        print(json.dumps({"files": result["files"],
+                          "tested": [{"file": f, "alert": a} for f, a in result["tested"]],
+                          "skipped": [{"file": f, "alert": a, "reason": r} for f, a, r in result["skipped"]]},
+                         indent=2))
+        return EXIT_OK
+    for path in result["files"]:
+        print(f"wrote {path}")
+    for _f, alert, reason in result["skipped"]:
+        print(f"not modelled: {alert}: {reason}")
+    n, s = len(result["tested"]), len(result["skipped"])
+    print(f"{n} of {n + s} alerts have generated tests; run `promtool test rules {args.output}/*.test.yml`")
+    return EXIT_OK
+
+
 COMMANDS = {
+    "gen-tests": ("Write promtool unit tests that prove each alert fires (and stays silent just inside its "
+                  "threshold).", add_gen_arguments, run_gen),
     "coverage": ("Per alert, whether a promtool test expects it firing and one expects it silent.",
                  add_coverage_arguments, run_coverage),
 }
