@@ -152,8 +152,22 @@ def _functions(root, target) -> tuple:
     return tuple(path)
 
 
-def _ranges(node, rules: Rules, depth: int = 0) -> float:
-    """The longest range + offset an expression reads, through recording rules."""
+def _has_offset(node, rules: Rules, depth: int = 0) -> bool:
+    for n in promql.nodes(node):
+        cls = type(n).__name__
+        vs = n if cls == "VectorSelector" else n.vector_selector if cls == "MatrixSelector" else None
+        if vs is None:
+            continue
+        if vs.offset is not None and vs.offset.total_seconds() != 0:
+            return True
+        if vs.name in rules.records and depth < 8 and any(
+                _has_offset(ev.parse(r.query.expr), rules, depth + 1) for r in rules.records[vs.name]):
+            return True
+    return False
+
+
+def _ranges(node, rules: Rules, depth: int = 0, offsets: bool = True) -> float:
+    """The longest range (+ offset) an expression reads, through recording rules."""
     longest = 0.0
     for n in promql.nodes(node):
         cls = type(n).__name__
@@ -161,12 +175,13 @@ def _ranges(node, rules: Rules, depth: int = 0) -> float:
         if vs is None:
             continue
         rng = n.range.total_seconds() if cls == "MatrixSelector" else 0.0
-        off = vs.offset.total_seconds() if vs.offset is not None else 0.0
+        off = vs.offset.total_seconds() if vs.offset is not None and offsets else 0.0
         if off < 0:
             raise CannotModel("a negative offset")
         inner = 0.0
         if vs.name in rules.records and depth < 8:
-            inner = max(_ranges(ev.parse(r.query.expr), rules, depth + 1) for r in rules.records[vs.name]) + INTERVAL
+            inner = max(_ranges(ev.parse(r.query.expr), rules, depth + 1, offsets)
+                        for r in rules.records[vs.name]) + INTERVAL
         longest = max(longest, rng + off + inner)
     return longest
 
@@ -289,27 +304,42 @@ class Family:
     def __init__(self, kind: str, labels: dict, les=None) -> None:
         self.kind, self.labels, self.les = kind, labels, les
 
-    def series(self, p: float, steps: int) -> list[tuple[dict, str, list]]:
-        """(labels, values text, values) for driver value p over steps+1 samples."""
+    def series(self, p: float, steps: int, switch: int | None = None) -> list[tuple[dict, str, list]]:
+        """(labels, values text, values) for driver value p over steps+1 samples (a counter's
+        increment per step); with `switch`, the value is 1 before that step and p from it on."""
         if self.kind == "gauge":
-            return [(self.labels, f"{format_number(p)}x{steps}", [p] * (steps + 1))]
+            if switch is None or p == 1.0:
+                return [(self.labels, f"{format_number(p)}x{steps}", [p] * (steps + 1))]
+            return [(self.labels, f"1x{switch - 1} {format_number(p)}x{steps - switch}",
+                     [1.0] * switch + [p] * (steps - switch + 1))]
         if self.kind == "counter":
-            return [(self.labels, *_counter(p * INTERVAL, steps))]
+            return [(self.labels, *_counter(p, steps, switch))]
         out = []
-        fast = 1.0
         for le, share in self.les:
             lb = dict(self.labels, le=le)
-            out.append((lb, *_counter((fast if share >= 1 else 0.0) * INTERVAL + (p * INTERVAL if share >= 2 else 0.0),
-                                      steps)))
+            out.append((lb, *_counter((1.0 if share >= 1 else 0.0) + (p if share >= 2 else 0.0), steps)))
         return out
 
 
-def _counter(inc: float, steps: int):
+def _counter(inc: float, steps: int, switch: int | None = None):
+    """A counter from 0 growing by `inc` per step (by 1 before `switch`), as promtool expands it."""
+    if switch is None or inc == 1.0:
+        vals, v = [0.0], 0.0
+        for _ in range(steps):
+            v += inc
+            vals.append(v)
+        return f"0+{format_number(inc)}x{steps}", vals
     vals, v = [0.0], 0.0
-    for _ in range(steps):
+    for _ in range(switch - 1):
+        v += 1.0
+        vals.append(v)
+    start = v + inc
+    v = start
+    vals.append(v)
+    for _ in range(steps - switch):
         v += inc
         vals.append(v)
-    return f"0+{format_number(inc)}x{steps}", vals
+    return f"0+1x{switch - 1} {format_number(start)}+{format_number(inc)}x{steps - switch}", vals
 
 
 def _families(selectors, labels_used: set, template_labels: set) -> list[Family]:
@@ -390,16 +420,24 @@ class Model:
         self.records = _records(rules)
         self.order = rules.order[id(rule)]
         self.window = _ranges(self.ast, rules)
+        # With an offset (`x / x offset 1h`) the value must change: 1 until `switch`, the
+        # driver's value from then on; the search looks just after the change.
+        self.switch = None
+        self.look = self.window + 2 * INTERVAL
+        if _has_offset(self.ast, rules):
+            near = _ranges(self.ast, rules, offsets=False)
+            self.switch = int(math.ceil(self.window / INTERVAL)) + 1
+            self.look = self.switch * INTERVAL + near + 2 * INTERVAL
         if any(_group_interval(r) not in (None, INTERVAL) for r in [rule] + [x for n in self.used_records
                                                                                for x in rules.records[n]]):
             raise CannotModel("a rule group with its own `interval`")
-        self.steps = int(math.ceil((self.window + self.for_s + 4 * INTERVAL) / INTERVAL))
+        self.steps = int(math.ceil((self.look + self.for_s + 4 * INTERVAL) / INTERVAL))
 
     def store(self, params: list[float], steps: int):
         store = ev.Store(INTERVAL)
         texts = []
         for fam, p in zip(self.families, params):
-            for labels, text, values in fam.series(p, steps):
+            for labels, text, values in fam.series(p, steps, self.switch):
                 store.add(labels, values)
                 texts.append((labels, text))
         return store, texts
@@ -461,8 +499,7 @@ def _clear(model: Model, vals) -> bool:
 
 def search(model: Model):
     """(driver index, params beyond, params inside) with values just beyond / inside."""
-    t = model.window + 2 * INTERVAL
-    t = math.ceil(t / INTERVAL) * INTERVAL
+    t = math.ceil(model.look / INTERVAL) * INTERVAL
     base = [1.0] * len(model.families)
     for d in range(len(model.families)):
         results = []
@@ -480,6 +517,11 @@ def search(model: Model):
             continue
         lo, hi = flip
         best_out = best_in = None
+        for c, vals in results:
+            if _beyond(model, vals) and _clear(model, vals) and (best_out is None or _closer(model, vals, best_out[1])):
+                best_out = (c, vals)
+            if _inside(model, vals) and _clear(model, vals) and (best_in is None or _closer(model, vals, best_in[1])):
+                best_in = (c, vals)
         for _round in range(3):
             cands = sorted({lo + (hi - lo) * j / 10 for j in range(11)})
             cands = [_nice(c) for c in cands]
@@ -552,7 +594,7 @@ def plan(rule, rules: Rules, files: list[str]) -> Plan:
     fire_vals = history[int(fire // INTERVAL)]
     pending = fire - INTERVAL if model.for_s >= INTERVAL else None
     silent_hist = simulate(model, p_in, steps)
-    if any(silent_hist):
+    if silent_hist[int(fire // INTERVAL)]:
         raise CannotModel("the value inside the threshold still fires")
     if not model.operand_at(p_in, fire):
         raise CannotModel("the silent case has no value")
