@@ -30,8 +30,9 @@ from obslint.testfiles.render import CannotRender, go_float, render
 INTERVAL = 60.0
 _GRID = [0.0] + [m * 10.0 ** k for k in range(-4, 8) for m in (1.0, 2.0, 5.0)]
 _RATE_LIKE = {"rate", "irate", "increase", "resets"}
-_FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">="}
-_CMP = {">": lambda a, b: a > b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b}
+_FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
+_CMP = {">": lambda a, b: a > b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b,
+        "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
 
 
 class CannotModel(Exception):
@@ -494,6 +495,8 @@ def _inside(model: Model, vals) -> bool:
 def _clear(model: Model, vals) -> bool:
     """No value within a hair of the threshold (where float rounding could decide)."""
     c = model.threshold
+    if model.op in ("==", "!="):
+        return True  # equality is exact: `up == 0` fires on 0 and on nothing else
     return all(abs(v - c) > 1e-9 * max(1.0, abs(c)) for _lb, v in vals)
 
 
