@@ -12,6 +12,7 @@ DASHBOARD_PROVIDER = "grafana-dashboard-provider"
 DATASOURCES = "grafana-datasources"
 PROMTOOL_TEST = "promtool-test"
 PROMETHEUS_CONFIG = "prometheus-config"
+ALERTMANAGER_CONFIG = "alertmanager-config"
 
 _GRAFANA_ALERTING_KEYS = ("contactPoints", "policies", "templates", "muteTimes", "deleteRules",
                           "deleteContactPoints", "deleteTemplates", "deleteMuteTimes", "resetPolicies")
@@ -82,9 +83,21 @@ def _is_grafana_alerting(obj: dict) -> bool:
     return False
 
 
+def _is_alertmanager(obj: dict) -> bool:
+    from obslint.alertmanager import is_config  # only for documents with `route` or `receivers`
+
+    return is_config(obj)
+
+
 def classify(doc: Document) -> list[Document]:
     """Set doc.kind/base; returns any extra documents found inside it (ConfigMap dashboards)."""
     obj = doc.data
+    if isinstance(obj, list) or isinstance(obj, dict) and ("kind" in obj or "model" in obj):
+        from obslint import resources  # Grafana 12 resources, operator CRs, library panels, Perses
+
+        found = resources.classify(doc)
+        if found is not None:
+            return found
     if not isinstance(obj, dict):
         return []
     if is_dashboard(obj):
@@ -105,6 +118,8 @@ def classify(doc: Document) -> list[Document]:
         doc.kind = DASHBOARD_PROVIDER
     elif ("datasources" in obj or "deleteDatasources" in obj) and "apiVersion" in obj:
         doc.kind = DATASOURCES
+    elif ("route" in obj or "receivers" in obj) and _is_alertmanager(obj):
+        doc.kind = ALERTMANAGER_CONFIG
     elif "tests" in obj and "rule_files" in obj:
         doc.kind = PROMTOOL_TEST
     elif "scrape_configs" in obj or ("rule_files" in obj and "global" in obj):

@@ -199,10 +199,13 @@ def m_uid_format(t: Tree):
 
 def m_dashboard_removed(t: Tree):
     (t.root / DASH / "finops-dashboard.json").unlink()
-    # Only the FinOps dashboard showed the token counter the cost-spike alerts watch.
-    return {("PL010", POLICY, t.line(POLICY, "uid: edu-finops")),
-            ("XF002", PROM, _expr_line(t, PROM, "InferenceCostSpikePlaceholder")),
-            ("XF002", GRAF, t.line(GRAF, "expr:", after="title: InferenceCostSpikePlaceholder"))}
+    # Only the FinOps dashboard showed the token counter the cost-spike alerts watch, and the
+    # monthly budgets the four budget-forecast alerts compare with.
+    watched = ("InferenceCostSpikePlaceholder", "ServiceBudgetForecastAbove80Percent", "ServiceBudgetForecastExceeded",
+               "PlatformBudgetForecastAbove80Percent", "PlatformBudgetForecastExceeded")
+    return {("PL010", POLICY, t.line(POLICY, "uid: edu-finops"))} | {
+        ("XF002", PROM, _expr_line(t, PROM, name)) for name in watched} | {
+        ("XF002", GRAF, t.line(GRAF, "expr:", after=f"title: {name}")) for name in watched}
 
 
 def m_le_dropped_in_recording_rule(t: Tree):

@@ -220,7 +220,11 @@ class GrafanaAlertingSchema(Rule):
 
     def check_document(self, doc, ctx):
         if doc.kind == "grafana-alerting":
-            yield from _schema_findings(self, doc, "grafana-alerting", skip_unknown=True)
+            from obslint.checks.grafana_strict import consequence
+
+            for f in _schema_findings(self, doc, "grafana-alerting", skip_unknown=True):
+                f.message += f"; {consequence(doc)}"
+                yield f
             root = doc.root
             if isinstance(root, dict) and root.get("apiVersion") == 2:
                 from obslint.versions import grafana_major
