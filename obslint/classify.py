@@ -89,6 +89,13 @@ def _is_alertmanager(obj: dict) -> bool:
     return is_config(obj)
 
 
+def _has_test_groups(tests) -> bool:
+    """promtool test groups (a test file may omit `rule_files`)."""
+    return isinstance(tests, list) and any(
+        isinstance(t, dict) and ("input_series" in t or "alert_rule_test" in t or "promql_expr_test" in t)
+        for t in tests)
+
+
 def classify(doc: Document) -> list[Document]:
     """Set doc.kind/base; returns any extra documents found inside it (ConfigMap dashboards)."""
     obj = doc.data
@@ -120,7 +127,7 @@ def classify(doc: Document) -> list[Document]:
         doc.kind = DATASOURCES
     elif ("route" in obj or "receivers" in obj) and _is_alertmanager(obj):
         doc.kind = ALERTMANAGER_CONFIG
-    elif "tests" in obj and "rule_files" in obj:
+    elif "tests" in obj and ("rule_files" in obj or _has_test_groups(obj["tests"])):
         doc.kind = PROMTOOL_TEST
     elif "scrape_configs" in obj or ("rule_files" in obj and "global" in obj):
         doc.kind = PROMETHEUS_CONFIG

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("check", "rules", "explain", "probe")
+COMMANDS = ("check", "rules", "explain", "probe", "coverage", "gen-tests")
 FORMATS = ("console", "plain", "json", "sarif", "github", "junit")
 
 
@@ -202,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
             from obslint.probe import main as probe_main
 
             return probe_main(rest)
+        if cmd in ("coverage", "gen-tests"):  # the alert-test commands (obslint/testcli.py)
+            from obslint import testcli
+
+            return testcli.main(cmd, rest)
         return cmd_check(rest)
     except UsageError as exc:
         print(f"obslint: error: {exc} (see `obslint --help`)", file=sys.stderr)
