@@ -34,6 +34,7 @@ PINNED = {
         "AL020": 1, "PQ120": 4, "RF020": 1,  # flow's checks
         "RF002": 1,  # cortex-tools loki_basic_failure.yaml: empty group name, on purpose
         "RF008": 25,
+        "UT002": 1, "UT006": 1,  # vmalert-tool failed-test*.yaml, broken on purpose (utest's checks)
     },
     "metricsql": {
         "AL005": 6,
@@ -63,6 +64,10 @@ TRUE_POSITIVES = {
         "nothing in the file says Loki (no LogQL): `rules: {flavor: loki}` in the policy makes it a Loki file",
     ("thanos-mimir-cortex-rules", "pkg/rules/testdata/loki_basic_failure.yaml", "RF002"):
         "a group with an empty name: cortextool's failure fixture",
+    ("thanos-mimir-cortex-rules", "unittest/testdata/failed-test-with-missing-rulefile.yaml", "UT002"):
+        "vmalert-tool's fixture naming a rule file that does not exist, on purpose",
+    ("thanos-mimir-cortex-rules", "unittest/testdata/failed-test.yaml", "UT006"):
+        "vmalert-tool's failing-test fixture: it expects an alert no rule file defines, on purpose",
     ("metricsql", "dashboards/clusterbytenant.json", "DB040"):
         "the `project` variable's query uses `$accountID`, but the dashboard's variable is `account`",
     ("metricsql", "custom_dashboards/troubleshooting.json", "DB040"):
