@@ -155,7 +155,7 @@ mul_op: MUL | DIV | MOD | ATAN2
 
 bin_mod: BOOL? matching?
 matching: (ON | IGNORING) LPAR (labels COMMA?)? RPAR group?
-group: (GROUP_LEFT | GROUP_RIGHT) (LPAR (labels COMMA?)? RPAR)? (PREFIX STRING)?
+group: (GROUP_LEFT | GROUP_RIGHT) (LPAR (labels COMMA? | MUL) RPAR | LPAR RPAR)? (PREFIX STRING)?
 
 ?postfix: primary
         | postfix window -> windowed
@@ -163,7 +163,7 @@ group: (GROUP_LEFT | GROUP_RIGHT) (LPAR (labels COMMA?)? RPAR)? (PREFIX STRING)?
         | postfix AT at_value -> at
         | postfix KEEP_METRIC_NAMES -> keep_names
 window: LBRACKET step? RBRACKET | LBRACKET step? COLON step? RBRACKET
-step: DURATION | NUMBER | SUB DURATION | SUB NUMBER
+step: DURATION | NUMBER | SUB DURATION | SUB NUMBER | IDENT
 offset_value: DURATION | NUMBER | SUB DURATION | SUB NUMBER
 at_value: NUMBER | SUB NUMBER | IDENT LPAR RPAR | LPAR expr RPAR
 
@@ -180,7 +180,7 @@ selector: IDENT -> name
 filters: filter_group | filters OR filter_group
 filter_group: filter_list | filter_list COMMA
 filter_list: filter | filter_list COMMA filter
-filter: label_name match_op STRING | IDENT -> filter_ref
+filter: label_name match_op STRING | IDENT -> filter_ref | STRING -> filter_name
 match_op: EQ | NEQ | RE | NRE
 
 call: IDENT grouping? LPAR (args COMMA?)? RPAR grouping? limit?
@@ -270,10 +270,30 @@ def _features(tree) -> list:
     for node in tree.iter_subtrees():
         if node.data == "with_def":
             defined.add(node.children[0].value)
+    names = [node.children[0].value for node in tree.iter_subtrees() if node.data == "with_def"]
+    if len(names) != len(set(names)):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise MetricsqlError(f"`{dup}` is defined twice in `WITH`", 0)
     found = []
     for node in tree.iter_subtrees_topdown():
         data = node.data
         kids = node.children
+        if data == "binop" and isinstance(kids[1], Token) and kids[1].type not in _COMPARISONS:
+            mod = kids[2] if len(kids) > 3 else None
+            if mod is not None and any(isinstance(k, Token) and k.type == "BOOL" for k in mod.children):
+                raise MetricsqlError(f"`bool` is for comparisons, not `{kids[1].value}`", _start(mod))
+        if data == "window":
+            steps = [k for k in kids if not isinstance(k, Token)]
+            if not steps:
+                raise MetricsqlError("an empty range `[]`: give a duration such as [5m]", _start(node))
+            for st in steps:
+                if isinstance(st.children[0], Token) and st.children[0].type == "SUB":
+                    raise MetricsqlError("a range or step cannot be negative", st.children[0].start_pos or 0)
+        if data == "call" and sum(1 for k in kids if not isinstance(k, Token) and k.data == "grouping") > 1:
+            raise MetricsqlError(f"`{kids[0].value}` is grouped twice", kids[0].start_pos or 0)
+        if data == "keep_names" and not (not isinstance(kids[0], Token) and kids[0].data in ("call", "keep_names")):
+            raise MetricsqlError("`keep_metric_names` follows a function call, e.g. rate(m[5m]) keep_metric_names",
+                                 _start(node))
         if data == "with_expr":
             found.append(("`WITH` templates", kids[0].start_pos))
         elif data == "call":
@@ -346,6 +366,7 @@ def _is_number(node) -> bool:
 ONLY = frozenset((AGGREGATIONS | ROLLUPS | TRANSFORMS) - PROMETHEUS)
 
 
+_COMPARISONS = {"CMP_EQ", "NEQ", "GT", "GTE", "LT", "LTE"}
 _PARAM_AGGREGATIONS = {"topk", "bottomk", "quantile", "count_values", "limitk", "limit_ratio"}
 
 
