@@ -23,17 +23,33 @@ _GRAFANA_ALERTING_KEYS = ("contactPoints", "policies", "templates", "muteTimes",
 _TEMPLATE_ACTION = None
 
 
-def templated(text: str):
+_HELM_ACTION = None
+
+
+def templated(text: str, helm: bool = False):
     """(line, column, action) of the first Go-template action that makes `text` a template
-    rather than YAML (Helm charts), or None."""
-    global _TEMPLATE_ACTION
+    rather than YAML or JSON (Helm charts), or None. With `helm`, only actions that are
+    Helm's (`.Values`, `.Release`, `include`, `if`/`range`/`end`...), for a text that parsed:
+    an alert annotation's unquoted `{{ $labels.x }}` stays the user's mistake to report."""
+    global _TEMPLATE_ACTION, _HELM_ACTION
     if "{{" not in text:
         return None
     if _TEMPLATE_ACTION is None:
         import re
 
-        _TEMPLATE_ACTION = re.compile(r"^([ \t]*(?:-[ \t]+)?(?:[\w.-]+:[ \t]+)?)(\{\{-?.*?-?\}\})", re.M)
-    m = _TEMPLATE_ACTION.search(text)
+        _TEMPLATE_ACTION = re.compile(r"^([ \t]*(?:-[ \t]+)?(?:[\w.-]+:[ \t]+|\"[\w.-]+\":[ \t]*)?)(\{\{-?.*?-?\}\})",
+                                      re.M)
+    if helm and _HELM_ACTION is None:
+        import re
+
+        _HELM_ACTION = re.compile(r"\{\{-?\s*(?:if|else|end|range|with|define|include|template|toYaml|tpl)\b|"
+                                  r"\.(?:Values|Release|Chart|Capabilities)\b")
+    m = None
+    for m in _TEMPLATE_ACTION.finditer(text):
+        if not helm or _HELM_ACTION.search(m.group(2)):
+            break
+    else:
+        m = None
     if m is None:
         return None
     line = text.count("\n", 0, m.start()) + 1

@@ -406,6 +406,10 @@ def cmd_check(argv: list[str]) -> int:
         for path in result.skipped:
             why = reasons.get(path, "not a dashboard, rule file or alerting provisioning file")
             print(f"skipped {path}: {why}", file=sys.stderr)
+        from obslint.datasources import not_parsed_summary
+
+        for line in not_parsed_summary(result.project):
+            print(line, file=sys.stderr)
     if args.exit_zero or fail_on is None:
         return EXIT_OK
     return EXIT_FINDINGS if any(f.severity >= fail_on for f in result.findings) else EXIT_OK

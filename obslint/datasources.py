@@ -238,10 +238,10 @@ class DatasourceIndex:
             return Resolution(ref, "loki", LOGQL, name=text, via="name")
         if any(w in low for w in _PROMQL_WORDS):
             return Resolution(ref, PROMETHEUS, PROMQL, self.dialect or PROMETHEUS, name=text, via="name")
-        if any(w in low for w in _OTHER_WORDS):
-            return Resolution(ref, low, OTHER, name=text, via="name")
         if expr is not None and looks_like_logql(expr):
             return Resolution(ref, "loki", LOGQL, name=text, via="name")
+        if any(w in low for w in _OTHER_WORDS):
+            return Resolution(ref, low, OTHER, name=text, via="name")
         default = self.default_resolution(ref)
         default.name, default.via = text, "name"
         return default
@@ -297,3 +297,27 @@ def looks_like_logql(expr: str) -> bool:
         _LOGQL = re.compile(r"\|[=~]|\|\s*(?:json|logfmt|line_format|label_format|pattern|regexp|unwrap|"
                             r"decolorize|drop|keep|unpack)\b|!=\s*[\"`][^\"`]*[\"`]\s*(?:\||$)")
     return _LOGQL.search(expr) is not None
+
+
+def not_parsed_summary(project) -> list[str]:
+    """Lines for `-v`: how many queries were read in each language, and the queries obslint
+    does not parse, per datasource type."""
+    if project is None:
+        return []
+    counts: dict[str, int] = {}
+    logql = 0
+    for q in project.other_queries:
+        if q.language == LOGQL:
+            logql += 1
+        else:
+            if q.datasource is not None:
+                t = q.datasource.type or "unknown"
+            else:  # a rule file's group of another type (vmalert `type: graphite|vlogs`)
+                group = getattr(q.owner, "group", None)
+                t = f"rules of type {group.data.get('type')}" if group is not None else "unknown"
+            counts[t] = counts.get(t, 0) + 1
+    out = [f"queries: {len(project.queries)} PromQL/MetricsQL, {logql} LogQL checked"]
+    if counts:
+        listed = ", ".join(f"{n} {t}" for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        out.append(f"queries not parsed (other languages), by datasource type: {listed}")
+    return out

@@ -358,8 +358,9 @@ def m_value_in_label(t: Tree):
     return {("AL007", PROM, t.line(PROM, "ratio:"))}
 
 
-def m_grafana_value_formatted(t: Tree):
-    t.replace(GRAF, "{{ humanizePercentage $values.B.Value }}", "{{ $value | humanizePercentage }}",
+def m_grafana_values_unknown_ref(t: Tree):
+    # (`$value | humanizePercentage` is right from Grafana 12 for a one-datasource rule: see AL008.)
+    t.replace(GRAF, "{{ humanizePercentage $values.B.Value }}", "{{ humanizePercentage $values.Z.Value }}",
               after="title: UserService5xxErrorRateHigh")
     return {("AL008", GRAF, t.line(GRAF, "description:", after="title: UserService5xxErrorRateHigh"))}
 

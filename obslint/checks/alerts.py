@@ -9,7 +9,9 @@ from obslint import policy as pol
 from obslint import promql
 from obslint.durations import format_duration
 from obslint.findings import Severity
+from obslint.lang.templates import split_query_blocks
 from obslint.registry import Rule
+from obslint.versions import value_is_number
 
 GRAFANA_FUNCS = gotemplate.PROMETHEUS_FUNCS | {"filterLabels", "filterLabelsRe", "graphLink", "removeLabels",
                                                "removeLabelsRe", "tableLink", "mergeLabelValues"}
@@ -426,7 +428,11 @@ class AlertAnnotations(Rule):
 
 
 def _label_refs(text: str) -> list[str]:
-    return [a or b for a, b in _LABEL_REF.findall(text)]
+    outside, inside = split_query_blocks(text)  # `.Labels` inside `range query` are the query's
+    refs = [a or b for a, b in _LABEL_REF.findall(outside)]
+    if inside:
+        refs += [a or b for a, b in _LABEL_REF.findall(inside.replace(".Labels", ".QueryLabels"))]
+    return refs
 
 
 def _kept(labels) -> str:
@@ -580,10 +586,11 @@ class ValueInLabels(Rule):
 
 class GrafanaTemplate(Rule):
     """A Grafana-managed rule's label or annotation template cannot render: it does not parse,
-    calls a function Grafana does not have, pipes `$value` into a number formatter (in Grafana
-    `$value` is a text such as `[ var='B' labels={...} value=3 ]`; use `$values.B.Value`), or
-    reads `$values.X` for an `X` that is not a refId of the rule. Grafana renders the error text
-    into the notification instead.
+    calls a function Grafana does not have, pipes `$value` into a number formatter where
+    `$value` is a text such as `[ var='B' labels={...} value=3 ]` (before Grafana 12, or
+    from 12 when the rule queries more than one datasource; use `$values.B.Value`; policy
+    `grafana: {version: ...}` says which Grafana), or reads `$values.X` for an `X` that is
+    not a refId of the rule. Grafana renders the error text into the notification instead.
 
     ## Bad (`alerting.yaml`)
     ```yaml
@@ -607,7 +614,7 @@ class GrafanaTemplate(Rule):
                         conditions: [{evaluator: {type: gt, params: [1]}}]}
             for: 5m
             annotations:
-              summary: "Error rate is {{ $value | humanizePercentage }}"
+              summary: "Error rate is {{ humanizePercentage $values.C.Value }}"
     ```
 
     ## Good (`alerting.yaml`)
@@ -661,7 +668,7 @@ class GrafanaTemplate(Rule):
                                        "(`$values.A.Value`)", scope=rule.path)
                     continue
                 m = _HUMANIZE_VALUE.search(v)
-                if m:
+                if m and not value_is_number(rule.data, ctx.policy):  # Grafana 12: the number, with one datasource
                     yield self.finding(rule.doc, path, f"template in {key[:-1]} `{k}` formats `$value` as a number; in "
                                        f"Grafana `$value` is a text listing every expression's value, so this fails",
                                        fix=f"use `{{{{ {(m.group(1) or m.group(2) or 'humanize').split()[0]} "

@@ -1,7 +1,6 @@
 """Every LogQL query (Loki panels, Grafana alerts on Loki, Loki ruler files) must parse."""
 from obslint import promql
 from obslint.findings import Severity
-from obslint.lang import logql
 from obslint.lang.position import excerpt, place
 from obslint.registry import Rule
 
@@ -58,6 +57,8 @@ class LogqlSyntax(Rule):
     def _check(self, q, ruler: bool = False):
         expr = q.expr
         text, spans = promql.substitute_spans(expr) if q.grafana else (expr, [])
+        from obslint.lang import logql  # lark and the grammar only when a LogQL query is met
+
         parsed = logql.parse(text)
         if parsed.error is None and (parsed.metric or not ruler):
             return

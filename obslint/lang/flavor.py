@@ -130,7 +130,7 @@ def detect(root) -> str:
                     for key in r:
                         for f in owners(key, "rule"):
                             votes[f] += 1
-                    if not votes["vmalert"] and _vmalert_templates(r):
+                    if not votes["vmalert"] and (_vmalert_templates(r) or isinstance(expr, str) and _metricsql(expr)):
                         votes["vmalert"] += 1
     if votes["vmalert"]:
         return "vmalert"
@@ -142,6 +142,37 @@ def detect(root) -> str:
 
 
 _VMALERT_VARIABLE = None
+_CALL = None
+
+
+def _metricsql(expr: str) -> bool:
+    """The expression uses what only MetricsQL has: one of its own functions, `WITH`,
+    `keep_metric_names`, or VictoriaMetrics' `vmrange` histogram buckets. (A missing range
+    window does not count: in a Prometheus file that is a mistake to report.)"""
+    global _CALL
+    if "(" not in expr:
+        return False
+    hit = _SEEN.get(expr)
+    if hit is not None:
+        return hit
+    _SEEN[expr] = hit = _uses_metricsql(expr)
+    return hit
+
+
+_SEEN: dict = {}
+
+
+def _uses_metricsql(expr: str) -> bool:
+    global _CALL
+    if "vmrange" in expr or "keep_metric_names" in expr or "WITH" in expr.upper()[:6]:
+        return True
+    if _CALL is None:
+        import re
+
+        _CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+    from obslint.lang.metricsql import ONLY
+
+    return any(name.lower() in ONLY for name in _CALL.findall(expr))
 
 
 def _vmalert_templates(rule: dict) -> bool:

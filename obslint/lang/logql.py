@@ -38,7 +38,7 @@ _TERMINALS = sorted(set(_KEYWORDS.values()) | set(_PUNCT.values()) |
                     {"RANGE_FN", "VECTOR_FN", "CONV", "VECTOR", "STRING", "NUMBER", "DURATION", "BYTES", "RANGE",
                      "IDENT", "FLAG"})
 
-_TOKEN = re.compile(r"""
+_TOKEN_PATTERN = r"""
     (?P<ws>\s+) | (?P<comment>\#[^\n]*)
   | (?P<string>"(?:[^"\\\n]|\\.)*"|`[^`]*`)
   | (?P<range>\[[^\]]*\])
@@ -46,7 +46,8 @@ _TOKEN = re.compile(r"""
   | (?P<number>0[xX][0-9a-fA-F]+|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)(?P<suffix>[0-9A-Za-zµ.]*)
   | (?P<ident>[^\W\d]\w*)
   | (?P<punct>\|[=~>]|![=~>]|=~|==|>=|<=|[|(){},+\-*/%^<>=.])
-""", re.X)
+"""
+_TOKEN = None  # compiled on first use
 _GO_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?(?:ns|us|µs|ms|s|m|h|d|w|y))+")
 _PROM_DURATION = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|y))+")
 _BYTES = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[kKmMgGtTpPeE][iI]?)?[bB]")
@@ -60,6 +61,9 @@ class LogqlError(Exception):
 
 
 def tokens(text: str):
+    global _TOKEN
+    if _TOKEN is None:
+        _TOKEN = re.compile(_TOKEN_PATTERN, re.X)
     """(type, value, offset) for each token of `text`, the way Loki's lexer reads it."""
     pos, n = 0, len(text)
     while pos < n:
@@ -214,22 +218,21 @@ labels: IDENT | labels COMMA IDENT
 _PARSER = None
 
 
+def _cache_file():
+    from obslint.lang import grammar_cache
+
+    return grammar_cache()
+
+
 def _parser():
     global _PARSER
     if _PARSER is None:
         from lark import Lark
-        from lark.lexer import Lexer, Token
 
-        class _LokiLexer(Lexer):
-            def __init__(self, lexer_conf) -> None:
-                pass
+        from obslint.lang.lexers import LogqlLexer
 
-            def lex(self, data):
-                for kind, value, offset in tokens(data):
-                    yield Token(kind, value, start_pos=offset)
-
-        _PARSER = Lark(_GRAMMAR, parser="lalr", lexer=_LokiLexer, propagate_positions=False,
-                       maybe_placeholders=False)
+        _PARSER = Lark(_GRAMMAR, parser="lalr", lexer=LogqlLexer, propagate_positions=False, maybe_placeholders=False,
+                       cache=_cache_file())
     return _PARSER
 
 
@@ -282,10 +285,9 @@ def _parse(text: str) -> Parsed:
 def _describe(exc: Exception, text: str) -> tuple[str, int]:
     token = getattr(exc, "token", None)
     expected = getattr(exc, "expected", None) or getattr(exc, "allowed", None) or set()
-    names = sorted({_TOKEN_NAMES.get(e, f"`{_KEYWORD_TEXT.get(e, e.lower())}`") for e in expected})
-    want = ""
-    if names:
-        want = "; expected " + (", ".join(names[:6]) + (" or another" if len(names) > 6 else ""))
+    from obslint.lang import expected_text
+
+    want = expected_text(expected, _TOKEN_NAMES, _KEYWORD_TEXT)
     if token is None or getattr(token, "type", "") == "$END":
         return f"the query ends too early{want}", len(text.rstrip())
     offset = token.start_pos if token.start_pos is not None else 0

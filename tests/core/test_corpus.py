@@ -19,10 +19,6 @@ TRUE_POSITIVES = {
         "an unrendered jsonnet placeholder `{%(matchers)s}` left in a panel query",
     ("windows-active-directory/dashboards/activedirectory", "PQ001"):
         "`rate(x * 8[$__rate_interval])`: a range applied to a multiplication, which Prometheus refuses",
-    ("sloth/examples/_gen/victoria-metrics.yml", "PQ001"):
-        "MetricsQL (`histogram_share`) written for VictoriaMetrics, not PromQL",
-    ("ceph/dashboards/ceph-nvmeof.json", "DB001"): "`schemaVersion` is the string \"39\", not a number",
-    ("ceph/dashboards/ceph-nvmeof-performance.json", "DB001"): "`schemaVersion` is the string \"39\", not a number",
     ("thanos/alerts.yaml", "PQ101"):
         "ThanosBucketReplicateRunLatency: `histogram_quantile` over `sum by (job)` drops `le`, so it never fires",
     ("cert-manager/dashboards/cert-manager-overview.json", "DB001"):

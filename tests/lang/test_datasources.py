@@ -86,3 +86,39 @@ def test_provisioned_datasource_read_after_the_dashboard_still_counts(lint_files
     result = lint_files({"a/d.json": json.dumps(dash), "z/datasources.yaml": ds})
     assert [q.language for q in result.project.other_queries] == [LOGQL]
     assert result.project.queries == []
+
+
+def test_verbose_run_counts_queries_per_language_and_datasource_type(tmp_path, cli):
+    dash = {"uid": "d", "title": "D", "schemaVersion": 39, "panels": [
+        {"id": 1, "type": "table", "title": "p", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8},
+         "datasource": {"type": "grafana-postgresql-datasource", "uid": "pg"},
+         "targets": [{"refId": "A", "rawSql": "SELECT 1"}, {"refId": "B", "rawSql": "SELECT 2"}]},
+        {"id": 2, "type": "logs", "title": "l", "gridPos": {"x": 12, "y": 0, "w": 12, "h": 8},
+         "datasource": {"type": "loki", "uid": "loki"}, "targets": [{"refId": "A", "expr": "{app=\"x\"}"}]}]}
+    (tmp_path / "d.json").write_text(json.dumps(dash))
+    (tmp_path / "r.yaml").write_text("groups:\n  - name: g\n    type: graphite\n    concurrency: 2\n    rules:\n"
+                                     "      - record: a:b\n        expr: sumSeries(a.*)\n")
+    res = cli(str(tmp_path), "-v", "--no-config")
+    assert "queries: 0 PromQL/MetricsQL, 1 LogQL checked" in res.err
+    assert "2 grafana-postgresql-datasource, 1 rules of type graphite" in res.err
+    assert res.code == 0, res.out
+
+
+def test_grafana_alert_on_a_provisioned_loki_datasource_is_checked_as_logql(lint_files, tmp_path):
+    from tests.checks.helpers import found, grafana_file, grafana_rule
+
+    good = grafana_rule("LogErrors", 'sum(count_over_time({app="api"} |= "error" [5m]))')
+    bad = grafana_rule("LogBroken", 'sum(count_over_time({app="api"} |= error [5m]))')
+    for rule in (good, bad):
+        rule["data"][0]["datasourceUid"] = "logs"
+    files = {"alerting.yaml": grafana_file(good, bad),
+             "datasources.yaml": "apiVersion: 1\ndatasources:\n  - name: Logs\n    uid: logs\n    type: loki\n"}
+    r = lint_files(files)
+    assert not found(r, "PQ001")
+    (f,) = found(r, "LQ001")
+    assert "unexpected `error`" in f.message and f.node[:4] == ("groups", 0, "rules", 1)
+    # without the provisioning file the uid is unknown: the LogQL pipeline still says Loki
+    (tmp_path / "datasources.yaml").unlink()
+    r = lint_files({"alerting.yaml": grafana_file(good, bad)})
+    assert r.project.datasources.find(uid="logs") is None
+    assert not found(r, "PQ001") and len(found(r, "LQ001")) == 1
