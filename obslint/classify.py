@@ -12,6 +12,7 @@ DASHBOARD_PROVIDER = "grafana-dashboard-provider"
 DATASOURCES = "grafana-datasources"
 PROMTOOL_TEST = "promtool-test"
 PROMETHEUS_CONFIG = "prometheus-config"
+ALERTMANAGER_CONFIG = "alertmanager-config"
 
 _GRAFANA_ALERTING_KEYS = ("contactPoints", "policies", "templates", "muteTimes", "deleteRules",
                           "deleteContactPoints", "deleteTemplates", "deleteMuteTimes", "resetPolicies")
@@ -82,6 +83,19 @@ def _is_grafana_alerting(obj: dict) -> bool:
     return False
 
 
+def _is_alertmanager(obj: dict) -> bool:
+    from obslint.alertmanager import is_config  # only for documents with `route` or `receivers`
+
+    return is_config(obj)
+
+
+def _has_test_groups(tests) -> bool:
+    """promtool test groups (a test file may omit `rule_files`)."""
+    return isinstance(tests, list) and any(
+        isinstance(t, dict) and ("input_series" in t or "alert_rule_test" in t or "promql_expr_test" in t)
+        for t in tests)
+
+
 def classify(doc: Document) -> list[Document]:
     """Set doc.kind/base; returns any extra documents found inside it (ConfigMap dashboards)."""
     obj = doc.data
@@ -111,7 +125,9 @@ def classify(doc: Document) -> list[Document]:
         doc.kind = DASHBOARD_PROVIDER
     elif ("datasources" in obj or "deleteDatasources" in obj) and "apiVersion" in obj:
         doc.kind = DATASOURCES
-    elif "tests" in obj and "rule_files" in obj:
+    elif ("route" in obj or "receivers" in obj) and _is_alertmanager(obj):
+        doc.kind = ALERTMANAGER_CONFIG
+    elif "tests" in obj and ("rule_files" in obj or _has_test_groups(obj["tests"])):
         doc.kind = PROMTOOL_TEST
     elif "scrape_configs" in obj or ("rule_files" in obj and "global" in obj):
         doc.kind = PROMETHEUS_CONFIG

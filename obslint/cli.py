@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("check", "rules", "explain", "probe")
+COMMANDS = ("check", "rules", "explain", "probe", "coverage", "gen-tests")
 FORMATS = ("console", "plain", "json", "sarif", "github", "junit")
 
 
@@ -202,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
             from obslint.probe import main as probe_main
 
             return probe_main(rest)
+        if cmd in ("coverage", "gen-tests"):  # the alert-test commands (obslint/testcli.py)
+            from obslint import testcli
+
+            return testcli.main(cmd, rest)
         return cmd_check(rest)
     except UsageError as exc:
         print(f"obslint: error: {exc} (see `obslint --help`)", file=sys.stderr)
@@ -543,8 +547,19 @@ def cmd_explain(argv: list[str]) -> int:
 
     p = _parser_class()(prog="obslint explain", description="Explain a check: why it matters, bad and good examples, "
                 "options, how to suppress it.")
-    p.add_argument("codes", nargs="+", metavar="CODE", help="a check code (e.g. RF001) or name (e.g. unknown-field)")
+    p.add_argument("codes", nargs="*", metavar="CODE", help="a check code (e.g. RF001) or name (e.g. unknown-field)")
+    p.add_argument("--query", help="a PromQL expression: show the labels its result can carry (label flow)")
+    p.add_argument("--rules", nargs="*", default=[], metavar="PATH",
+                   help="with --query: files or directories whose recording rules the query reads")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="with --query: text or json")
     args = p.parse_args(argv)
+    if args.query is not None:
+        from obslint import labelflow
+
+        print(labelflow.explain(args.query, args.rules, as_json=args.format == "json"))
+        return EXIT_OK
+    if not args.codes:
+        raise UsageError("name a check code (see `obslint rules`), or give --query EXPR")
     rules = []
     for code in args.codes:
         rule = registry.get(code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from obslint import gotemplate
+from obslint import gotemplate, labelflow
 from obslint import policy as pol
 from obslint import promql
 from obslint.durations import format_duration
@@ -437,8 +437,9 @@ def _label_refs(text: str) -> list[str]:
 
 def _kept(labels) -> str:
     if labels.only is not None:
-        return f"keeps only {', '.join(f'`{x}`' for x in sorted(labels.only))}" if labels.only else "keeps no labels"
-    return f"drops {', '.join(f'`{x}`' for x in sorted(labels.minus))}"
+        shown = sorted(x for x in labels.only if x != "__name__")
+        return f"keeps only {', '.join(f'`{x}`' for x in shown)}" if shown else "keeps no labels"
+    return f"drops {', '.join(f'`{x}`' for x in sorted(labels.minus) if x != '__name__')}"
 
 
 class TemplateLabelLost(Rule):
@@ -498,11 +499,8 @@ class TemplateLabelLost(Rule):
     def check_alert(self, rule, ctx):
         if not rule.is_alert or rule.query is None or not _reads_labels(rule.data):
             return
-        parsed = promql.parse(rule.query.expr)
-        if parsed.ast is None:
-            return
-        labels = promql.result_labels(parsed.ast)
-        if labels.only is None and not labels.minus:
+        labels = labelflow.flow(rule.query.expr, ctx)  # follows recording rules across files
+        if labels is None or (labels.only is None and not labels.minus):
             return
         yield from self._check(rule.doc, rule.path, rule.name, rule.data, labels, set(), grafana=False)
 
@@ -511,10 +509,9 @@ class TemplateLabelLost(Rule):
             return
         result = None
         for q in rule.queries:
-            parsed = promql.parse(q.expr)
-            if parsed.ast is None:
+            lab = labelflow.flow(q.expr, ctx)
+            if lab is None:
                 return
-            lab = promql.result_labels(parsed.ast)
             result = lab if result is None else result.union(lab)
         if result is None or (result.only is None and not result.minus):
             return

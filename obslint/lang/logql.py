@@ -43,7 +43,7 @@ _TOKEN_PATTERN = r"""
   | (?P<string>"(?:[^"\\\n]|\\.)*"|`[^`]*`)
   | (?P<range>\[[^\]]*\])
   | (?P<flag>--(?:strict|keep-empty)\b)
-  | (?P<number>0[xX][0-9a-fA-F]+|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)(?P<suffix>[0-9A-Za-zµ.]*)
+  | (?P<number>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)(?P<suffix>[0-9A-Za-zµ.]*)
   | (?P<ident>[^\W\d]\w*)
   | (?P<punct>\|[=~>]|![=~>]|=~|==|>=|<=|[|(){},+\-*/%^<>=.])
 """
@@ -105,9 +105,8 @@ def tokens(text: str):
                             "CONV" if low in _CONVERSIONS else _KEYWORDS.get(low, "VECTOR"))
                     yield kind, value, start
                     continue
-                if low not in ("ip", "label_replace"):
-                    yield "IDENT", value, start
-                    continue
+                yield "IDENT", value, start  # a function word not before `(` is a label name
+                continue
             yield _KEYWORDS.get(low, "IDENT"), value, start
         else:
             yield _PUNCT[value], value, start
@@ -202,7 +201,7 @@ log_range: selector pipeline? unwrap? RANGE offset?
          | selector RANGE offset? unwrap
          | LPAR selector pipeline? unwrap? RPAR RANGE offset?
          | LPAR log_range RPAR
-offset: OFFSET DURATION
+offset: OFFSET DURATION | OFFSET SUB DURATION
 
 vector_agg: VECTOR_FN LPAR agg_args RPAR grouping?
           | VECTOR_FN grouping LPAR agg_args RPAR
@@ -238,9 +237,14 @@ def _parser():
 
 # --- checks after parsing ------------------------------------------------------------
 
-_NEEDS_UNWRAP = {"avg_over_time", "sum_over_time", "min_over_time", "max_over_time", "stdvar_over_time",
-                 "stddev_over_time", "quantile_over_time", "first_over_time", "last_over_time", "rate_counter"}
-_NO_UNWRAP = {"count_over_time", "bytes_rate", "bytes_over_time", "absent_over_time"}
+# Loki's RangeAggregationExpr.validate: which range aggregations take `| unwrap`, which work
+# without it, and which may be grouped.
+_WITH_UNWRAP = {"avg_over_time", "sum_over_time", "max_over_time", "min_over_time", "stddev_over_time",
+                "stdvar_over_time", "quantile_over_time", "rate", "rate_counter", "absent_over_time",
+                "first_over_time", "last_over_time"}
+_WITHOUT_UNWRAP = {"bytes_over_time", "bytes_rate", "count_over_time", "rate", "absent_over_time"}
+_GROUPED = {"avg_over_time", "stddev_over_time", "stdvar_over_time", "quantile_over_time", "max_over_time",
+            "min_over_time", "first_over_time", "last_over_time"}
 _NEEDS_PARAM = {"topk", "bottomk", "approx_topk"}
 _TOKEN_NAMES = {"RANGE_FN": "a range aggregation such as rate(", "VECTOR_FN": "an aggregation such as sum(",
                 "STRING": "a quoted string", "NUMBER": "a number", "DURATION": "a duration",
@@ -337,32 +341,50 @@ def _check(root) -> bool:
                     raise LogqlError("a binary operation needs metric queries or numbers on both sides, not a log "
                                      "query: wrap it in a range aggregation such as count_over_time(...[5m])",
                                      _first_token(side))
+            op = node.children[1]
+            if isinstance(op, Token) and op.type in ("OR", "AND", "UNLESS"):
+                for side in (lhs, rhs):
+                    if _kind(side) == "literal":
+                        raise LogqlError(f"`{op.value}` needs metric queries on both sides, not a number",
+                                         _first_token(side))
         elif data == "vector_agg":
             fn = node.children[0]
             args = next(c for c in node.children if not isinstance(c, Token) and c.data == "agg_args")
             inner = args.children[-1]
-            has_param = len(args.children) == 3
+            param = args.children[0] if len(args.children) == 3 else None
             name = fn.value.lower()
+            at = fn.start_pos or 0
             if _kind(inner) == "log":
                 raise LogqlError(f"`{fn.value}` aggregates metric queries, not a log query: use e.g. "
                                  f"{fn.value}(count_over_time(...[5m]))", _first_token(inner))
-            if name in _NEEDS_PARAM and not has_param:
-                raise LogqlError(f"`{fn.value}` needs a number first: {fn.value}(10, ...)", fn.start_pos or 0)
-            if name not in _NEEDS_PARAM and has_param:
-                raise LogqlError(f"`{fn.value}` takes no parameter", fn.start_pos or 0)
+            if name in _NEEDS_PARAM:
+                if param is None:
+                    raise LogqlError(f"`{fn.value}` needs a number first: {fn.value}(10, ...)", at)
+                if not param.value.isdigit() or int(param.value) <= 0:
+                    raise LogqlError(f"`{fn.value}` needs a whole number above 0, not {param.value}", param.start_pos)
+                if name == "approx_topk" and any(not isinstance(c, Token) and c.data == "grouping"
+                                                 for c in node.children):
+                    raise LogqlError("`approx_topk` cannot be grouped (`by`/`without`)", at)
+            elif param is not None:
+                raise LogqlError(f"`{fn.value}` takes no parameter", at)
         elif data == "range_agg":
             fn = node.children[0]
             name = fn.value.lower()
+            at = fn.start_pos or 0
             has_param = any(isinstance(c, Token) and c.type == "NUMBER" for c in node.children)
             unwrapped = any(t.data == "unwrap" for t in node.iter_subtrees())
-            if name in _NEEDS_UNWRAP and not unwrapped:
+            grouped = any(not isinstance(c, Token) and c.data == "grouping" for c in node.children)
+            if unwrapped and name not in _WITH_UNWRAP:
+                raise LogqlError(f"`{fn.value}` counts log lines or bytes; it takes no `| unwrap`", at)
+            if not unwrapped and name not in _WITHOUT_UNWRAP:
                 raise LogqlError(f"`{fn.value}` needs an unwrapped label: add `| unwrap <label>` before the range",
-                                 fn.start_pos or 0)
-            if name in _NO_UNWRAP and unwrapped:
-                raise LogqlError(f"`{fn.value}` counts log lines or bytes; it takes no `| unwrap`", fn.start_pos or 0)
+                                 at)
+            if grouped and name not in _GROUPED:
+                raise LogqlError(f"`{fn.value}` cannot be grouped (`by`/`without`): wrap it in an aggregation such "
+                                 f"as sum by (...) ({fn.value}(...))", at)
             if (name == "quantile_over_time") != has_param:
                 raise LogqlError(f"`{fn.value}` " + ("needs a quantile first: quantile_over_time(0.99, ...)"
-                                                     if not has_param else "takes no parameter"), fn.start_pos or 0)
+                                                     if not has_param else "takes no parameter"), at)
         elif data == "selector":
             _check_selector(node)
     return _kind(root) != "log"
