@@ -163,7 +163,8 @@ class GroupIntervalTooLong(Rule):
     def check_group(self, group, ctx):
         raw = group.data.get("interval")
         secs = parse_duration(raw) if isinstance(raw, str) else None
-        if not secs or not any(r.is_alert for r in group.rules):
+        # Only PromQL alert groups: a Loki ruler group has no scrape interval to compare with.
+        if not secs or not any(r.is_alert and r.query is not None for r in group.rules):
             return  # recording rules over long windows (28d availability) are evaluated slowly on purpose
         from obslint.checks.types import scrape_interval
 

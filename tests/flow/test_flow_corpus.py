@@ -27,11 +27,17 @@ PINNED = {
         "PQ125": 1,
     },
     "grafana-alerting": {},
-    "grafana-resources": {},
+    "grafana-resources": {
+        "DB041": 4,  # pgwatch v13 resources `locktype`, `agg_interval`; operator example `namespace`: never referenced
+    },
     "helm-templated": {},
     "logs-datasource-dashboards": {"DB046": 1},
     "loki-rules": {"AL020": 2, "RF021": 1},
-    "metricsql": {"DB040": 1},  # clusterbytenant: `$accountID`, the variable is `account`
+    "metricsql": {
+        "DB040": 5,  # clusterbytenant `$accountID` (variable `account`); end-to-end-tests troubleshooting (a v2
+                     # resource): `$instance` x2 (none), `$job_vmagent`, `$job_vmauth` (variables `job_agent`, `job_auth`)
+        "RF021": 1,  # end-to-end-tests custom-alerts CustomHighMemoryUsage `for: 0s`
+    },
     "monitoring-mixins": {
         "AL020": 3,
         "DB040": 4,  # ceph `${Cluster}` (var `cluster`), wso2 `repeat: node` x2, nodejs `$hostname`
@@ -64,6 +70,8 @@ PINNED = {
 # (folder, file suffix, code): the upstream defect behind each error-level finding.
 TRUE_ERRORS = {
     ("metricsql", "clusterbytenant.json", "DB040"): "`$accountID` is not defined (the variable is `account`)",
+    ("metricsql", "custom_dashboards/troubleshooting.json", "DB040"):
+        "`$instance` is not defined; `$job_vmagent`/`$job_vmauth` for the variables `job_agent`/`job_auth`",
     ("monitoring-mixins", "ceph/dashboards/multi-cluster-overview.json", "DB040"): "`${Cluster}` vs `cluster`",
     ("monitoring-mixins", "wso2-enterprise-integrator/dashboards/Cluster_Metrics.json", "DB040"): "repeat `node`",
     ("monitoring-mixins", "wso2-enterprise-integrator/dashboards/Node_Metrics.json", "DB040"): "repeat `node`",

@@ -91,15 +91,19 @@ def runs():
 
 @pytest.mark.parametrize("name", list(PINNED))
 def test_finding_counts_are_pinned(runs, name):
-    got = dict(sorted(Counter(f.code for f in runs[name].findings).items()))
+    from tests.flow.test_flow_corpus import FLOW_CODES  # issue 15's checks are pinned per folder there
+
+    got = dict(sorted(Counter(f.code for f in runs[name].findings if f.code not in FLOW_CODES).items()))
     assert got == PINNED[name], f"{name}: findings per code changed; review them and update PINNED with the reason"
 
 
 @pytest.mark.parametrize("name", list(PINNED))
 def test_no_error_but_named_defects(runs, name):
+    from tests.flow.test_flow_corpus import FLOW_CODES  # named with their defects in tests/flow
+
     unexplained, named = [], set()
     for f in runs[name].findings:
-        if str(f.severity) != "error":
+        if str(f.severity) != "error" or f.code in FLOW_CODES:
             continue
         key = next((k for k in TRUE_POSITIVES if k[0] == name and f.file.endswith(k[1]) and k[2] == f.code), None)
         if key is None:

@@ -50,7 +50,9 @@ def test_every_file_is_linted_or_skipped_with_a_reason(result):
 
 
 def test_findings_per_code(result):
-    counts = collections.Counter((f.code, f.severity.name) for f in result.findings)
+    from tests.flow.test_flow_corpus import FLOW_CODES  # issue 15's checks are pinned per folder there
+
+    counts = collections.Counter((f.code, f.severity.name) for f in result.findings if f.code not in FLOW_CODES)
     assert counts == {("RS002", "INFO"): 12, ("RS001", "WARNING"): 11, ("DB002", "WARNING"): 11,
                       ("AL005", "WARNING"): 4, ("XF002", "WARNING"): 3, ("DB007", "WARNING"): 2,
                       ("RS001", "ERROR"): 1,
