@@ -69,8 +69,15 @@ class Plan:
 def _threshold(ast):
     """(operand node, op, C) of the outermost `E op C` comparison, or CannotModel."""
     node = ast
-    while type(node).__name__ == "ParenExpr":
-        node = node.expr
+    while True:
+        while type(node).__name__ == "ParenExpr":
+            node = node.expr
+        # `E > C and guard`, `E > C unless ...`, `E > C or ...`: the left side's threshold; the
+        # simulation of the whole expression decides whether the rest lets the alert fire.
+        if type(node).__name__ == "BinaryExpr" and str(node.op) in ("and", "or", "unless"):
+            node = node.lhs
+            continue
+        break
     if type(node).__name__ != "BinaryExpr" or str(node.op) not in _CMP:
         raise CannotModel("the expression is not a comparison with a number at the top (`E > C`)")
     if node.modifier is not None and node.modifier.return_bool:
@@ -456,6 +463,14 @@ class Model:
         except ev.Unsupported as exc:
             raise CannotModel(str(exc)) from None
 
+    def fires_at(self, params, t: float) -> bool:
+        """Does the whole alert expression have a value at t (steady input)?"""
+        e, _ = self.evaluator(params, int(t // INTERVAL) + 1)
+        try:
+            return bool(e.vector(self.ast, t))
+        except ev.Unsupported as exc:
+            raise CannotModel(str(exc)) from None
+
 
 def _group_interval(rule):
     v = rule.group.data.get("interval") if isinstance(rule.group.data, dict) else None
@@ -497,7 +512,9 @@ def _clear(model: Model, vals) -> bool:
     c = model.threshold
     if model.op in ("==", "!="):
         return True  # equality is exact: `up == 0` fires on 0 and on nothing else
-    return all(abs(v - c) > 1e-9 * max(1.0, abs(c)) for _lb, v in vals)
+    # Exactly the threshold is clear too (`x > 0` stays silent on 0): the evaluator does the
+    # arithmetic in the same order and precision as Prometheus.
+    return all(v == c or abs(v - c) > 1e-9 * max(1.0, abs(c)) for _lb, v in vals)
 
 
 def search(model: Model):
@@ -522,7 +539,10 @@ def search(model: Model):
         best_out = best_in = None
         for c, vals in results:
             if _beyond(model, vals) and _clear(model, vals) and (best_out is None or _closer(model, vals, best_out[1])):
-                best_out = (c, vals)
+                params = list(base)
+                params[d] = c
+                if model.fires_at(params, t):
+                    best_out = (c, vals)
             if _inside(model, vals) and _clear(model, vals) and (best_in is None or _closer(model, vals, best_in[1])):
                 best_in = (c, vals)
         for _round in range(3):
@@ -536,6 +556,12 @@ def search(model: Model):
                 scored.append((c, vals))
             prev = None
             for c, vals in scored:
+                if _beyond(model, vals) and _clear(model, vals) and (best_out is None or
+                                                                     _closer(model, vals, best_out[1])):
+                    params = list(base)
+                    params[d] = c
+                    if not model.fires_at(params, t):
+                        continue
                 if _beyond(model, vals) and _clear(model, vals):
                     if best_out is None or _closer(model, vals, best_out[1]):
                         best_out = (c, vals)

@@ -379,10 +379,10 @@ def _extrapolated(pts, start, end, rng, counter: bool, rate: bool):
     interval = sampled
     interval += to_start if to_start < threshold else avg / 2
     interval += to_end if to_end < threshold else avg / 2
-    result = result * (interval / sampled)
+    factor = interval / sampled
     if rate:
-        result = result / rng
-    return result
+        factor /= rng
+    return result * factor
 
 
 def _instant_rate(pts, rate: bool):

@@ -70,11 +70,11 @@ def _operand(tok, labels: dict, value: float):
         return value
     if v in ("$labels", ".Labels"):
         return dict(labels)
-    for prefix in ("$labels.", ".Labels."):
+    for prefix in ("$labels.", ".Labels."):  # a missing key of a map of strings prints ""
         if v.startswith(prefix):
-            return labels.get(v[len(prefix):], None)
+            return labels.get(v[len(prefix):], "")
     if v.startswith("$externalLabels.") or v.startswith(".ExternalLabels."):
-        return None
+        return ""
     if v in ("$externalURL", ".ExternalURL"):
         return ""
     raise CannotRender(f"`{v}`")
