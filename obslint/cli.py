@@ -406,8 +406,14 @@ def cmd_check(argv: list[str]) -> int:
         for n, code, sev, name in statistics(result):
             print(f"{n:>6}  {code:<7} {sev:<8} {name}", file=sys.stderr)
     if args.verbose:
+        reasons = getattr(result, "skip_reasons", {})
         for path in result.skipped:
-            print(f"skipped {path}: not a dashboard, rule file or alerting provisioning file", file=sys.stderr)
+            why = reasons.get(path, "not a dashboard, rule file or alerting provisioning file")
+            print(f"skipped {path}: {why}", file=sys.stderr)
+        from obslint.datasources import not_parsed_summary
+
+        for line in not_parsed_summary(result.project):
+            print(line, file=sys.stderr)
     if args.exit_zero or fail_on is None:
         return EXIT_OK
     return EXIT_FINDINGS if any(f.severity >= fail_on for f in result.findings) else EXIT_OK
@@ -541,8 +547,19 @@ def cmd_explain(argv: list[str]) -> int:
 
     p = _parser_class()(prog="obslint explain", description="Explain a check: why it matters, bad and good examples, "
                 "options, how to suppress it.")
-    p.add_argument("codes", nargs="+", metavar="CODE", help="a check code (e.g. RF001) or name (e.g. unknown-field)")
+    p.add_argument("codes", nargs="*", metavar="CODE", help="a check code (e.g. RF001) or name (e.g. unknown-field)")
+    p.add_argument("--query", help="a PromQL expression: show the labels its result can carry (label flow)")
+    p.add_argument("--rules", nargs="*", default=[], metavar="PATH",
+                   help="with --query: files or directories whose recording rules the query reads")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="with --query: text or json")
     args = p.parse_args(argv)
+    if args.query is not None:
+        from obslint import labelflow
+
+        print(labelflow.explain(args.query, args.rules, as_json=args.format == "json"))
+        return EXIT_OK
+    if not args.codes:
+        raise UsageError("name a check code (see `obslint rules`), or give --query EXPR")
     rules = []
     for code in args.codes:
         rule = registry.get(code)

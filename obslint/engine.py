@@ -13,6 +13,7 @@ from obslint.findings import Finding, Severity
 from obslint.load import read_source
 from obslint.model import Project
 from obslint.record import Record
+from obslint.resources import link as link_resources
 from obslint.suppress import Suppressions, policy_ignores
 
 TYPE_CHECKING = False  # pathlib is imported by the loader anyway; typing is not imported at run time
@@ -44,6 +45,7 @@ class Result(Record):
         self.unused_suppressions = [] if unused_suppressions is None else unused_suppressions
         self.elapsed = elapsed
         self.project = project
+        self.skip_reasons: dict[str, str] = {}  # why a skipped file was skipped, when known
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -75,7 +77,7 @@ class Context:
 def load_project(paths: list[Path], config: Config, result: Result | None = None):
     """Discover, read, classify and model every file: (project, file-level findings, files)."""
     result = result if result is not None else Result()
-    project = Project()
+    project = Project(policy=config.policy)
     unreadable: list[tuple[Path, OSError]] = []
     files = discover(paths, config.exclude, errors=unreadable)
     file_findings: list[Finding] = [
@@ -100,6 +102,11 @@ def load_project(paths: list[Path], config: Config, result: Result | None = None
                 file_findings.append(_internal_error(display, "reading the document's structure", exc))
         if not known and source.documents:
             result.skipped.append(display)
+            reason = next((d.skip_reason for d in source.documents if getattr(d, "skip_reason", None)), None)
+            if reason:
+                result.skip_reasons[display] = reason
+    link_resources(project)  # library panels, ConfigMap references, folders, datasource resources
+    project.finish()  # every datasource is known now: place each query by its language
     return project, file_findings, files
 
 

@@ -205,10 +205,13 @@ def m_uid_format(t: Tree):
 
 def m_dashboard_removed(t: Tree):
     (t.root / DASH / "finops-dashboard.json").unlink()
-    # Only the FinOps dashboard showed the token counter the cost-spike alerts watch.
-    return {("PL010", POLICY, t.line(POLICY, "uid: edu-finops")),
-            ("XF002", PROM, _expr_line(t, PROM, "InferenceCostSpikePlaceholder")),
-            ("XF002", GRAF, t.line(GRAF, "expr:", after="title: InferenceCostSpikePlaceholder"))}
+    # Only the FinOps dashboard showed the token counter the cost-spike alerts watch, and the
+    # monthly budgets the four budget-forecast alerts compare with.
+    watched = ("InferenceCostSpikePlaceholder", "ServiceBudgetForecastAbove80Percent", "ServiceBudgetForecastExceeded",
+               "PlatformBudgetForecastAbove80Percent", "PlatformBudgetForecastExceeded")
+    return {("PL010", POLICY, t.line(POLICY, "uid: edu-finops"))} | {
+        ("XF002", PROM, _expr_line(t, PROM, name)) for name in watched} | {
+        ("XF002", GRAF, t.line(GRAF, "expr:", after=f"title: {name}")) for name in watched}
 
 
 def m_le_dropped_in_recording_rule(t: Tree):
@@ -371,8 +374,9 @@ def m_value_in_label(t: Tree):
     return {("AL007", PROM, t.line(PROM, "ratio:"))}
 
 
-def m_grafana_value_formatted(t: Tree):
-    t.replace(GRAF, "{{ humanizePercentage $values.B.Value }}", "{{ $value | humanizePercentage }}",
+def m_grafana_values_unknown_ref(t: Tree):
+    # (`$value | humanizePercentage` is right from Grafana 12 for a one-datasource rule: see AL008.)
+    t.replace(GRAF, "{{ humanizePercentage $values.B.Value }}", "{{ humanizePercentage $values.Z.Value }}",
               after="title: UserService5xxErrorRateHigh")
     return {("AL008", GRAF, t.line(GRAF, "description:", after="title: UserService5xxErrorRateHigh"))}
 

@@ -11,8 +11,8 @@ HTTP interface (see METRICS.md):
 * ``GET|POST /api/<service>/<route>``    a simulated request of ``<service>``; the outcome
                                          (success / 4xx / 5xx / slow) is drawn per request from
                                          the service's current mode
-* ``POST /control/<service>/<mode>``     mode ``normal`` | ``spike`` | ``slow``; ``<service>`` may be
-                                         ``all``
+* ``POST /control/<service>/<mode>``     mode ``normal`` | ``spike`` | ``slow`` | ``outage`` (spike and
+                                         slow at once); ``<service>`` may be ``all``
 * ``GET /control``                       current modes (JSON)
 * ``GET /healthz``                       liveness
 
@@ -62,7 +62,10 @@ from prometheus_client.exposition import choose_encoder
 disable_created_metrics()
 
 SERVICES = ("auth-svc", "user-svc", "learner-svc", "payment-svc", "assessment-svc", "iep-svc")
-MODES = ("normal", "spike", "slow")
+MODES = ("normal", "spike", "slow", "outage")
+# `outage` is both at once: the 5xx burst of `spike` and the latency of `slow`
+ERROR_MODES = ("spike", "outage")
+SLOW_MODES = ("slow", "outage")
 
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 10.0)
 AI_BUCKETS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0)
@@ -213,6 +216,26 @@ PROFILES: dict[str, ServiceProfile] = {
     )
 }
 
+@dataclass(frozen=True)
+class FinOpsTargets:
+    """What FinOps holds each service to (exposed as gauges; the cost-optimisation recording rules
+    compare the measured figures with them)."""
+    cpu_cores_allocated: float  # CPU provisioned for the service (utilisation = CPU used / this)
+    cost_per_request_target: float  # USD of infrastructure per request
+    ai_cost_per_inference_target: float | None = None  # USD of AI tokens per model call
+
+
+# learner-svc is over-provisioned (idle-capacity candidate at ordinary load) and IEP generation costs
+# more per call than its target at the placeholder token price: the dashboard has real candidates.
+FINOPS: dict[str, FinOpsTargets] = {
+    "auth-svc": FinOpsTargets(1.0, 0.000005),
+    "user-svc": FinOpsTargets(1.0, 0.000005),
+    "learner-svc": FinOpsTargets(6.0, 0.00001, ai_cost_per_inference_target=15.0),
+    "payment-svc": FinOpsTargets(1.0, 0.00001),
+    "assessment-svc": FinOpsTargets(2.0, 0.00001, ai_cost_per_inference_target=25.0),
+    "iep-svc": FinOpsTargets(2.0, 0.00001, ai_cost_per_inference_target=60.0),
+}
+
 CODES_5XX_NORMAL = ((500, 0.45), (502, 0.15), (503, 0.30), (504, 0.10))
 CODES_5XX_SPIKE = ((500, 0.35), (502, 0.15), (503, 0.40), (504, 0.10))
 P5XX_SPIKE = 0.40  # spike mode: 5xx burst (≈30–50 % measured)
@@ -288,7 +311,24 @@ class Metrics:
         self.budget = Gauge(
             "finops_budget_monthly_dollars", "Monthly budget of the service in USD.",
             ["service"], registry=r)
+        self.cpu_allocated = Gauge(
+            "service_cpu_cores_allocated", "CPU cores provisioned for the service.", ["service"], registry=r)
+        self.cost_per_request_target = Gauge(
+            "finops_cost_per_request_target_dollars", "Target infrastructure cost per request in USD.",
+            ["service"], registry=r)
+        self.ai_cost_target = Gauge(
+            "finops_ai_cost_per_inference_target_dollars", "Target AI token cost per model call in USD.",
+            ["service", "operation"], registry=r)
         self._preinitialise()
+        self._set_finops_targets()
+
+    def _set_finops_targets(self) -> None:
+        for name, target in FINOPS.items():
+            self.cpu_allocated.labels(name).set(target.cpu_cores_allocated)
+            self.cost_per_request_target.labels(name).set(target.cost_per_request_target)
+            ai = PROFILES[name].ai
+            if ai and target.ai_cost_per_inference_target is not None:
+                self.ai_cost_target.labels(name, ai.operation).set(target.ai_cost_per_inference_target)
 
     def _preinitialise(self) -> None:
         """Create every label combination up front so each series exists before any traffic."""
@@ -451,7 +491,7 @@ class Simulation:
         return min(cap, median * math.exp(self.rng.gauss(0.0, sigma)))
 
     def _ai_latency(self, ai: AIProfile, mode: str) -> float:
-        low, high = (ai.slow_low_s, ai.slow_high_s) if mode == "slow" else (ai.low_s, ai.high_s)
+        low, high = (ai.slow_low_s, ai.slow_high_s) if mode in SLOW_MODES else (ai.low_s, ai.high_s)
         # skewed towards the low end, like real model latencies (triangular with mode near low)
         return self.rng.triangular(low, high, low + (high - low) * 0.25)
 
@@ -490,9 +530,9 @@ class Simulation:
         if method != route.method:
             return Outcome(405, self._lognormal(0.002, 0.3), {"error": f"use {route.method}"})
         # 5xx?
-        p5xx = P5XX_SPIKE if mode == "spike" else profile.p5xx
+        p5xx = P5XX_SPIKE if mode in ERROR_MODES else profile.p5xx
         if rng.random() < p5xx:
-            code = weighted(rng, CODES_5XX_SPIKE if mode == "spike" else CODES_5XX_NORMAL)
+            code = weighted(rng, CODES_5XX_SPIKE if mode in ERROR_MODES else CODES_5XX_NORMAL)
             latency = {
                 500: self._lognormal(route.median_s * 0.6, 0.5),
                 502: self._lognormal(0.025, 0.4),
@@ -507,7 +547,7 @@ class Simulation:
             code = weighted(rng, profile.codes_4xx)
             return Outcome(code, self._lognormal(route.median_s * 0.4, 0.5), {"error": HTTPStatus(code).phrase})
         # success, possibly slow
-        p_slow = P_SLOW_SLOW if mode == "slow" else profile.p_slow
+        p_slow = P_SLOW_SLOW if mode in SLOW_MODES else profile.p_slow
         if rng.random() < p_slow:
             latency = rng.uniform(1.5, 3.0)
         else:
@@ -549,7 +589,7 @@ class Simulation:
         ai = profile.ai
         assert ai is not None
         latency = self._ai_latency(ai, mode)
-        p_err = 0.15 if mode == "spike" else 0.008
+        p_err = 0.15 if mode in ERROR_MODES else 0.008
         job = AIJob(
             due=time.monotonic() + latency * self.latency_scale, seq=0,
             id=f"{profile.name.split('-')[0]}-{next(self.job_ids)}", service=profile.name,
@@ -601,9 +641,9 @@ class Simulation:
             # DB pool: a share of in-flight requests hold a connection, plus background jobs;
             # a 5xx burst usually comes with a saturated pool
             target = 2 + 0.6 * in_flight[name] + 0.02 * rps
-            if mode == "spike":
+            if mode in ERROR_MODES:
                 target = max(target, 0.92 * p.db_pool)
-            elif mode == "slow":
+            elif mode in SLOW_MODES:
                 target = max(target, 0.6 * p.db_pool)
             sm = self.db_smoothed[name] = 0.6 * self.db_smoothed[name] + 0.4 * target
             m.db_active.labels(name).set(max(0, min(p.db_pool, round(sm + rng.uniform(-1, 1)))))
@@ -624,7 +664,7 @@ class Simulation:
                 m.infra_cost.labels(name, "network").inc(
                     p.cost_per_hour["network"] * hours + sent[name] / 1e9 * NETWORK_USD_PER_GB)
         # IEP compliance: mean-reverting walk around 0.935 (0.80 while iep-svc is failing)
-        target = 0.80 if modes["iep-svc"] == "spike" else 0.935
+        target = 0.80 if modes["iep-svc"] in ERROR_MODES else 0.935
         if not initial:
             self.compliance += 0.15 * (target - self.compliance) + rng.gauss(0.0, 0.004)
             self.compliance = min(0.99, max(0.5, self.compliance))

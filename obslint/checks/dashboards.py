@@ -24,6 +24,12 @@ def _uid_index(ctx) -> dict:
     return ctx.cache["db.uids"]
 
 
+def _folder(dash) -> str:
+    """The folder a dashboard lands in: the one its resource names (resources.linking), else
+    its file's directory (file provisioning makes one folder of a directory)."""
+    return getattr(dash.doc, "folder", None) or os.path.dirname(os.path.normpath(dash.doc.source.display))
+
+
 def _where(dash) -> str:
     line, _col = dash.doc.locate(("uid",))
     label = f" ({dash.doc.label})" if dash.doc.label else ""
@@ -82,6 +88,11 @@ class DashboardUidFormat(Rule):
         if not isinstance(uid, str):
             yield self.finding(dash.doc, ("uid",), f"dashboard uid must be a string, not {uid!r}",
                                fix="quote the uid")
+            return
+        if not UID_FORMAT.match(uid) and getattr(dash.doc, "uid_from_name", False):
+            from obslint.resources.dashboards import name_problem  # a resource's metadata.name
+
+            yield from name_problem(self, dash, uid)
             return
         if not UID_FORMAT.match(uid):
             why = "longer than 40 characters" if len(uid) > 40 else "has characters other than letters, digits, `-`, `_`"
@@ -165,10 +176,10 @@ class DashboardTitleDuplicate(Rule):
             idx: dict = {}
             for d in ctx.project.dashboards:
                 if isinstance(d.title, str) and d.title.strip():
-                    folder = os.path.dirname(os.path.normpath(d.doc.source.display))
+                    folder = _folder(d)
                     idx.setdefault((folder, d.title.strip()), []).append(d)
             ctx.cache["db.titles"] = idx
-        folder = os.path.dirname(os.path.normpath(dash.doc.source.display))
+        folder = _folder(dash)
         same = ctx.cache["db.titles"].get((folder, title.strip()), [])
         if len(same) < 2:
             return
