@@ -83,17 +83,17 @@ def _is_grafana_alerting(obj: dict) -> bool:
     return False
 
 
-def _is_alertmanager(obj: dict) -> bool:
-    from obslint.alertmanager import is_config  # only for documents with `route` or `receivers`
-
-    return is_config(obj)
-
-
 def _has_test_groups(tests) -> bool:
     """promtool test groups (a test file may omit `rule_files`)."""
     return isinstance(tests, list) and any(
         isinstance(t, dict) and ("input_series" in t or "alert_rule_test" in t or "promql_expr_test" in t)
         for t in tests)
+
+
+def _is_alertmanager(obj: dict) -> bool:
+    from obslint.alertmanager import is_config  # only for documents with `route` or `receivers`
+
+    return is_config(obj)
 
 
 def classify(doc: Document) -> list[Document]:

@@ -69,13 +69,24 @@ class Plan:
 def _threshold(ast):
     """(operand node, op, C) of the outermost `E op C` comparison, or CannotModel."""
     node = ast
-    while type(node).__name__ == "ParenExpr":
-        node = node.expr
+    while True:
+        while type(node).__name__ == "ParenExpr":
+            node = node.expr
+        # `E > C and guard`, `E > C unless ...`, `E > C or ...`: the left side's threshold; the
+        # simulation of the whole expression decides whether the rest lets the alert fire.
+        if type(node).__name__ == "BinaryExpr" and str(node.op) in ("and", "or", "unless"):
+            node = node.lhs
+            continue
+        # `max without (w) (E > C)`: the comparison filters inside an aggregation.
+        if type(node).__name__ == "AggregateExpr" and str(node.op) in ("max", "min", "sum", "avg", "count", "group"):
+            node = node.expr
+            continue
+        break
     if type(node).__name__ != "BinaryExpr" or str(node.op) not in _CMP:
         raise CannotModel("the expression is not a comparison with a number at the top (`E > C`)")
     if node.modifier is not None and node.modifier.return_bool:
         raise CannotModel("the comparison uses `bool`: the alert fires on every series")
-    n_r, n_l = promql.number(node.rhs), promql.number(node.lhs)
+    n_r, n_l = _const(node.rhs), _const(node.lhs)
     if n_r is not None and n_l is None:
         return node.lhs, str(node.op), n_r
     if n_l is not None and n_r is None:
@@ -83,7 +94,27 @@ def _threshold(ast):
     raise CannotModel("the threshold is not a number (a comparison of two queries)")
 
 
-_HINTS: dict = {}  # label -> a value some selector asks for (set by _walk, read by _families)
+def _const(node) -> float | None:
+    """The value of a number literal or of arithmetic on literals (`(14.4 * 0.001)`), else None;
+    computed as Prometheus folds it, in float64."""
+    cls = type(node).__name__
+    if cls == "NumberLiteral":
+        return float(node.val)
+    if cls == "ParenExpr":
+        return _const(node.expr)
+    if cls == "UnaryExpr":
+        v = _const(node.expr)
+        return None if v is None else -v
+    if cls == "BinaryExpr" and str(node.op) in ("+", "-", "*", "/", "^"):
+        a, b = _const(node.lhs), _const(node.rhs)
+        if a is None or b is None:
+            return None
+        try:
+            return {"+": a + b, "-": a - b, "*": a * b}.get(str(node.op)) if str(node.op) in "+-*" else (
+                a / b if str(node.op) == "/" else a ** b)
+        except (ZeroDivisionError, OverflowError):
+            return None
+    return None
 
 
 class _Selector:
@@ -93,9 +124,11 @@ class _Selector:
         self.name, self.matchers, self.counter, self.bucket = name, matchers, counter, bucket
 
 
-def _walk(node, rules: Rules, funcs: tuple, out: list, labels: set, depth: int = 0, seen=None) -> set:
+def _walk(node, rules: Rules, funcs: tuple, out: list, labels: set, hints: dict, depth: int = 0,
+          seen=None) -> set:
     """Raw selectors of an expression through recording rules; `labels` collects the label
-    names grouping and matching use. Returns the recorded names followed."""
+    names grouping and matching use, `hints` a value per label some selector (recorded ones
+    too) asks for. Returns the recorded names followed."""
     seen = set() if seen is None else seen
     for n in promql.nodes(node):
         cls = type(n).__name__
@@ -111,11 +144,11 @@ def _walk(node, rules: Rules, funcs: tuple, out: list, labels: set, depth: int =
             ctx = _functions(node, n)
             for m in vs.matchers.matchers:
                 if str(m.op) == "MatchOp.Equal" and m.value:
-                    _HINTS.setdefault(m.name, m.value)
+                    hints.setdefault(m.name, m.value)
             if vs.name in rules.records and depth < 8:
                 seen.add(vs.name)
                 for r in rules.records[vs.name]:
-                    _walk(ev.parse(r.query.expr), rules, ctx + funcs, out, labels, depth + 1, seen)
+                    _walk(ev.parse(r.query.expr), rules, ctx + funcs, out, labels, hints, depth + 1, seen)
                 continue
             if not vs.name:
                 raise CannotModel("a selector without a metric name")
@@ -343,8 +376,8 @@ def _counter(inc: float, steps: int, switch: int | None = None):
     return f"0+1x{switch - 1} {format_number(start)}+{format_number(inc)}x{steps - switch}", vals
 
 
-def _families(selectors, labels_used: set, template_labels: set) -> list[Family]:
-    defaults: dict[str, str] = dict(_HINTS)
+def _families(selectors, labels_used: set, template_labels: set, hints: dict) -> list[Family]:
+    defaults: dict[str, str] = dict(hints)
     for s in selectors:
         for n, op, v in s.matchers:
             if op == "=" and v and n not in defaults:
@@ -406,12 +439,12 @@ class Model:
             raise CannotModel("`for` is not a duration")
         selectors: list = []
         labels_used: set = set()
-        _HINTS.clear()
-        self.used_records = _walk(self.ast, rules, (), selectors, labels_used)
+        hints: dict = {}
+        self.used_records = _walk(self.ast, rules, (), selectors, labels_used, hints)
         if not selectors:
             raise CannotModel("the expression reads no series")
         self.template_labels = _template_labels(rule)
-        self.families = _families(selectors, labels_used, self.template_labels)
+        self.families = _families(selectors, labels_used, self.template_labels, hints)
         for f in self.families:
             if f.kind == "histogram":
                 c = self.threshold
@@ -456,6 +489,14 @@ class Model:
         except ev.Unsupported as exc:
             raise CannotModel(str(exc)) from None
 
+    def fires_at(self, params, t: float) -> bool:
+        """Does the whole alert expression have a value at t (steady input)?"""
+        e, _ = self.evaluator(params, int(t // INTERVAL) + 1)
+        try:
+            return bool(e.vector(self.ast, t))
+        except ev.Unsupported as exc:
+            raise CannotModel(str(exc)) from None
+
 
 def _group_interval(rule):
     v = rule.group.data.get("interval") if isinstance(rule.group.data, dict) else None
@@ -497,7 +538,9 @@ def _clear(model: Model, vals) -> bool:
     c = model.threshold
     if model.op in ("==", "!="):
         return True  # equality is exact: `up == 0` fires on 0 and on nothing else
-    return all(abs(v - c) > 1e-9 * max(1.0, abs(c)) for _lb, v in vals)
+    # Exactly the threshold is clear too (`x > 0` stays silent on 0): the evaluator does the
+    # arithmetic in the same order and precision as Prometheus.
+    return all(v == c or abs(v - c) > 1e-9 * max(1.0, abs(c)) for _lb, v in vals)
 
 
 def search(model: Model):
@@ -522,7 +565,10 @@ def search(model: Model):
         best_out = best_in = None
         for c, vals in results:
             if _beyond(model, vals) and _clear(model, vals) and (best_out is None or _closer(model, vals, best_out[1])):
-                best_out = (c, vals)
+                params = list(base)
+                params[d] = c
+                if model.fires_at(params, t):
+                    best_out = (c, vals)
             if _inside(model, vals) and _clear(model, vals) and (best_in is None or _closer(model, vals, best_in[1])):
                 best_in = (c, vals)
         for _round in range(3):
@@ -536,6 +582,12 @@ def search(model: Model):
                 scored.append((c, vals))
             prev = None
             for c, vals in scored:
+                if _beyond(model, vals) and _clear(model, vals) and (best_out is None or
+                                                                     _closer(model, vals, best_out[1])):
+                    params = list(base)
+                    params[d] = c
+                    if not model.fires_at(params, t):
+                        continue
                 if _beyond(model, vals) and _clear(model, vals):
                     if best_out is None or _closer(model, vals, best_out[1]):
                         best_out = (c, vals)

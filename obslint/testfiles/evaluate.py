@@ -227,6 +227,11 @@ class Evaluator:
             return "vector", [({}, self._scalar(args[0], t))]
         if name == "time":
             return "scalar", float(t)
+        if name in _DATE:
+            if not args:
+                return "vector", [({}, _DATE[name](float(t)))]
+            return "vector", [({k: x for k, x in lb.items() if k != "__name__"}, _DATE[name](v))
+                              for lb, v in self.vector(args[0], t)]
         raise Unsupported(f"the function {name}()")
 
     def _scalar(self, node, t) -> float:
@@ -379,10 +384,10 @@ def _extrapolated(pts, start, end, rng, counter: bool, rate: bool):
     interval = sampled
     interval += to_start if to_start < threshold else avg / 2
     interval += to_end if to_end < threshold else avg / 2
-    result = result * (interval / sampled)
+    factor = interval / sampled
     if rate:
-        result = result / rng
-    return result
+        factor /= rng
+    return result * factor
 
 
 def _instant_rate(pts, rate: bool):
@@ -427,6 +432,24 @@ _RANGE_FUNCS = {
     "last_over_time": lambda p, s, e, r: p[-1][1] if p else None,
     "present_over_time": lambda p, s, e, r: 1.0 if p else None,
 }
+def _utc(ts: float):
+    import datetime
+
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
+
+
+def _days_in_month(ts: float) -> float:
+    import calendar
+
+    d = _utc(ts)
+    return float(calendar.monthrange(d.year, d.month)[1])
+
+
+# Date functions of a timestamp (UTC); without argument, of the evaluation time.
+_DATE = {"days_in_month": _days_in_month, "day_of_month": lambda ts: float(_utc(ts).day),
+         "day_of_week": lambda ts: float((_utc(ts).weekday() + 1) % 7), "hour": lambda ts: float(_utc(ts).hour),
+         "minute": lambda ts: float(_utc(ts).minute), "month": lambda ts: float(_utc(ts).month),
+         "year": lambda ts: float(_utc(ts).year)}
 _MATH = {"abs": abs, "ceil": lambda v: float(math.ceil(v)), "floor": lambda v: float(math.floor(v)),
          "sqrt": math.sqrt}
 _AGGS = {"sum": _sum, "min": min, "max": max, "count": lambda v: float(len(v)), "group": lambda v: 1.0,

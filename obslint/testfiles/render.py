@@ -70,11 +70,11 @@ def _operand(tok, labels: dict, value: float):
         return value
     if v in ("$labels", ".Labels"):
         return dict(labels)
-    for prefix in ("$labels.", ".Labels."):
+    for prefix in ("$labels.", ".Labels."):  # a missing key of a map of strings prints ""
         if v.startswith(prefix):
-            return labels.get(v[len(prefix):], None)
+            return labels.get(v[len(prefix):], "")
     if v.startswith("$externalLabels.") or v.startswith(".ExternalLabels."):
-        return None
+        return ""
     if v in ("$externalURL", ".ExternalURL"):
         return ""
     raise CannotRender(f"`{v}`")
@@ -125,7 +125,7 @@ def _num(x) -> float:
 
 
 def go_float(x: float) -> str:
-    """Go's %v of a float64 (strconv 'g', shortest): 0.03, 1e+06, 1.5e-05, +Inf, NaN."""
+    """Go's %v of a float64 (shortest digits, exponent from 1e+06 and below 1e-04)."""
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
@@ -143,7 +143,7 @@ def go_float(x: float) -> str:
     lead_zeros = len(intpart + frac) - len((intpart + frac).lstrip("0"))
     e10 = (len(intpart) - 1 if intpart != "0" else -lead_zeros + len(intpart) - 1) + (int(exp) if exp else 0)
     all_digits = all_digits.rstrip("0") or "0"
-    if e10 < -4 or e10 >= 21:
+    if e10 < -4 or e10 >= 6:
         m = all_digits[0] + ("." + all_digits[1:] if len(all_digits) > 1 else "")
         s = f"{m}e{'+' if e10 >= 0 else '-'}{abs(e10):02d}"
     else:

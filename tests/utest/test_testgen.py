@@ -28,9 +28,8 @@ def generate(paths, out: Path) -> dict:
 def test_stack_alerts_all_get_tests_that_pass_promtool(tmp_path):
     report = generate([INFRA], tmp_path / "out")
     alerts = {a["alert"] for a in report["tested"]}
-    # the four FinOps budget alerts forecast with days_in_month(), which the generator leaves alone
-    skipped = {s.get("alert") for s in report["skipped"]}
-    assert len(alerts) == 18 and len(skipped) == 4 and all("Budget" in str(a) for a in skipped), report["skipped"]
+    stack = json.loads(run_cli("coverage", INFRA, "--format", "json").out)["alerts"]
+    assert alerts == {a["alert"] for a in stack} and len(alerts) >= 18 and report["skipped"] == []
     assert "InferenceCostSpikePlaceholder" in alerts
     files = [Path(f) for f in report["files"]]
     out = promtool(files, tmp_path / "out")
@@ -63,7 +62,7 @@ def stack_copy(tmp_path):
     rules = tmp_path / "alert-rules.yml"
     shutil.copy(STACK_RULES, rules)
     report = generate([rules], tmp_path / "out")
-    assert len(report["tested"]) == 18
+    assert report["skipped"] == []
     test = tmp_path / "out" / "alert-rules.test.yml"
     assert promtool([test], tmp_path / "out").returncode == 0
     return rules, test
@@ -113,7 +112,8 @@ def test_coverage_of_the_stack_is_full():
     res = run_cli("coverage", INFRA, "--format", "json", "--require", "both")
     assert res.code == 0, res.err
     data = json.loads(res.out)
-    assert data["totals"]["alerts"] == 22 and data["totals"]["both"] == 22 and data["totals"]["untested"] == 0
+    n = data["totals"]["alerts"]
+    assert n >= 18 and data["totals"]["both"] == n and data["totals"]["untested"] == 0
 
 
 def test_coverage_reports_an_untested_alert(tmp_path):
