@@ -1,7 +1,6 @@
 """Which files to lint: walk the given paths, skip tool and vendored trees and excludes."""
 from __future__ import annotations
 
-import fnmatch
 import os
 import stat
 from pathlib import Path
@@ -30,9 +29,15 @@ def sniff(path: Path) -> str | None:
     return "json" if head.startswith(b"{") else None
 
 
-def excluded(rel: str, patterns) -> bool:
-    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(rel, p.rstrip("/") + "/*") or
-               fnmatch.fnmatch(os.path.basename(rel), p) for p in patterns)
+def exclusion(patterns):
+    """`exclude:` globs (gitignore-style, relative to the working directory) compiled once:
+    a predicate on relative paths, or None when nothing is excluded."""
+    if not patterns:
+        return None
+    from obslint.suppress import compile_globs
+
+    spec = compile_globs(patterns)
+    return lambda rel: spec.match_file(rel.replace(os.sep, "/"))
 
 
 def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[tuple[Path, str]]:
@@ -40,6 +45,7 @@ def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[
     Directories that cannot be listed are appended to `errors` as (path, OSError).
     Symbolic links to directories are not followed (no loops); links to files are read."""
     found: dict[str, tuple[Path, str]] = {}
+    excluded = exclusion(list(exclude)) or (lambda _rel: False)
 
     def unreadable(exc: OSError) -> None:
         if errors is not None:
@@ -49,11 +55,11 @@ def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[
         if _is_dir(root):
             for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
-                                     and not excluded(_rel(Path(dirpath) / d), exclude))
+                                     and not excluded(_rel(Path(dirpath) / d) + "/"))
                 for name in sorted(filenames):
                     p = Path(dirpath) / name
                     rel = _rel(p)
-                    if excluded(rel, exclude):
+                    if excluded(rel):
                         continue
                     fmt = file_format(p)
                     if fmt is None and "." not in name:

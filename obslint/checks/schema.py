@@ -140,10 +140,10 @@ class GrafanaAlertingSchema(Rule):
 
     code, name, severity = "GA001", "grafana-alerting-schema", Severity.ERROR
     summary = "Grafana alerting provisioning file does not match Grafana's format"
+    applies_to = ("grafana-alerting",)
 
     def check_document(self, doc, ctx):
-        if doc.kind == "grafana-alerting":
-            yield from _schema_findings(self, doc, "grafana-alerting", skip_unknown=True)
+        yield from _schema_findings(self, doc, "grafana-alerting", skip_unknown=True)
 
 
 class GrafanaAlertingUnknownKey(Rule):
@@ -192,10 +192,9 @@ class GrafanaAlertingUnknownKey(Rule):
 
     code, name, severity = "GA002", "grafana-alerting-unknown-key", Severity.ERROR
     summary = "unknown key in Grafana alerting provisioning (silently dropped by Grafana)"
+    applies_to = ("grafana-alerting",)
 
     def check_document(self, doc, ctx):
-        if doc.kind != "grafana-alerting":
-            return
         for err in schemas.errors("grafana-alerting", doc.root):
             if err.validator != "additionalProperties" or not isinstance(err.instance, dict):
                 continue
@@ -342,6 +341,7 @@ class ProvisioningSchema(Rule):
     code, name, severity = "PV001", "provisioning-schema", Severity.ERROR
     summary = "dashboard-provider or datasource provisioning file does not match Grafana's format"
 
+    applies_to = ("grafana-dashboard-provider", "grafana-datasources")
+
     def check_document(self, doc, ctx):
-        if doc.kind in ("grafana-dashboard-provider", "grafana-datasources"):
-            yield from _schema_findings(self, doc, "grafana-provisioning")
+        yield from _schema_findings(self, doc, "grafana-provisioning")
