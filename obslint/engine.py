@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from obslint import registry
+from obslint import findingcap, registry, timebox
 from obslint.classify import classify
 from obslint.config import Config, ConfigError, relative
 from obslint.discover import discover
@@ -15,6 +15,7 @@ from obslint.load import read_source
 from obslint.model import Project
 from obslint.record import Record
 from obslint.registry import query_key
+from obslint.resources import link as link_resources
 from obslint.suppress import IgnoreEntry, Suppressions, code_matches, policy_ignores, prepare_ignores
 
 # Seconds the checks of one file may take before the rest of them are skipped for that file
@@ -42,6 +43,7 @@ class Result(Record):
         self.unused_suppressions = [] if unused_suppressions is None else unused_suppressions
         self.elapsed = elapsed
         self.project = project
+        self.skip_reasons: dict[str, str] = {}  # why a skipped file was skipped, when known
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -114,7 +116,7 @@ def load_project(paths: list, config: Config, result: Result | None = None, rule
     """Discover, read, classify and model every file: (project, file-level findings, files).
     `rules` (code -> active Rule) makes the input findings; None: every IN code at its default."""
     result = result if result is not None else Result()
-    project = Project()
+    project = Project(policy=config.policy)
     unreadable: list = []
     files = discover(paths, config.exclude, errors=unreadable)
     file_findings: list[Finding] = []
@@ -142,6 +144,11 @@ def load_project(paths: list, config: Config, result: Result | None = None, rule
                     file_findings.append(_internal_error(internal, display, "reading the document's structure", exc))
         if not known and source.documents:
             result.skipped.append(display)
+            reason = next((d.skip_reason for d in source.documents if getattr(d, "skip_reason", None)), None)
+            if reason:
+                result.skip_reasons[display] = reason
+    link_resources(project)  # library panels, ConfigMap references, folders, datasource resources
+    project.finish()  # every datasource is known now: place each query by its language
     return project, file_findings, files
 
 
@@ -209,8 +216,11 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
     suppressions: dict[str, Suppressions] = {}
     texts = {s.display: s for s in project.sources}
     internal = by_code.get("IN011")
+    cap = findingcap.Cap()  # at most N findings of one code per document are placed and listed
     for f in found:  # (a finding appended below is processed too)
         if scope is not None and _norm(f.file) not in scope:
+            continue
+        if cap.full(f):
             continue
         if f.doc is not None and not f.line:
             try:
@@ -235,6 +245,7 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
             result.suppressed += 1
             continue
         result.findings.append(f)
+        cap.kept(f)
     if report_unused:
         unused = by_code.get("SU001") or _instance(registry.rule_class("SU001"), config)
         for display, src in texts.items():
@@ -248,6 +259,7 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
         result.findings.extend(result.unused_suppressions)
         result.findings.extend(_unused_ignores(unused, config, ignores, active, paths))
     result.findings.sort(key=Finding.sort_key)
+    result.findings = cap.finish(result.findings)
 
 
 def _anchored_ignores(config: Config) -> list[IgnoreEntry]:
@@ -301,6 +313,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
     # A check that raises is reported (IN011) on the file and the run goes on; a file whose
     # checks exceed the time budget is reported (IN010) and not checked further.
     budget = _time_budget()
+    timebox.deadline = float("inf")  # set per file by charge() when there is a budget
     spent: dict[int, float] = {}
     over: set[int] = set()
     clock = time.perf_counter
@@ -320,6 +333,11 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
                     extend(found)
             except ConfigError:  # an unusable policy value: the CLI reports it (exit 2)
                 raise
+            except timebox.Exceeded:  # a long check stopped itself at the file's budget
+                spent[id(src)] = budget + 1.0
+                meter[2] = src
+                charge(src)
+                return
             except Exception as exc:  # noqa: BLE001 - a bug in one check must not stop the run
                 if internal is not None:
                     out.append(_internal_error(internal, src.display, f"check {_code(fn)}", exc))
@@ -341,6 +359,8 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
                                       "obslint stopped checking it there",
                         fix="split the file, or raise the budget with OBSLINT_TIME_BUDGET=SECONDS"))
         meter[:] = [0, now, src]
+        if src is not None:  # what is left of src's budget, for checks with long loops
+            timebox.deadline = now + budget - spent.get(id(src), 0.0)
 
     # A query check sees the expression, where it comes from (rule or alert, panel, Grafana
     # rule), whether Grafana macros may appear, and the file; nothing else of its owner (the
@@ -408,6 +428,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
             queries(grule.queries, src)
     if budget and meter[2] is not None:
         charge(None)  # the last file's time since the last reading
+    timebox.deadline = float("inf")  # project-wide checks have no per-file budget
     for fn in hooks["check_project"]:
         try:
             found = fn(project, ctx)
