@@ -309,9 +309,8 @@ def cmd_rules(argv: list[str]) -> int:
     if args.format == "json":
         import json
 
-        print(json.dumps([{"code": r.code, "name": r.name, "severity": str(r.severity), "summary": r.summary,
-                           "needs_policy": r.needs_policy, "options": r.options} for r in chosen],
-                         indent=2, default=str))
+        wanted = {r.code for r in chosen}
+        print(json.dumps([row for row in registry.table() if row["code"] in wanted], indent=2, default=str))
         return EXIT_OK
     if args.format == "markdown":
         print("| code | name | severity | summary |\n|---|---|---|---|")

@@ -1,6 +1,7 @@
 """Which files to lint: walk the given paths, skip tool and vendored trees and excludes."""
 from __future__ import annotations
 
+import fnmatch
 import os
 import stat
 from pathlib import Path
@@ -28,6 +29,11 @@ def sniff(path: Path) -> str | None:
         os.close(fd)
     head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     return "json" if head.startswith(b"{") else None
+
+
+def excluded(rel: str, patterns) -> bool:
+    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(rel, p.rstrip("/") + "/*") or
+               fnmatch.fnmatch(os.path.basename(rel), p) for p in patterns)
 
 
 def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[tuple[Path, str]]:
