@@ -25,7 +25,8 @@ HOOKS = ("check_document", "check_group", "check_rule", "check_alert", "check_da
 
 def query_key(query, src) -> tuple:
     """What a `check_query` may depend on: equal keys, equal findings."""
-    return (query.expr, query.origin, query.grafana, getattr(query.owner, "is_alert", None), id(src))
+    return (query.expr, query.origin, query.grafana, query.language, query.dialect,
+            getattr(query.owner, "is_alert", None), id(src))
 
 
 class Rule:
