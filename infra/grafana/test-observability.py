@@ -250,7 +250,19 @@ def step_spike(report: Report, args: argparse.Namespace) -> None:
 # Validate
 # --------------------------------------------------------------------------------------------------
 def yaml_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
+    # an explicit stack, not Path.rglob/os.walk: both recurse and die on a tree nested ~1,000 deep
+    found, todo = [], [str(root)]
+    while todo:
+        try:
+            entries = list(os.scandir(todo.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                todo.append(entry.path)
+            elif entry.name.endswith((".yml", ".yaml")) and entry.is_file(follow_symlinks=False):
+                found.append(Path(entry.path))
+    return sorted(found)
 
 
 def classify_yaml(path: Path) -> str | None:
