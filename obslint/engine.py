@@ -127,34 +127,41 @@ def load_project(paths: list, config: Config, result: Result | None = None, rule
         file_findings.extend(out)
     internal = rules.get("IN011") if rules is not None else registry.rule_class("IN011")()
     for path, fmt in files:
-        display = relative(path)
-        source, problems = read_source(path, display, fmt, config.max_file_size, rules)
-        project.sources.append(source)
-        file_findings.extend(problems)
-        known = False  # does the file hold anything obslint lints?
-        for doc in list(source.documents):
-            try:
-                extra = classify(doc)
-                for d in [doc, *extra]:
-                    if d.kind:
-                        known = True
-                        project.add(d)
-            except Exception as exc:  # noqa: BLE001 - a bug must not stop the run: report it on the file
-                if internal is not None:
-                    file_findings.append(_internal_error(internal, display, "reading the document's structure", exc))
-        if not known and source.documents:
-            result.skipped.append(display)
-            reason = next((d.skip_reason for d in source.documents if getattr(d, "skip_reason", None)), None)
-            if reason:
-                result.skip_reasons[display] = reason
+        file_findings.extend(load_file(path, fmt, config, project, result, rules, internal)[1])
     link_resources(project)  # library panels, ConfigMap references, folders, datasource resources
     project.finish()  # every datasource is known now: place each query by its language
     return project, file_findings, files
 
 
+def load_file(path, fmt, config: Config, project: Project, result: Result, rules, internal):
+    """Read, classify and model one file into `project`: (its Source, its input findings)."""
+    display = relative(path)
+    source, problems = read_source(path, display, fmt, config.max_file_size, rules)
+    project.sources.append(source)
+    file_findings = list(problems)
+    known = False  # does the file hold anything obslint lints?
+    for doc in list(source.documents):
+        try:
+            extra = classify(doc)
+            for d in [doc, *extra]:
+                if d.kind:
+                    known = True
+                    project.add(d)
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop the run: report it on the file
+            if internal is not None:
+                file_findings.append(_internal_error(internal, display, "reading the document's structure", exc))
+    if not known and source.documents:
+        result.skipped.append(display)
+        reason = next((d.skip_reason for d in source.documents if getattr(d, "skip_reason", None)), None)
+        if reason:
+            result.skip_reasons[display] = reason
+    return source, file_findings
+
+
 def lint(paths: list, config: Config | None = None, *, select=None, ignore=None, project_root=None,
          report_unused: bool = False, min_severity: Severity | None = None, metrics_from=(),
-         max_file_size: int | None = None) -> Result:
+         max_file_size: int | None = None, cache: bool = False, cache_dir=None, jobs: int | None = None,
+         progress=None) -> Result:
     """Lint every file under `paths` with `config` (default: no config file). The public API
     (`obslint.lint`); the `obslint` command is this plus argument parsing and a report.
 
@@ -166,6 +173,11 @@ def lint(paths: list, config: Config | None = None, *, select=None, ignore=None,
     - `min_severity`: leave out findings below it.
     - `metrics_from`, `max_file_size`: as the config's `metrics-from:` (added to it) and
       `max-file-size:` (replacing it).
+
+    - `cache` (default off in the API, on in the CLI): reuse unchanged files' findings from
+      `cache_dir` (default `.obslint_cache/` at the project root); see obslint.incremental.
+    - `jobs`: worker processes for a cold run (None: the usable cores; small runs stay in one).
+    - `progress`: a callable(done, total) told about files checked (the CLI's progress bar).
 
     Raises ConfigError for an unknown check or an unusable policy value."""
     start = time.perf_counter()
@@ -190,7 +202,13 @@ def lint(paths: list, config: Config | None = None, *, select=None, ignore=None,
     rules = active_rules(config, select, ignore)
     report_unused = report_unused and not registry.matches("SU001", [*ignore, *config.ignore])
     result = Result()
-    _run(lint_paths, config, rules, scope, report_unused, result)
+    store = None
+    if cache:  # the run-loop hook of issue 19: everything else lives in obslint.cache / incremental
+        from obslint import cache as cachemod
+
+        key = cachemod.run_key(config, rules, (sorted(scope.files), scope.dirs) if scope is not None else ())
+        store = cachemod.Store(str(cache_dir) if cache_dir is not None else cachemod.default_dir(config), key)
+    _run(lint_paths, config, rules, scope, report_unused, result, store)
     if scope is not None:
         result.findings = [f for f in result.findings if scope.shows(f.file)]
         result.skipped = [s for s in result.skipped if scope.shows(s)]
@@ -200,17 +218,23 @@ def lint(paths: list, config: Config | None = None, *, select=None, ignore=None,
     return result
 
 
-def _run(paths, config: Config, rules, scope, report_unused: bool, result: Result) -> None:
+def _run(paths, config: Config, rules, scope, report_unused: bool, result: Result, store=None) -> None:
     by_code = {r.code: r for r in rules}
-    project, found, files = load_project(paths, config, result, by_code)
-    result.files = len(files)
-    result.project = project
     active = frozenset(by_code)
-    ctx = Context(config, project, active)
-    only_sources = None
-    if scope is not None:  # per-file checks only where findings will be shown
-        only_sources = {id(src) for src in project.sources if _norm(src.path) in scope}
-    found.extend(run_rules(rules, project, ctx, only_sources))
+    session = None
+    if store is not None:
+        from obslint import incremental
+
+        session, project, found = incremental.run(paths, config, rules, scope, result, store)
+    else:
+        project, found, files = load_project(paths, config, result, by_code)
+        result.files = len(files)
+        result.project = project
+        ctx = Context(config, project, active)
+        only_sources = None
+        if scope is not None:  # per-file checks only where findings will be shown
+            only_sources = {id(src) for src in project.sources if _norm(src.path) in scope}
+        found.extend(run_rules(rules, project, ctx, only_sources))
 
     ignores = _anchored_ignores(config)
     suppressions: dict[str, Suppressions] = {}
@@ -234,13 +258,18 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
         src = texts.get(f.file)
         sup = suppressions.get(f.file)
         if sup is None:
-            sup = suppressions[f.file] = Suppressions(src.text if src and src.format == "yaml" else None)
+            sup = suppressions[f.file] = Suppressions(_suppression_text(src))
         scope_line = None
-        if sup.by_target and f.doc is not None and f.scope is not None:
-            try:
-                scope_line = f.doc.locate(f.scope)[0]
-            except Exception:  # noqa: BLE001 - reported above when the finding itself was placed
-                scope_line = None
+        if sup.by_target and f.scope is not None:
+            if f.doc is not None:
+                try:
+                    scope_line = f.doc.locate(f.scope)[0]
+                except Exception:  # noqa: BLE001 - reported above when the finding itself was placed
+                    scope_line = None
+            elif session is not None:
+                scope_line = session.scope_lines.get(id(f))
+        if session is not None:
+            session.scope_lines[id(f)] = scope_line
         if sup.suppresses(f, scope_line) or (ignores and policy_ignores(f, ignores)):
             result.suppressed += 1
             continue
@@ -251,7 +280,7 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
         for display, src in texts.items():
             if src.format != "yaml":
                 continue
-            sup = suppressions.get(display) or Suppressions(src.text)
+            sup = suppressions.get(display) or Suppressions(_suppression_text(src) or "")
             for line, code in sup.unused(active):
                 result.unused_suppressions.append(unused.at(
                     display, f"suppression of {code} is not used: nothing here reports {code}", line,
@@ -259,7 +288,17 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
         result.findings.extend(result.unused_suppressions)
         result.findings.extend(_unused_ignores(unused, config, ignores, active, paths))
     result.findings.sort(key=Finding.sort_key)
+    if session is not None:
+        session.save(found, result, cap)
     result.findings = cap.finish(result.findings)
+
+
+def _suppression_text(src):
+    """The text `# obslint:` comments are read from (YAML only; a cached file's on demand)."""
+    if src is None or src.format != "yaml":
+        return None
+    marker = getattr(src, "marker", True)
+    return src.text if marker else None
 
 
 def _anchored_ignores(config: Config) -> list[IgnoreEntry]:
@@ -289,7 +328,8 @@ def _unused_ignores(rule, config: Config, entries: list[IgnoreEntry], active, li
     return out
 
 
-def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | None = None) -> list[Finding]:
+def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | None = None,
+              producers: dict | None = None) -> list[Finding]:
     """Call each rule's hooks on the model objects they ask for; returns the findings.
 
     Object by object: a rule, then its query; a panel, then its queries. Every check that
@@ -322,6 +362,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
     # The clock is read every 16 objects and whenever the file changes, not around every
     # call: the time since the last reading is charged to the file being checked.
     meter = [0, clock(), None]  # objects since the last reading, its time, the file then
+    mark = [0]  # findings already attributed to their producer
 
     def each(fns, obj, src) -> None:
         if budget and meter[2] is not src:
@@ -341,6 +382,10 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
             except Exception as exc:  # noqa: BLE001 - a bug in one check must not stop the run
                 if internal is not None:
                     out.append(_internal_error(internal, src.display, f"check {_code(fn)}", exc))
+        if producers is not None:  # id(finding) -> the Source whose checks made it (the cache)
+            for f in out[mark[0]:]:
+                producers[id(f)] = src
+            mark[0] = len(out)
         if budget:
             meter[0] += 1
             if meter[0] >= 16:

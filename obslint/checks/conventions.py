@@ -31,21 +31,15 @@ _RATED = {"rate", "irate", "increase", "xrate", "xincrease"}
 _COUNTING = {"count", "group", "count_values", "absent", "absent_over_time", "present_over_time", "count_over_time"}
 
 
-# `rate(metric`, `increase(metric{`...: how counters are read, found in the text without parsing.
-_RATED_NAME = re.compile(r"\b(?:i?rate|increase|xrate|xincrease)\s*\(\s*([A-Za-z_:][A-Za-z0-9_:]*)")
-
-
 def _rated(ctx) -> set:
     """Metric names some query of the project reads through rate/irate/increase: counters by
-    their users' own account. One regex scan over the query texts, once per run."""
+    their users' own account. One regex scan over the query texts, once per run (cached
+    files contribute what the cache kept: obslint.scalefacts)."""
     memo = ctx.cache.get("conventions.rated")
     if memo is None:
-        memo = set()
-        for q in ctx.project.queries:
-            text = q.expr
-            if "rate" in text or "increase" in text:
-                memo.update(_RATED_NAME.findall(text))
-        ctx.cache["conventions.rated"] = memo
+        from obslint.scalefacts import rated_names
+
+        memo = ctx.cache["conventions.rated"] = rated_names(ctx)
     return memo
 
 

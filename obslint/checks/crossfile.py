@@ -216,14 +216,9 @@ class AlertMetricNotOnDashboard(Rule):
 
     def _dash_dirs(self, ctx) -> dict:
         if "xf.dashdirs" not in ctx.cache:
-            dirs: dict = {}
-            for d in ctx.project.dashboards:
-                path = os.path.dirname(os.path.abspath(d.doc.source.display))
-                metrics = dirs.setdefault(path, set())
-                for p in d.panels:
-                    for q in p.queries:
-                        metrics |= {_family(m) for m in pol.base_metrics(ctx, q.expr)}
-            ctx.cache["xf.dashdirs"] = dirs
+            from obslint.scalefacts import dash_dirs  # cached files contribute what the cache kept
+
+            ctx.cache["xf.dashdirs"] = dash_dirs(ctx)
         return ctx.cache["xf.dashdirs"]
 
     def _stack_metrics(self, ctx, display: str):

@@ -1,0 +1,103 @@
+"""The on-disk cache of warm runs (`.obslint_cache/` at the project root).
+
+One file per run configuration (obslint version, policy, active rules and their options,
+working directory, limits): `run-<key>.bin`, a marshal blob of
+`{"key", "files": {path: entry}, "env", "all", "run"}` (see obslint.incremental). marshal is
+the cheapest standard-library format to load, and everything stored is plain data. A blob
+that does not load, is of another version or key, or has the wrong shape is ignored (the run
+is cold and rewrites it); writes go to a temporary file and are renamed into place, so
+concurrent runs never see half a file and the last writer wins. An unwritable directory only
+costs the next run its warmth."""
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import os
+import tempfile
+
+FORMAT = 3
+DIRNAME = ".obslint_cache"
+
+
+def content_hash(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def stat_sig(st) -> tuple:
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def run_key(config, rules, extra: tuple = ()) -> str:
+    """Everything besides the files that decides a run's findings."""
+    from obslint import __version__
+
+    pol = json.dumps(config.policy, sort_keys=True, default=repr)
+    stamps = []
+    for p in config.policy.get("metrics-from") or () if isinstance(config.policy, dict) else ():
+        try:
+            st = os.stat(p if os.path.isabs(str(p)) else os.path.join(str(config.root), str(p)))
+            stamps.append((str(p), st.st_mtime_ns, st.st_size))
+        except (OSError, TypeError, ValueError):
+            stamps.append((str(p), None))
+    parts = [FORMAT, __version__, pol, repr(stamps), repr(config.exclude), str(config.max_file_size),
+             os.getcwd(), os.environ.get("OBSLINT_TIME_BUDGET", ""), os.environ.get("OBSLINT_MAX_PER_CODE", ""),
+             repr(extra)]
+    for r in rules:
+        parts.append(f"{r.code}:{json.dumps(r.opts, sort_keys=True, default=repr)}:{r.severity}")
+    return hashlib.blake2b("\0".join(map(str, parts)).encode("utf-8", "replace"), digest_size=16).hexdigest()
+
+
+def default_dir(config) -> str:
+    """The project root's `.obslint_cache`: the config file's directory, else the working one."""
+    root = str(config.root) if getattr(config, "path", None) is not None else os.getcwd()
+    return os.path.join(root, DIRNAME)
+
+
+class Store:
+    def __init__(self, directory: str, key: str) -> None:
+        self.directory = directory
+        self.key = key
+        self.path = os.path.join(directory, f"run-{key[:20]}.bin")
+
+    def load(self) -> dict | None:
+        try:
+            with open(self.path, "rb") as fh:
+                blob = marshal.load(fh)
+        except Exception:  # noqa: BLE001 - missing, truncated, foreign: a cold run
+            return None
+        if not isinstance(blob, dict) or blob.get("format") != FORMAT or blob.get("key") != self.key:
+            return None
+        if not isinstance(blob.get("files"), dict):
+            return None
+        return blob
+
+    def save(self, blob: dict) -> bool:
+        blob = {**blob, "format": FORMAT, "key": self.key}
+        try:
+            data = marshal.dumps(blob)
+        except (ValueError, TypeError):
+            return False
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            ignore = os.path.join(self.directory, ".gitignore")
+            if not os.path.exists(ignore):
+                _write(ignore, b"# written by obslint: the cache is not for version control\n*\n")
+            _write(self.path, data)
+            return True
+        except OSError:
+            return False
+
+
+def _write(path: str, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,466 @@
+"""Warm runs: reuse each unchanged file's findings and rebuild the cross-file picture from
+what the cache kept (issue 19).
+
+Files are *leaf* files (every document a plain dashboard JSON or a plain rule file) or
+*core* files (everything else: provisioning, resources, tests, Alertmanager, Grafana alerting).
+Core files are always read and checked. A leaf file's cache entry keeps its findings (placed,
+before suppression), a *shadow* of its data (a dashboard's top-level fields, a rule file's
+whole data) and its *signature*: what the checks of other files can read from it (uid, title,
+recording rules, alert names, the metrics its queries rate or show). A warm run:
+
+- nothing changed: the whole run's findings come back, no file is parsed;
+- only leaf files changed and their signatures did not: those files are read and checked in a
+  project where every other leaf file is its shadow (per-object checks skip shadows; cross-file
+  and project-wide checks see them), the others' findings come from the cache;
+- anything else (a new, deleted or renamed file, a core file or a signature changed): a cold run.
+
+Suppressions, policy ignores, caps, scope and severity are applied afresh every run."""
+from __future__ import annotations
+
+import marshal
+import os
+import time
+
+from obslint.cache import content_hash, stat_sig
+from obslint.document import Document, Source
+from obslint.findings import Finding, Severity
+
+_DASH_KEEP = (str, int, float, bool, type(None))
+_RECENT_NS = 2_000_000_000  # a file written this close to the cache is re-hashed next time
+
+
+class ShadowSource(Source):
+    """A cached file not read this run: its text (for snippets, suppressions, positions) is
+    read on first use."""
+
+    def __init__(self, path, display, fmt, max_size, marker: bool = True) -> None:
+        super().__init__(path, display, None, fmt)
+        self._real = None
+        self._max_size = max_size
+        self.marker = marker  # False: the text has no `obslint` comment (no suppressions)
+
+    def _load(self):
+        if self._real is None:
+            from obslint.load import read_source
+
+            self._real, _problems = read_source(self.path, self.display, self.format, self._max_size, {})
+            self.unique_keys = self._real.unique_keys
+        return self._real
+
+    @property
+    def text(self):
+        t = self.__dict__.get("_text")
+        if t is None and self.__dict__.get("_real", 1) is None:
+            t = self.__dict__["_text"] = self._load().text
+        return t
+
+    @text.setter
+    def text(self, value) -> None:
+        self.__dict__["_text"] = value
+
+
+def suppression_text(src):
+    """The text suppressions are read from, None for JSON (and for shadows without a marker)."""
+    if src is None or src.format != "yaml":
+        return None
+    if isinstance(src, ShadowSource) and not src.marker:
+        return None
+    return src.text
+
+
+# ------------------------------------------------------------------------------------------
+# findings <-> plain data
+# ------------------------------------------------------------------------------------------
+def dump_finding(f: Finding, scope_line) -> tuple:
+    return (f.code, f.message, int(f.severity), f.file, f.line, f.col, f.fix, tuple(f.node), f.at_key,
+            None if f.scope is None else tuple(f.scope), f.context or {}, f.end_line, scope_line)
+
+
+def load_finding(t: tuple, scope_lines: dict) -> Finding:
+    f = Finding(t[0], t[1], Severity(t[2]), t[3], t[4], t[5], t[6], None, t[7], t[8], t[9], dict(t[10]), t[11])
+    if t[12] is not None:
+        scope_lines[id(f)] = t[12]
+    return f
+
+
+# ------------------------------------------------------------------------------------------
+# leaf files, shadows and signatures
+# ------------------------------------------------------------------------------------------
+def leaf_kind(source) -> str | None:
+    """"dash" / "rules" for a leaf file, None for a core one, "none" when nothing is linted."""
+    kinds = set()
+    for doc in source.documents:
+        if not doc.kind:
+            continue
+        if doc.base != () or doc.parent is not None or type(doc) is not Document:
+            return None
+        if doc.kind == "grafana-dashboard" and source.format == "json":
+            kinds.add("dash")
+        elif doc.kind == "prometheus-rules" and source.format == "yaml":
+            kinds.add("rules")
+        else:
+            return None
+    if len(kinds) > 1:
+        return None
+    return kinds.pop() if kinds else "none"
+
+
+def _shadow_data(kind: str, data):
+    if kind == "dash" and isinstance(data, dict):
+        out = {k: v for k, v in data.items() if isinstance(v, _DASH_KEEP)}
+        if isinstance(data.get("tags"), list):
+            out["tags"] = data["tags"]
+        out["panels"] = []
+        return out
+    return data
+
+
+def shadow_docs(kind: str, source) -> list:
+    return [(d.index, _shadow_data(kind, d.data)) for d in source.documents if d.kind]
+
+
+def build_shadow(path, display, fmt, max_size, marker, docs) -> ShadowSource:
+    from obslint.classify import classify
+
+    src = ShadowSource(path, display, fmt, max_size, marker)
+    for index, data in docs:
+        doc = Document(src, index, data)
+        classify(doc)
+        src.documents.append(doc)
+    return src
+
+
+def facts_of(kind: str, source, ctx, active) -> dict:
+    """What other files' checks read from this leaf file but its shadow does not keep."""
+    from obslint import scalefacts
+
+    out: dict = {}
+    if kind == "dash":
+        if "PQ125" in active:
+            out["rated"] = sorted(scalefacts.rated_of_source(ctx, source))
+        if "XF002" in active:
+            out["dirs"] = {d: sorted(m) for d, m in scalefacts.dash_dirs_of_source(ctx, source).items()}
+    return out
+
+
+def signature(kind: str, source, facts: dict, active) -> bytes:
+    """What the per-object checks of other leaf files can read from this one."""
+    if kind == "dash":
+        parts = [_shadow_data(kind, d.data) for d in source.documents if d.kind]
+    elif kind == "rules":
+        full = "XF003" in active
+        parts = []
+        for d in source.documents:
+            if not d.kind:
+                continue
+            data = d.data
+            groups = data.get("groups") if isinstance(data, dict) else None
+            if not isinstance(groups, list):
+                parts.append(data)
+                continue
+            for g in groups:
+                if not isinstance(g, dict):
+                    parts.append(g)
+                    continue
+                parts.append({k: v for k, v in g.items() if k != "rules"})
+                for r in g.get("rules") or () if isinstance(g.get("rules"), list) else ():
+                    if full or not isinstance(r, dict) or "alert" not in r:
+                        parts.append(r)
+                    else:
+                        parts.append((r.get("alert"), r.get("labels")))
+    else:
+        parts = []
+    try:
+        return content_hash(marshal.dumps([kind, parts, facts]))
+    except (ValueError, TypeError):
+        return b"unhashable:" + os.urandom(8)
+
+
+def env_digest(rows) -> bytes:
+    return content_hash(marshal.dumps(list(rows)))
+
+
+class Session:
+    """One cached run: what the cache said, what this run read, what to write back."""
+
+    def __init__(self, store, blob) -> None:
+        self.store = store
+        self.old = blob
+        self.scope_lines: dict = {}  # id(finding) -> line of its scope (restored or computed)
+        self.producers: dict = {}    # id(finding) -> Source whose checks made it
+        self.checked: set = set()    # ids of Sources whose per-object checks ran this run
+        self.entries: dict = {}      # path -> entry kept from the old blob
+        self.fresh: list = []        # (path, display, sig, hash, Source) read this run
+        self.shadows: list = []
+        self.mode = "cold"
+        self.meta = None             # (files, skipped, reasons) of a fully reused run
+        self.stamp = time.time_ns()
+
+    def note_scope_line(self, f, line) -> None:
+        self.scope_lines[id(f)] = line
+
+
+# ------------------------------------------------------------------------------------------
+# the run
+# ------------------------------------------------------------------------------------------
+def _norm(p) -> str:
+    return os.path.normpath(os.path.abspath(p))
+
+
+def _scan(files, old: dict) -> list:
+    """Per file: [path, fmt, abspath, stat signature, content hash, old entry, unchanged]."""
+    rows = []
+    for path, fmt in files:
+        ap = os.path.abspath(path)
+        try:
+            sig = stat_sig(os.stat(path))
+        except OSError:
+            sig = None
+        e = old.get(ap)
+        if e is not None and sig is not None and e[0] == sig:
+            h = e[1]
+        else:
+            try:
+                with open(path, "rb") as fh:
+                    h = content_hash(fh.read())
+            except OSError:
+                h = None
+        rows.append([path, fmt, ap, sig, h, e, e is not None and h is not None and e[1] == h])
+    return rows
+
+
+def run(paths, config, rules, scope, result, store):
+    """(session, project, found): the Project and the findings (placed ones restored from the
+    cache, the rest fresh) for engine._run to suppress, scope and sort."""
+    from obslint import engine
+    from obslint.discover import discover
+
+    blob = store.load()
+    s = Session(store, blob)
+    old = blob["files"] if blob else {}
+    unreadable: list = []
+    files = discover(paths, config.exclude, errors=unreadable)
+    rows = _scan(files, old)
+    s.rows = rows
+    s.all = env_digest([[r[2], r[4]] for r in rows])
+    s.unreadable = bool(unreadable)
+    result.files = len(files)
+    by_code = {r.code: r for r in rules}
+    if blob and not unreadable and blob.get("all") == s.all and blob.get("run"):
+        try:
+            return s, *_reuse(s, blob, rows, config, result)
+        except Exception:  # noqa: BLE001 - a damaged entry: read everything
+            result.skipped, result.skip_reasons = [], {}
+    if blob and not unreadable and blob.get("order") == [r[2] for r in rows]:
+        try:
+            got = _incremental(s, blob, rows, config, rules, by_code, scope, result)
+        except Exception:  # noqa: BLE001 - a damaged entry: read everything
+            got = None
+        if got is not None:
+            return s, *got
+        result.skipped, result.skip_reasons = [], {}
+    return s, *_cold(s, paths, config, rules, by_code, scope, result, engine)
+
+
+def _reuse(s, blob, rows, config, result):
+    from obslint.model import Project
+
+    s.mode = "reuse"
+    files, skipped, reasons = blob["run"]["meta"]
+    result.skipped, result.skip_reasons = list(skipped), dict(reasons)
+    project = Project(policy=config.policy)
+    for r in rows:
+        e = r[5]
+        project.sources.append(ShadowSource(r[0], e[9], r[1], config.max_file_size, e[8]))
+    result.project = project
+    found = [load_finding(t, s.scope_lines) for t in blob["run"]["found"]]
+    return project, found
+
+
+def _incremental(s, blob, rows, config, rules, by_code, scope, result):
+    """Only changed leaf files read and checked; None when that cannot give the cold answer."""
+    from obslint import engine
+    from obslint.model import Project
+    from obslint.resources import link as link_resources
+
+    for r in rows:
+        e = r[5]
+        if e is None or (not r[6] and (e[2] not in ("dash", "rules", "none") or e[3] is None)):
+            return None
+    project = Project(policy=config.policy)
+    internal = by_code.get("IN011")
+    loaded, problems, shadows_facts = [], [], {}
+    restored: list = []
+    for r in rows:
+        path, fmt, ap, _sig, _h, e, same = r
+        if same and e[2] in ("dash", "rules", "none") and e[3] is not None:
+            src = build_shadow(path, e[9], fmt, config.max_file_size, e[8], marshal.loads(e[4]))
+            project.sources.append(src)
+            for doc in src.documents:
+                project.add(doc)
+            if e[7] is not None:
+                result.skipped.append(e[9])
+                if e[7]:
+                    result.skip_reasons[e[9]] = e[7]
+            if e[6]:
+                shadows_facts[e[9]] = e[6]
+            restored.extend(e[3])
+            r.append(src)
+            r.append(None)
+            continue
+        src, found = engine.load_file(path, fmt, config, project, result, by_code, internal)
+        loaded.append(src)
+        problems.extend(found)
+        r.append(src)
+        r.append(found)
+        if not same and leaf_kind(src) is None:
+            return None  # a leaf file became a core one
+    link_resources(project)
+    project.finish()
+    result.project = project
+    active = frozenset(by_code)
+    ctx = engine.Context(config, project, active)
+    ctx.cache["scale.facts"] = shadows_facts
+    env = []
+    for r in rows:
+        e, same, src = r[5], r[6], r[7]
+        if same:
+            env.append([r[2], e[2], e[5] if e[5] is not None else r[4]])
+        else:
+            kind = leaf_kind(src)
+            facts = facts_of(kind, src, ctx, active)
+            env.append([r[2], kind, signature(kind, src, facts, active)])
+    if env_digest(env) != blob.get("env"):
+        return None
+    s.mode = "incremental"
+    s.ctx = ctx
+    only = {id(src) for src in loaded}
+    if scope is not None:
+        only = {i for i in only if any(id(src) == i and _norm(src.path) in scope for src in loaded)}
+    s.checked = only
+    found = list(problems)
+    found.extend(engine.run_rules(rules, project, ctx, only, s.producers))
+    found.extend(load_finding(t, s.scope_lines) for t in restored)
+    return project, found
+
+
+def _cold(s, paths, config, rules, by_code, scope, result, engine):
+    from obslint.discover import discover  # noqa: F401 - engine.load_project discovers again
+
+    s.mode = "cold"
+    result.skipped, result.skip_reasons = [], {}
+    project, found, files = engine.load_project(paths, config, result, by_code)
+    result.files = len(files)
+    result.project = project
+    ctx = engine.Context(config, project, frozenset(by_code))
+    s.ctx = ctx
+    only = None
+    if scope is not None:
+        only = {id(src) for src in project.sources if _norm(src.path) in scope}
+    s.checked = only if only is not None else {id(src) for src in project.sources}
+    s.problems_by_file = {}
+    for f in found:
+        s.problems_by_file.setdefault(f.file, []).append(f)
+    found.extend(engine.run_rules(rules, project, ctx, only, s.producers))
+    # the rows' sources, by path, in order
+    by_path = {}
+    for src in project.sources:
+        by_path.setdefault(os.path.abspath(src.path), src)
+    for r in s.rows:
+        r.append(by_path.get(r[2]))
+        r.append(None)
+    return project, found
+
+
+def _save(s, found, result, cap) -> None:
+    if s.unreadable or any(f.code == "IN010" for f in found):
+        return  # a run cut short by the clock is not one to repeat
+    if s.mode == "reuse":
+        return _touch(s)
+    active = s.ctx.config and frozenset()  # placeholder, replaced below
+    active = frozenset(getattr(s.ctx, "active", ()) or ())
+    capped_files = {key[0] for key in cap.left_out}
+    by_src: dict = {}
+    for f in found:
+        src = s.producers.get(id(f))
+        if src is not None:
+            by_src.setdefault(id(src), []).append(f)
+    shown = set(result.skipped)
+    files: dict = {}
+    env = []
+    order = []
+    problems_by_file = getattr(s, "problems_by_file", None)
+    for r in s.rows:
+        path, fmt, ap, sig, h, e, same, src, probs = r[:9]
+        order.append(ap)
+        if sig is not None and sig[0] > s.stamp - _RECENT_NS:
+            sig = None  # written within the clock's resolution of this run: hash it next time
+        if src is None or h is None:
+            return  # a file vanished or became unreadable between discovery and reading
+        if isinstance(src, ShadowSource):
+            files[ap] = (sig,) + tuple(e[1:])
+            env.append([ap, e[2], e[5] if e[5] is not None else h])
+            continue
+        kind = leaf_kind(src)
+        display = src.display
+        skip = None
+        if display in shown and not any(d.kind for d in src.documents):
+            skip = result.skip_reasons.get(display, "")
+        marker = "obslint" in (src.text or "")
+        if kind is None:
+            files[ap] = (sig, h, "core", None, None, None, None, skip, marker, display)
+            env.append([ap, "core", h])
+            continue
+        facts = facts_of(kind, src, s.ctx, active)
+        mine = list(problems_by_file.get(display, ()) if problems_by_file is not None else probs or ())
+        mine.extend(by_src.get(id(src), ()))
+        findings = None
+        if id(src) in s.checked and display not in capped_files:
+            try:
+                findings = [dump_finding(f, s.scope_lines.get(id(f))) for f in mine]
+                marshal.dumps(findings)
+            except (ValueError, TypeError):
+                findings = None
+            if findings is not None and any(t[4] == 0 and f.doc is not None for t, f in zip(findings, mine)):
+                findings = None  # not placed (out of scope): unknown
+        try:
+            shadow = marshal.dumps(shadow_docs(kind, src))
+        except (ValueError, TypeError):
+            shadow, findings = None, None
+        sigv = signature(kind, src, facts, active)
+        if shadow is None:
+            files[ap] = (sig, h, "core", None, None, None, None, skip, marker, display)
+            env.append([ap, "core", h])
+            continue
+        files[ap] = (sig, h, kind, findings, shadow, sigv, facts, skip, marker, display)
+        env.append([ap, kind, sigv])
+    blob = {"files": files, "env": env_digest(env), "order": order, "all": s.all, "run": None}
+    if not cap.left_out:
+        try:
+            run = {"found": [dump_finding(f, s.scope_lines.get(id(f))) for f in found],
+                   "meta": (result.files, list(result.skipped), dict(result.skip_reasons))}
+            marshal.dumps(run)
+            blob["run"] = run
+        except (ValueError, TypeError):
+            pass
+    s.store.save(blob)
+
+
+def _touch(s) -> None:
+    """A fully reused run: rewrite only when some file's stat signature moved."""
+    old = s.old["files"]
+    changed = False
+    files = dict(old)
+    for r in s.rows:
+        sig = r[3]
+        if sig is not None and sig[0] > s.stamp - _RECENT_NS:
+            sig = None
+        e = files[r[2]]
+        if e[0] != sig:
+            files[r[2]] = (sig,) + tuple(e[1:])
+            changed = True
+    if changed:
+        s.store.save({**s.old, "files": files})
+
+
+Session.save = lambda self, found, result, cap: _save(self, found, result, cap)

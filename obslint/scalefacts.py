@@ -1,0 +1,59 @@
+"""Cross-file facts that a cached dashboard's shadow does not carry (issue 19): the metric
+names its queries read through rate/increase (PQ125) and the metric families it shows, by
+directory (XF002). Computed per file, merged per run; shadows contribute what the cache kept
+(`ctx.cache["scale.facts"]`: display -> facts)."""
+from __future__ import annotations
+
+import os
+import re
+
+# `rate(metric`, `increase(metric{`...: how counters are read, found in the text without parsing.
+RATED_NAME = re.compile(r"\b(?:i?rate|increase|xrate|xincrease)\s*\(\s*([A-Za-z_:][A-Za-z0-9_:]*)")
+
+
+def _rated_in(queries) -> set:
+    out: set = set()
+    for q in queries:
+        text = q.expr
+        if "rate" in text or "increase" in text:
+            out.update(RATED_NAME.findall(text))
+    return out
+
+
+def rated_names(ctx) -> set:
+    """Metric names some query of the project reads through rate/irate/increase."""
+    out = _rated_in(ctx.project.queries)
+    for facts in (ctx.cache.get("scale.facts") or {}).values():
+        out.update(facts.get("rated") or ())
+    return out
+
+
+def rated_of_source(ctx, source) -> set:
+    return _rated_in(q for q in ctx.project.queries if q.doc.source is source)
+
+
+def _dirs_of(ctx, dashboards) -> dict:
+    from obslint import policy as pol
+    from obslint.checks.crossfile import _family
+
+    dirs: dict = {}
+    for d in dashboards:
+        path = os.path.dirname(os.path.abspath(d.doc.source.display))
+        metrics = dirs.setdefault(path, set())
+        for p in d.panels:
+            for q in p.queries:
+                metrics |= {_family(m) for m in pol.base_metrics(ctx, q.expr)}
+    return dirs
+
+
+def dash_dirs(ctx) -> dict:
+    """Directory -> metric families its dashboards show (every linted dashboard)."""
+    dirs = _dirs_of(ctx, ctx.project.dashboards)
+    for facts in (ctx.cache.get("scale.facts") or {}).values():
+        for d, fams in (facts.get("dirs") or {}).items():
+            dirs.setdefault(d, set()).update(fams)
+    return dirs
+
+
+def dash_dirs_of_source(ctx, source) -> dict:
+    return _dirs_of(ctx, [d for d in ctx.project.dashboards if d.doc.source is source])
