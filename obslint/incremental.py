@@ -170,14 +170,12 @@ def signature(kind: str, source, facts: dict, active) -> bytes:
                         parts.append((r.get("alert"), r.get("labels")))
     else:
         parts = []
-    try:
-        return content_hash(marshal.dumps([kind, parts, facts]))
-    except (ValueError, TypeError):
-        return b"unhashable:" + os.urandom(8)
+    return content_hash(repr([kind, parts, facts]).encode("utf-8", "surrogatepass"))
 
 
 def env_digest(rows) -> bytes:
-    return content_hash(marshal.dumps(list(rows)))
+    """A digest of equal values is equal (marshal's bytes depend on object sharing: not here)."""
+    return content_hash(repr(list(rows)).encode("utf-8", "surrogatepass"))
 
 
 class Session:
@@ -255,6 +253,8 @@ def run(paths, config, rules, scope, result, store):
         try:
             got = _incremental(s, blob, rows, config, rules, by_code, scope, result)
         except Exception:  # noqa: BLE001 - a damaged entry: read everything
+            if os.environ.get("OBSLINT_CACHE_DEBUG"):
+                raise
             got = None
         if got is not None:
             return s, *got
@@ -330,6 +330,7 @@ def _incremental(s, blob, rows, config, rules, by_code, scope, result):
             kind = leaf_kind(src)
             facts = facts_of(kind, src, ctx, active)
             env.append([r[2], kind, signature(kind, src, facts, active)])
+    s.env_rows = env
     if env_digest(env) != blob.get("env"):
         return None
     s.mode = "incremental"
@@ -367,6 +368,7 @@ def _cold(s, paths, config, rules, by_code, scope, result, engine):
     for src in project.sources:
         by_path.setdefault(os.path.abspath(src.path), src)
     for r in s.rows:
+        del r[7:]  # what a failed incremental attempt left
         r.append(by_path.get(r[2]))
         r.append(None)
     return project, found
@@ -434,6 +436,7 @@ def _save(s, found, result, cap) -> None:
             continue
         files[ap] = (sig, h, kind, findings, shadow, sigv, facts, skip, marker, display)
         env.append([ap, kind, sigv])
+    s.saved_env = env
     blob = {"files": files, "env": env_digest(env), "order": order, "all": s.all, "run": None}
     if not cap.left_out:
         try:
