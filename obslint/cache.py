@@ -1,8 +1,8 @@
 """The on-disk cache of warm runs (`.obslint_cache/` at the project root).
 
-One file per run configuration (obslint version, policy, active rules and their options,
-working directory, limits): `run-<key>.bin`, a marshal blob of
-`{"key", "files": {path: entry}, "env", "all", "run"}` (see obslint.incremental). marshal is
+Per run configuration (obslint version, policy, active rules and their options, working
+directory, limits): `run-<key>.idx`, `.run` and `.files`, marshal blobs (see `Store` and
+obslint.incremental). marshal is
 the cheapest standard-library format to load, and everything stored is plain data. A blob
 that does not load, is of another version or key, or has the wrong shape is ignored (the run
 is cold and rewrites it); writes go to a temporary file and are renamed into place, so
@@ -55,27 +55,52 @@ def default_dir(config) -> str:
 
 
 class Store:
+    """Three files per run configuration, loaded only as far as a run needs them: the index
+    (`.idx`: every file's stat signature and hash, the run digests), the last run's findings
+    (`.run`, for a run where nothing changed) and the per-file entries (`.files`, for a run
+    where some files changed). A token shared by the three detects a mix of two writers."""
+
+    PARTS = ("idx", "run", "files")
+
     def __init__(self, directory: str, key: str) -> None:
         self.directory = directory
         self.key = key
-        self.path = os.path.join(directory, f"run-{key[:20]}.bin")
+        self.base = os.path.join(directory, f"run-{key[:20]}")
+        self.path = self.base + ".idx"
+        self.token = None
 
-    def load(self) -> dict | None:
+    def _load(self, part: str):
         try:
-            with open(self.path, "rb") as fh:
+            with open(f"{self.base}.{part}", "rb") as fh:
                 blob = marshal.load(fh)
         except Exception:  # noqa: BLE001 - missing, truncated, foreign: a cold run
             return None
-        if not isinstance(blob, dict) or blob.get("format") != FORMAT or blob.get("key") != self.key:
-            return None
-        if not isinstance(blob.get("files"), dict):
+        if (not isinstance(blob, dict) or blob.get("format") != FORMAT or blob.get("key") != self.key
+                or (self.token is not None and blob.get("token") != self.token)):
             return None
         return blob
 
-    def save(self, blob: dict) -> bool:
-        blob = {**blob, "format": FORMAT, "key": self.key}
+    def load(self) -> dict | None:
+        """The index, or None."""
+        self.token = None
+        blob = self._load("idx")
+        if blob is None or not isinstance(blob.get("stat"), dict):
+            return None
+        self.token = blob.get("token")
+        return blob
+
+    def part(self, name: str):
+        """The `run` or `files` part written with the loaded index, or None."""
+        blob = self._load(name)
+        return None if blob is None else blob.get("data")
+
+    def save(self, index: dict, parts: dict) -> bool:
+        token = os.urandom(8).hex()
+        blobs = {"idx": {**index, "format": FORMAT, "key": self.key, "token": token}}
+        for name, data in parts.items():
+            blobs[name] = {"format": FORMAT, "key": self.key, "token": token, "data": data}
         try:
-            data = marshal.dumps(blob)
+            encoded = {name: marshal.dumps(b) for name, b in blobs.items()}
         except (ValueError, TypeError):
             return False
         try:
@@ -83,9 +108,19 @@ class Store:
             ignore = os.path.join(self.directory, ".gitignore")
             if not os.path.exists(ignore):
                 _write(ignore, b"# written by obslint: the cache is not for version control\n*\n")
-            _write(self.path, data)
+            for name in ("run", "files", "idx"):  # the index last: it names the token of the others
+                if name in encoded:
+                    _write(f"{self.base}.{name}", encoded[name])
             return True
         except OSError:
+            return False
+
+    def save_index(self, index: dict) -> bool:
+        """Rewrite the index alone, keeping its token (the other parts are unchanged)."""
+        try:
+            _write(self.path, marshal.dumps(index))
+            return True
+        except (OSError, ValueError, TypeError):
             return False
 
 

@@ -206,7 +206,8 @@ def _norm(p) -> str:
 
 
 def _scan(files, old: dict) -> list:
-    """Per file: [path, fmt, abspath, stat signature, content hash, old entry, unchanged]."""
+    """Per file: [path, fmt, abspath, stat signature, content hash, index row, unchanged].
+    The index row is (stat signature, hash, display, has an `obslint` comment)."""
     rows = []
     for path, fmt in files:
         ap = os.path.abspath(path)
@@ -233,9 +234,9 @@ def run(paths, config, rules, scope, result, store):
     from obslint import engine
     from obslint.discover import discover
 
-    blob = store.load()
-    s = Session(store, blob)
-    old = blob["files"] if blob else {}
+    index = store.load()
+    s = Session(store, index)
+    old = index["stat"] if index else {}
     unreadable: list = []
     files = discover(paths, config.exclude, errors=unreadable)
     rows = _scan(files, old)
@@ -244,16 +245,23 @@ def run(paths, config, rules, scope, result, store):
     s.unreadable = bool(unreadable)
     result.files = len(files)
     by_code = {r.code: r for r in rules}
-    if blob and not unreadable and blob.get("all") == s.all and blob.get("run"):
+    debug = os.environ.get("OBSLINT_CACHE_DEBUG")
+    if index and not unreadable and index.get("all") == s.all and index.get("has_run"):
         try:
-            return s, *_reuse(s, blob, rows, config, result)
-        except Exception:  # noqa: BLE001 - a damaged entry: read everything
-            result.skipped, result.skip_reasons = [], {}
-    if blob and not unreadable and blob.get("order") == [r[2] for r in rows]:
+            got = _reuse(s, store.part("run"), rows, config, result)
+        except Exception:  # noqa: BLE001 - a damaged part: read everything
+            if debug:
+                raise
+            got = None
+        if got is not None:
+            return s, *got
+        result.skipped, result.skip_reasons = [], {}
+    if index and not unreadable and index.get("order") == [r[2] for r in rows]:
         try:
-            got = _incremental(s, blob, rows, config, rules, by_code, scope, result)
+            entries = store.part("files")
+            got = _incremental(s, index, entries, rows, config, rules, by_code, scope, result) if entries else None
         except Exception:  # noqa: BLE001 - a damaged entry: read everything
-            if os.environ.get("OBSLINT_CACHE_DEBUG"):
+            if debug:
                 raise
             got = None
         if got is not None:
@@ -262,49 +270,59 @@ def run(paths, config, rules, scope, result, store):
     return s, *_cold(s, paths, config, rules, by_code, scope, result, engine)
 
 
-def _reuse(s, blob, rows, config, result):
+def _reuse(s, run, rows, config, result):
     from obslint.model import Project
 
+    if not run:
+        return None
     s.mode = "reuse"
-    files, skipped, reasons = blob["run"]["meta"]
+    _files, skipped, reasons = run["meta"]
     result.skipped, result.skip_reasons = list(skipped), dict(reasons)
     project = Project(policy=config.policy)
+    sources = project.sources
+    size = config.max_file_size
     for r in rows:
         e = r[5]
-        project.sources.append(ShadowSource(r[0], e[9], r[1], config.max_file_size, e[8]))
+        sources.append(ShadowSource(r[0], e[2], r[1], size, e[3]))
     result.project = project
-    found = [load_finding(t, s.scope_lines) for t in blob["run"]["found"]]
+    found = [load_finding(t, s.scope_lines) for t in run["found"]]
     return project, found
 
 
-def _incremental(s, blob, rows, config, rules, by_code, scope, result):
-    """Only changed leaf files read and checked; None when that cannot give the cold answer."""
+_LEAF = ("dash", "rules", "none")
+
+
+def _incremental(s, index, entries, rows, config, rules, by_code, scope, result):
+    """Only changed leaf files read and checked; None when that cannot give the cold answer.
+    An entry: (kind, findings, shadow, signature, facts, skip reason)."""
     from obslint import engine
     from obslint.model import Project
     from obslint.resources import link as link_resources
 
     for r in rows:
-        e = r[5]
-        if e is None or (not r[6] and (e[2] not in ("dash", "rules", "none") or e[3] is None)):
+        e = entries.get(r[2])
+        if e is None or (not r[6] and (e[0] not in _LEAF or e[1] is None)):
             return None
+    s.entries = entries
     project = Project(policy=config.policy)
     internal = by_code.get("IN011")
     loaded, problems, shadows_facts = [], [], {}
     restored: list = []
     for r in rows:
-        path, fmt, ap, _sig, _h, e, same = r
-        if same and e[2] in ("dash", "rules", "none") and e[3] is not None:
-            src = build_shadow(path, e[9], fmt, config.max_file_size, e[8], marshal.loads(e[4]))
+        path, fmt, ap, _sig, _h, ie, same = r
+        e = entries[ap]
+        if same and e[0] in _LEAF and e[1] is not None:
+            src = build_shadow(path, ie[2], fmt, config.max_file_size, ie[3], marshal.loads(e[2]))
             project.sources.append(src)
             for doc in src.documents:
                 project.add(doc)
-            if e[7] is not None:
-                result.skipped.append(e[9])
-                if e[7]:
-                    result.skip_reasons[e[9]] = e[7]
-            if e[6]:
-                shadows_facts[e[9]] = e[6]
-            restored.extend(e[3])
+            if e[5] is not None:
+                result.skipped.append(ie[2])
+                if e[5]:
+                    result.skip_reasons[ie[2]] = e[5]
+            if e[4]:
+                shadows_facts[ie[2]] = e[4]
+            restored.extend(e[1])
             r.append(src)
             r.append(None)
             continue
@@ -323,21 +341,19 @@ def _incremental(s, blob, rows, config, rules, by_code, scope, result):
     ctx.cache["scale.facts"] = shadows_facts
     env = []
     for r in rows:
-        e, same, src = r[5], r[6], r[7]
+        e, same, src = entries[r[2]], r[6], r[7]
         if same:
-            env.append([r[2], e[2], e[5] if e[5] is not None else r[4]])
+            env.append([r[2], e[0], e[3] if e[3] is not None else r[4]])
         else:
             kind = leaf_kind(src)
             facts = facts_of(kind, src, ctx, active)
             env.append([r[2], kind, signature(kind, src, facts, active)])
     s.env_rows = env
-    if env_digest(env) != blob.get("env"):
+    if env_digest(env) != index.get("env"):
         return None
     s.mode = "incremental"
     s.ctx = ctx
-    only = {id(src) for src in loaded}
-    if scope is not None:
-        only = {i for i in only if any(id(src) == i and _norm(src.path) in scope for src in loaded)}
+    only = {id(src) for src in loaded if scope is None or _norm(src.path) in scope}
     s.checked = only
     found = list(problems)
     found.extend(engine.run_rules(rules, project, ctx, only, s.producers))
@@ -346,8 +362,6 @@ def _incremental(s, blob, rows, config, rules, by_code, scope, result):
 
 
 def _cold(s, paths, config, rules, by_code, scope, result, engine):
-    from obslint.discover import discover  # noqa: F401 - engine.load_project discovers again
-
     s.mode = "cold"
     result.skipped, result.skip_reasons = [], {}
     project, found, files = engine.load_project(paths, config, result, by_code)
@@ -359,18 +373,18 @@ def _cold(s, paths, config, rules, by_code, scope, result, engine):
     if scope is not None:
         only = {id(src) for src in project.sources if _norm(src.path) in scope}
     s.checked = only if only is not None else {id(src) for src in project.sources}
-    s.problems_by_file = {}
+    problems: dict = {}
     for f in found:
-        s.problems_by_file.setdefault(f.file, []).append(f)
+        problems.setdefault(f.file, []).append(f)
     found.extend(engine.run_rules(rules, project, ctx, only, s.producers))
-    # the rows' sources, by path, in order
-    by_path = {}
+    by_path: dict = {}
     for src in project.sources:
         by_path.setdefault(os.path.abspath(src.path), src)
     for r in s.rows:
         del r[7:]  # what a failed incremental attempt left
-        r.append(by_path.get(r[2]))
-        r.append(None)
+        src = by_path.get(r[2])
+        r.append(src)
+        r.append(problems.get(src.display, []) if src is not None else [])
     return project, found
 
 
@@ -379,7 +393,6 @@ def _save(s, found, result, cap) -> None:
         return  # a run cut short by the clock is not one to repeat
     if s.mode == "reuse":
         return _touch(s)
-    active = s.ctx.config and frozenset()  # placeholder, replaced below
     active = frozenset(getattr(s.ctx, "active", ()) or ())
     capped_files = {key[0] for key in cap.left_out}
     by_src: dict = {}
@@ -388,33 +401,42 @@ def _save(s, found, result, cap) -> None:
         if src is not None:
             by_src.setdefault(id(src), []).append(f)
     shown = set(result.skipped)
+    stat: dict = {}
     files: dict = {}
     env = []
     order = []
-    problems_by_file = getattr(s, "problems_by_file", None)
     for r in s.rows:
-        path, fmt, ap, sig, h, e, same, src, probs = r[:9]
+        path, fmt, ap, sig, h, ie, same, src, probs = r[:9]
         order.append(ap)
         if sig is not None and sig[0] > s.stamp - _RECENT_NS:
             sig = None  # written within the clock's resolution of this run: hash it next time
         if src is None or h is None:
             return  # a file vanished or became unreadable between discovery and reading
         if isinstance(src, ShadowSource):
-            files[ap] = (sig,) + tuple(e[1:])
-            env.append([ap, e[2], e[5] if e[5] is not None else h])
+            e = s.entries[ap]
+            stat[ap] = (sig, h, ie[2], ie[3])
+            files[ap] = e
+            env.append([ap, e[0], e[3] if e[3] is not None else h])
             continue
-        kind = leaf_kind(src)
         display = src.display
+        marker = "obslint" in (src.text or "")
+        stat[ap] = (sig, h, display, marker)
+        kind = leaf_kind(src)
         skip = None
         if display in shown and not any(d.kind for d in src.documents):
             skip = result.skip_reasons.get(display, "")
-        marker = "obslint" in (src.text or "")
-        if kind is None:
-            files[ap] = (sig, h, "core", None, None, None, None, skip, marker, display)
+        shadow = None
+        if kind is not None:
+            try:
+                shadow = marshal.dumps(shadow_docs(kind, src))
+            except (ValueError, TypeError):
+                shadow = None
+        if shadow is None:
+            files[ap] = ("core", None, None, None, None, skip)
             env.append([ap, "core", h])
             continue
         facts = facts_of(kind, src, s.ctx, active)
-        mine = list(problems_by_file.get(display, ()) if problems_by_file is not None else probs or ())
+        mine = list(probs or ())
         mine.extend(by_src.get(id(src), ()))
         findings = None
         if id(src) in s.checked and display not in capped_files:
@@ -425,45 +447,38 @@ def _save(s, found, result, cap) -> None:
                 findings = None
             if findings is not None and any(t[4] == 0 and f.doc is not None for t, f in zip(findings, mine)):
                 findings = None  # not placed (out of scope): unknown
-        try:
-            shadow = marshal.dumps(shadow_docs(kind, src))
-        except (ValueError, TypeError):
-            shadow, findings = None, None
         sigv = signature(kind, src, facts, active)
-        if shadow is None:
-            files[ap] = (sig, h, "core", None, None, None, None, skip, marker, display)
-            env.append([ap, "core", h])
-            continue
-        files[ap] = (sig, h, kind, findings, shadow, sigv, facts, skip, marker, display)
+        files[ap] = (kind, findings, shadow, sigv, facts, skip)
         env.append([ap, kind, sigv])
-    s.saved_env = env
-    blob = {"files": files, "env": env_digest(env), "order": order, "all": s.all, "run": None}
+    parts = {"files": files}
+    run = None
     if not cap.left_out:
         try:
             run = {"found": [dump_finding(f, s.scope_lines.get(id(f))) for f in found],
                    "meta": (result.files, list(result.skipped), dict(result.skip_reasons))}
             marshal.dumps(run)
-            blob["run"] = run
+            parts["run"] = run
         except (ValueError, TypeError):
-            pass
-    s.store.save(blob)
+            run = None
+    index = {"stat": stat, "env": env_digest(env), "order": order, "all": s.all, "has_run": run is not None}
+    s.store.save(index, parts)
 
 
 def _touch(s) -> None:
-    """A fully reused run: rewrite only when some file's stat signature moved."""
-    old = s.old["files"]
+    """A fully reused run: rewrite the index only when some file's stat signature moved
+    (the other parts stay: same token)."""
+    stat = dict(s.old["stat"])
     changed = False
-    files = dict(old)
     for r in s.rows:
         sig = r[3]
         if sig is not None and sig[0] > s.stamp - _RECENT_NS:
             sig = None
-        e = files[r[2]]
+        e = stat[r[2]]
         if e[0] != sig:
-            files[r[2]] = (sig,) + tuple(e[1:])
+            stat[r[2]] = (sig,) + tuple(e[1:])
             changed = True
     if changed:
-        s.store.save({**s.old, "files": files})
+        s.store.save_index({**s.old, "stat": stat})
 
 
 Session.save = lambda self, found, result, cap: _save(self, found, result, cap)
