@@ -70,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-file-size", type=int, metavar="BYTES",
                    help="do not read files larger than this (default: the config's max-file-size, or 5 MiB)")
     p.add_argument("--verbose", "-v", action="store_true", help="also list files that were skipped and why")
+    # issue 19: cache and worker processes (obslint.cache, obslint.incremental, obslint.parallel)
+    p.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write the cache of unchanged files' results (.obslint_cache/)")
+    p.add_argument("--cache-dir", type=Path, metavar="DIR",
+                   help="keep the cache here (default: .obslint_cache/ beside the config file, else in the "
+                        "current directory)")
+    p.add_argument("--jobs", "-j", type=int, metavar="N",
+                   help="worker processes for files not in the cache (default: the usable cores; small runs "
+                        "stay in one process)")
     return p
 
 
@@ -186,17 +195,32 @@ def cmd_check(argv: list[str]) -> int:
         raise UsageError(f"--project-root is not a directory: {args.project_root}")
     if args.max_file_size is not None and args.max_file_size < 1:
         raise UsageError("--max-file-size must be a positive number of bytes")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
     from obslint import lint
 
     try:
         config = load_run_config(args, paths)
         result = lint(paths, config, select=_csv(args.select), ignore=_csv(args.ignore),
                       project_root=args.project_root, report_unused=args.report_unused_suppressions,
-                      min_severity=min_sev, metrics_from=args.metrics_from, max_file_size=args.max_file_size)
+                      min_severity=min_sev, metrics_from=args.metrics_from, max_file_size=args.max_file_size,
+                      **_scale_options(args))
     except ConfigError as exc:  # also a policy value found unusable while checking (bad regex, metrics-from)
         print(f"obslint: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return render(result, args, config, fmt=args.format, extra_outputs=extra_outputs, fail_on=fail_on)
+
+
+def _scale_options(args) -> dict:
+    """Cache, worker processes and the progress bar (on a terminal, human formats only)."""
+    opts = {"cache": not args.no_cache and "OBSLINT_NO_CACHE" not in os.environ, "cache_dir": args.cache_dir,
+            "jobs": args.jobs}
+    human = args.format in (None, "console", "plain") and not args.quiet
+    if human and args.output is None and sys.stderr is not None and sys.stderr.isatty():
+        from obslint.progress import Bar
+
+        opts["progress"] = Bar()
+    return opts
 
 
 def render(result, args, config, fmt, extra_outputs, fail_on) -> int:

@@ -112,7 +112,8 @@ def under(path, root) -> bool:
         return False
 
 
-def load_project(paths: list, config: Config, result: Result | None = None, rules: dict | None = None):
+def load_project(paths: list, config: Config, result: Result | None = None, rules: dict | None = None,
+                 progress=None):
     """Discover, read, classify and model every file: (project, file-level findings, files).
     `rules` (code -> active Rule) makes the input findings; None: every IN code at its default."""
     result = result if result is not None else Result()
@@ -126,8 +127,10 @@ def load_project(paths: list, config: Config, result: Result | None = None, rule
                 fix="check the directory's permissions, or exclude it")
         file_findings.extend(out)
     internal = rules.get("IN011") if rules is not None else registry.rule_class("IN011")()
-    for path, fmt in files:
+    for i, (path, fmt) in enumerate(files):
         file_findings.extend(load_file(path, fmt, config, project, result, rules, internal)[1])
+        if progress is not None:
+            progress(i + 1, len(files), "reading")
     link_resources(project)  # library panels, ConfigMap references, folders, datasource resources
     project.finish()  # every datasource is known now: place each query by its language
     return project, file_findings, files
@@ -208,7 +211,11 @@ def lint(paths: list, config: Config | None = None, *, select=None, ignore=None,
 
         key = cachemod.run_key(config, rules, (sorted(scope.files), scope.dirs) if scope is not None else ())
         store = cachemod.Store(str(cache_dir) if cache_dir is not None else cachemod.default_dir(config), key)
-    _run(lint_paths, config, rules, scope, report_unused, result, store)
+    try:
+        _run(lint_paths, config, rules, scope, report_unused, result, store, jobs, progress)
+    finally:
+        if progress is not None and hasattr(progress, "close"):
+            progress.close()
     if scope is not None:
         result.findings = [f for f in result.findings if scope.shows(f.file)]
         result.skipped = [s for s in result.skipped if scope.shows(s)]
@@ -218,23 +225,24 @@ def lint(paths: list, config: Config | None = None, *, select=None, ignore=None,
     return result
 
 
-def _run(paths, config: Config, rules, scope, report_unused: bool, result: Result, store=None) -> None:
+def _run(paths, config: Config, rules, scope, report_unused: bool, result: Result, store=None, jobs=None,
+         progress=None) -> None:
     by_code = {r.code: r for r in rules}
     active = frozenset(by_code)
     session = None
     if store is not None:
         from obslint import incremental
 
-        session, project, found = incremental.run(paths, config, rules, scope, result, store)
+        session, project, found = incremental.run(paths, config, rules, scope, result, store, jobs, progress)
     else:
-        project, found, files = load_project(paths, config, result, by_code)
+        project, found, files = load_project(paths, config, result, by_code, progress)
         result.files = len(files)
         result.project = project
         ctx = Context(config, project, active)
         only_sources = None
         if scope is not None:  # per-file checks only where findings will be shown
             only_sources = {id(src) for src in project.sources if _norm(src.path) in scope}
-        found.extend(run_rules(rules, project, ctx, only_sources))
+        found.extend(run_rules(rules, project, ctx, only_sources, progress=progress))
 
     ignores = _anchored_ignores(config)
     suppressions: dict[str, Suppressions] = {}
@@ -329,7 +337,7 @@ def _unused_ignores(rule, config: Config, entries: list[IgnoreEntry], active, li
 
 
 def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | None = None,
-              producers: dict | None = None) -> list[Finding]:
+              producers: dict | None = None, progress=None) -> list[Finding]:
     """Call each rule's hooks on the model objects they ask for; returns the findings.
 
     Object by object: a rule, then its query; a panel, then its queries. Every check that
@@ -430,6 +438,13 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
     on_doc, on_group, on_rule = hooks["check_document"], hooks["check_group"], hooks["check_rule"]
     on_alert = hooks["check_alert"]  # alerting rules only: recording rules never pay for alert checks
     on_dash, on_panel, on_grule = hooks["check_dashboard"], hooks["check_panel"], hooks["check_grafana_rule"]
+    total = len(project.groups) + len(project.dashboards) + len(project.grafana_rules)
+    done = [0]
+
+    def tick() -> None:
+        done[0] += 1
+        if not done[0] & 15 or done[0] == total:
+            progress(done[0], total, "checking")
     for doc in project.documents:
         if on_doc and not skip(doc.source):
             fns = document_hooks(doc.kind)
@@ -437,6 +452,8 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
                 each(fns, doc, doc.source)
     for group in project.groups:
         src = group.doc.source
+        if progress is not None:
+            tick()
         if skip(src):
             continue
         if on_group:
@@ -452,6 +469,8 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
                 queries((rule.query,), src)
     for dash in project.dashboards:
         src = dash.doc.source
+        if progress is not None:
+            tick()
         if skip(src):
             continue
         if on_dash:
@@ -465,6 +484,8 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
                 queries(panel.queries, src)
     for grule in project.grafana_rules:
         src = grule.doc.source
+        if progress is not None:
+            tick()
         if skip(src):
             continue
         if on_grule:

@@ -228,7 +228,7 @@ def _scan(files, old: dict) -> list:
     return rows
 
 
-def run(paths, config, rules, scope, result, store):
+def run(paths, config, rules, scope, result, store, jobs=None, progress=None):
     """(session, project, found): the Project and the findings (placed ones restored from the
     cache, the rest fresh) for engine._run to suppress, scope and sort."""
     from obslint import engine
@@ -267,7 +267,7 @@ def run(paths, config, rules, scope, result, store):
         if got is not None:
             return s, *got
         result.skipped, result.skip_reasons = [], {}
-    return s, *_cold(s, paths, config, rules, by_code, scope, result, engine)
+    return s, *_cold(s, paths, config, rules, by_code, scope, result, engine, progress)
 
 
 def _reuse(s, run, rows, config, result):
@@ -361,10 +361,10 @@ def _incremental(s, index, entries, rows, config, rules, by_code, scope, result)
     return project, found
 
 
-def _cold(s, paths, config, rules, by_code, scope, result, engine):
+def _cold(s, paths, config, rules, by_code, scope, result, engine, progress=None):
     s.mode = "cold"
     result.skipped, result.skip_reasons = [], {}
-    project, found, files = engine.load_project(paths, config, result, by_code)
+    project, found, files = engine.load_project(paths, config, result, by_code, progress)
     result.files = len(files)
     result.project = project
     ctx = engine.Context(config, project, frozenset(by_code))
@@ -376,7 +376,7 @@ def _cold(s, paths, config, rules, by_code, scope, result, engine):
     problems: dict = {}
     for f in found:
         problems.setdefault(f.file, []).append(f)
-    found.extend(engine.run_rules(rules, project, ctx, only, s.producers))
+    found.extend(engine.run_rules(rules, project, ctx, only, s.producers, progress))
     by_path: dict = {}
     for src in project.sources:
         by_path.setdefault(os.path.abspath(src.path), src)
