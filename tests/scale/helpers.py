@@ -1,0 +1,41 @@
+"""Shared by the scale tests: lint with and without the cache and compare field by field."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import obslint
+
+FIELDS = ("code", "message", "severity", "file", "line", "col", "fix", "node", "at_key", "scope", "context",
+          "end_line")
+
+
+def rows(result) -> list[tuple]:
+    return [tuple(getattr(f, k) for k in FIELDS) for f in result.findings]
+
+
+def summary(result) -> tuple:
+    return (rows(result), result.files, result.skipped, result.skip_reasons, result.suppressed,
+            rows(type(result)(findings=result.unused_suppressions)))
+
+
+def assert_same(cached, cold) -> None:
+    a, b = summary(cached), summary(cold)
+    if a != b:
+        ra, rb = set(a[0]), set(b[0])
+        raise AssertionError(f"cached run differs: only cached {sorted(ra - rb)[:3]}, only cold {sorted(rb - ra)[:3]}, "
+                             f"files {a[1]} vs {b[1]}, skipped equal {a[2] == b[2]}, suppressed {a[4]} vs {b[4]}")
+
+
+def lint_both(paths, cache_dir, config=None, **opts):
+    """(cached result, uncached result) of the same run."""
+    cached = obslint.lint([Path(p) for p in paths], config, cache=True, cache_dir=cache_dir, **opts)
+    cold = obslint.lint([Path(p) for p in paths], config, **opts)
+    assert_same(cached, cold)
+    return cached, cold
+
+
+def touch_later(path: Path) -> None:
+    """Make sure a rewritten file's stat signature moves even on a coarse clock."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 3_000_000_000))

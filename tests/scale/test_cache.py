@@ -1,0 +1,182 @@
+"""The cache never changes results (issue 19): cold and warm runs compared field by field on a
+small tree with cross-file facts (duplicate uids, recording rules followed by label flow,
+counters rated elsewhere, alerts' metrics on dashboards), through edits, renames, deletions,
+and on damaged or unwritable caches."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import obslint
+from tests.scale.helpers import assert_same, lint_both, touch_later
+
+
+def _dashboard(uid: str, title: str, exprs: list[str], panel_title: str = "Requests") -> str:
+    panels = [{"id": i + 1, "type": "timeseries", "title": f"{panel_title} {i}", "gridPos": {"x": 0, "y": i * 8, "w": 24, "h": 8},
+               "datasource": {"type": "prometheus", "uid": "prom"},
+               "targets": [{"refId": "A", "expr": e, "datasource": {"type": "prometheus", "uid": "prom"}}]}
+              for i, e in enumerate(exprs)]
+    return json.dumps({"uid": uid, "title": title, "schemaVersion": 39, "panels": panels}, indent=2) + "\n"
+
+
+RULES = """groups:
+  - name: api
+    rules:
+      - record: job:http_requests:rate5m
+        expr: sum by (job) (rate(http_requests_total[5m]))
+      - alert: ApiErrors
+        expr: job:http_requests:rate5m > 10
+        for: 5m
+        labels:
+          severity: page
+        annotations:
+          summary: "{{ $labels.instance }} is failing"
+      - alert: QueueStuck
+        expr: queue_depth_total > 100
+        for: 0m
+"""
+
+SUPPRESSED = """groups:
+  - name: other
+    rules:
+      # obslint: disable=RF021
+      - alert: DiskFull
+        expr: node_filesystem_free_bytes < 10
+        for: 0m
+"""
+
+DATASOURCES = """apiVersion: 1
+datasources:
+  - name: Prometheus
+    uid: prom
+    type: prometheus
+    url: http://prometheus:9090
+"""
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch):
+    root = tmp_path / "repo"
+    (root / "team-a" / "dashboards").mkdir(parents=True)
+    (root / "team-a" / "rules").mkdir(parents=True)
+    (root / "team-b").mkdir(parents=True)
+    (root / "team-a" / "dashboards" / "api.json").write_text(_dashboard(
+        "api", "API", ["sum(rate(http_requests_total[5m]))", "job:http_requests:rate5m", "max(queue_depth_total)"]))
+    (root / "team-a" / "dashboards" / "db.json").write_text(_dashboard("db", "DB", ["max(pg_up)"]))
+    (root / "team-b" / "web.json").write_text(_dashboard("web", "Web", ["sum(rate(nginx_requests_total[1m]))"]))
+    (root / "team-a" / "rules" / "api.yml").write_text(RULES)
+    (root / "team-b" / "rules.yml").write_text(SUPPRESSED)
+    (root / "datasources.yml").write_text(DATASOURCES)
+    monkeypatch.chdir(tmp_path)
+    return root
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+    touch_later(path)
+
+
+def _step(root, cache, mode: str | None, **opts):
+    cached, cold = lint_both([root.name], cache, **opts)
+    if mode is not None:
+        assert cached.cache_mode == mode
+    return cached, cold
+
+
+def test_warm_runs_equal_cold_through_edits(tree):
+    cache = tree.parent / "cache"
+    first, _ = _step(tree, cache, "cold")
+    assert any(f.code == "AL006" for f in first.findings)  # label flow through the recording rule (cross-file)
+    _step(tree, cache, "reuse")
+    dash = tree / "team-a" / "dashboards" / "api.json"
+    _edit(dash, '"Requests 0"', '"Requests served"')  # nothing other files read: only this file again
+    _step(tree, cache, "incremental")
+    _edit(tree / "team-a" / "rules" / "api.yml", "> 10", "> 20")  # an alert's threshold
+    _step(tree, cache, "incremental")
+    # another dashboard takes api's uid: a finding on the unchanged api.json too
+    _edit(tree / "team-a" / "dashboards" / "db.json", '"uid": "db"', '"uid": "api"')
+    cached, _ = _step(tree, cache, "cold")
+    assert {f.file for f in cached.findings if "uid" in f.message and f.code.startswith("DB")} >= {
+        str(Path("repo/team-a/dashboards/api.json")), str(Path("repo/team-a/dashboards/db.json"))}
+    # the recording rule changes what the alert's labels can be (AL006 on the alert)
+    _edit(tree / "team-a" / "rules" / "api.yml", "sum by (job) (rate", "sum by (job, instance) (rate")
+    cached, _ = _step(tree, cache, "cold")
+    assert not any(f.code == "AL006" for f in cached.findings)
+    # a counter now rated on a dashboard of another file: PQ125 elsewhere changes
+    _edit(tree / "team-b" / "web.json", "sum(rate(nginx_requests_total[1m]))", "sum(rate(queue_depth_total[1m]))")
+    _step(tree, cache, "cold")
+    _step(tree, cache, "reuse")
+    (tree / "team-b" / "web.json").rename(tree / "team-b" / "web2.json")
+    _step(tree, cache, "cold")
+    (tree / "team-a" / "dashboards" / "db.json").unlink()
+    _step(tree, cache, "cold")
+    (tree / "team-b" / "new.json").write_text(_dashboard("new", "New", ["up"]))
+    _step(tree, cache, "cold")
+    _edit(tree / "datasources.yml", "uid: prom", "uid: prom2")  # a core file: everything again
+    _step(tree, cache, "cold")
+    _edit(tree / "team-b" / "rules.yml", "      # obslint: disable=RF021\n", "")  # a suppression removed
+    cached, _ = _step(tree, cache, "incremental")
+    assert any(f.code == "RF021" and "DiskFull" in f.message for f in cached.findings)
+
+
+def test_options_and_scope_are_part_of_the_key(tree):
+    cache = tree.parent / "cache"
+    _step(tree, cache, "cold")
+    _step(tree, cache, "cold", select=["PQ", "AL"])
+    _step(tree, cache, "reuse", select=["PQ", "AL"])
+    _step(tree, cache, "cold", ignore=["XF002"])
+    _step(tree, cache, "cold", project_root=tree, report_unused=True)
+    target = tree / "team-a" / "dashboards" / "api.json"
+    cached = obslint.lint([target], None, project_root=tree, cache=True, cache_dir=cache)
+    cold = obslint.lint([target], None, project_root=tree)
+    assert_same(cached, cold)
+    _step(tree, cache, "reuse")  # the unscoped run's cache is still there
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", b"\x00" * 100, None])
+def test_damaged_cache_is_rebuilt(tree, damage):
+    cache = tree.parent / "cache"
+    _step(tree, cache, "cold")
+    for part in cache.glob("run-*"):
+        if damage is None:  # truncated
+            part.write_bytes(part.read_bytes()[: len(part.read_bytes()) // 2])
+        else:
+            part.write_bytes(damage)
+    _step(tree, cache, "cold")
+    _step(tree, cache, "reuse")
+
+
+def test_mixed_parts_of_two_writers_are_not_used(tree):
+    cache = tree.parent / "cache"
+    _step(tree, cache, "cold")
+    saved = {p.name: p.read_bytes() for p in cache.glob("run-*")}
+    _edit(tree / "team-a" / "rules" / "api.yml", "> 10", "> 30")
+    _step(tree, cache, "incremental")
+    for name, data in saved.items():
+        if not name.endswith(".idx"):
+            (cache / name).write_bytes(data)  # the old `.run`/`.files` beside the new index
+    _step(tree, cache, "cold")
+
+
+def test_unwritable_cache_dir_only_costs_warmth(tree):
+    blocker = tree.parent / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be")
+    _step(tree, blocker / "cache", "cold")
+    _step(tree, blocker / "cache", "cold")
+
+
+def test_default_location_is_gitignored(tree):
+    from obslint.cli import main
+
+    assert main(["--no-config", "-q", "repo"]) in (0, 1)
+    assert (tree.parent / ".obslint_cache" / ".gitignore").read_text().strip().endswith("*")
+    shutil.rmtree(tree.parent / ".obslint_cache")
+    assert main(["--no-config", "-q", "--no-cache", "repo"]) in (0, 1)
+    assert not (tree.parent / ".obslint_cache").exists()
+    assert main(["--no-config", "-q", "--cache-dir", "elsewhere", "repo"]) in (0, 1)
+    assert list((tree.parent / "elsewhere").glob("run-*.idx"))
