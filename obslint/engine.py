@@ -248,7 +248,8 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
     suppressions: dict[str, Suppressions] = {}
     texts = {s.display: s for s in project.sources}
     internal = by_code.get("IN011")
-    cap = findingcap.Cap()  # at most N findings of one code per document are placed and listed
+    cap = findingcap.Cap(key=session.cap_key if session is not None else None)  # at most N findings of one
+    # code per document are placed and listed
     for f in found:  # (a finding appended below is processed too)
         if scope is not None and _norm(f.file) not in scope:
             continue

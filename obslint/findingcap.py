@@ -27,8 +27,9 @@ def _key(f: Finding) -> tuple:
 
 
 class Cap:
-    def __init__(self, bound: int | None = None) -> None:
+    def __init__(self, bound: int | None = None, key=None) -> None:
         self.bound = limit() if bound is None else bound
+        self._key = key or _key  # the cache's findings name their document by a token (obslint.incremental)
         self.kept_count: dict[tuple, int] = {}
         self.left_out: dict[tuple, int] = {}
 
@@ -36,14 +37,14 @@ class Cap:
         """True (and f counted as left out) when f's code is already at the bound on its document."""
         if not self.bound:
             return False
-        key = _key(f)
+        key = self._key(f)
         if self.kept_count.get(key, 0) < self.bound:
             return False
         self.left_out[key] = self.left_out.get(key, 0) + 1
         return True
 
     def kept(self, f: Finding) -> None:
-        key = _key(f)
+        key = self._key(f)
         self.kept_count[key] = self.kept_count.get(key, 0) + 1
 
     def finish(self, findings: list[Finding]) -> list[Finding]:
@@ -52,8 +53,8 @@ class Cap:
             return findings
         last: dict[tuple, int] = {}
         for i, f in enumerate(findings):
-            if _key(f) in self.left_out:
-                last[_key(f)] = i
+            if self._key(f) in self.left_out:
+                last[self._key(f)] = i
         after = {i: key for key, i in last.items()}
         out: list[Finding] = []
         for i, f in enumerate(findings):

@@ -71,15 +71,29 @@ def suppression_text(src):
 # ------------------------------------------------------------------------------------------
 # findings <-> plain data
 # ------------------------------------------------------------------------------------------
-def dump_finding(f: Finding, scope_line) -> tuple:
+def doc_token(doc) -> str:
+    """A document's name within its file, the same in every run (the cap counts per document)."""
+    return f"{doc.index}:{doc.base!r}:{doc.parent_path!r}:{doc.label}"
+
+
+def dump_finding(f: Finding, scope_line, tokens: dict | None = None) -> tuple:
+    """`tokens` (id -> n): number the documents of one run's file in order instead."""
+    if f.doc is None:
+        doc = None
+    elif tokens is None:
+        doc = doc_token(f.doc)
+    else:
+        doc = tokens.setdefault(id(f.doc), len(tokens))
     return (f.code, f.message, int(f.severity), f.file, f.line, f.col, f.fix, tuple(f.node), f.at_key,
-            None if f.scope is None else tuple(f.scope), f.context or {}, f.end_line, scope_line)
+            None if f.scope is None else tuple(f.scope), f.context or {}, f.end_line, scope_line, doc)
 
 
-def load_finding(t: tuple, scope_lines: dict) -> Finding:
+def load_finding(t: tuple, s) -> Finding:
     f = Finding(t[0], t[1], Severity(t[2]), t[3], t[4], t[5], t[6], None, t[7], t[8], t[9], dict(t[10]), t[11])
     if t[12] is not None:
-        scope_lines[id(f)] = t[12]
+        s.scope_lines[id(f)] = t[12]
+    if t[13] is not None:
+        s.doc_tokens[id(f)] = t[13]
     return f
 
 
@@ -185,6 +199,7 @@ class Session:
         self.store = store
         self.old = blob
         self.scope_lines: dict = {}  # id(finding) -> line of its scope (restored or computed)
+        self.doc_tokens: dict = {}   # id(restored finding) -> its document's number in its file
         self.producers: dict = {}    # id(finding) -> Source whose checks made it
         self.checked: set = set()    # ids of Sources whose per-object checks ran this run
         self.entries: dict = {}      # path -> entry kept from the old blob
@@ -194,8 +209,9 @@ class Session:
         self.meta = None             # (files, skipped, reasons) of a fully reused run
         self.stamp = time.time_ns()
 
-    def note_scope_line(self, f, line) -> None:
-        self.scope_lines[id(f)] = line
+    def cap_key(self, f) -> tuple:
+        """findingcap's key: a restored finding's document is its number in the file."""
+        return f.file, id(f.doc) if f.doc is not None else self.doc_tokens.get(id(f)), f.code
 
 
 # ------------------------------------------------------------------------------------------
@@ -285,7 +301,7 @@ def _reuse(s, run, rows, config, result):
         e = r[5]
         sources.append(ShadowSource(r[0], e[2], r[1], size, e[3]))
     result.project = project
-    found = [load_finding(t, s.scope_lines) for t in run["found"]]
+    found = [load_finding(t, s) for t in run["found"]]
     return project, found
 
 
@@ -357,7 +373,7 @@ def _incremental(s, index, entries, rows, config, rules, by_code, scope, result)
     s.checked = only
     found = list(problems)
     found.extend(engine.run_rules(rules, project, ctx, only, s.producers))
-    found.extend(load_finding(t, s.scope_lines) for t in restored)
+    found.extend(load_finding(t, s) for t in restored)
     return project, found
 
 
@@ -389,6 +405,7 @@ def _cold(s, paths, config, rules, by_code, scope, result, engine, progress=None
 
 
 def _save(s, found, result, cap) -> None:
+    result.cache_mode = s.mode  # reuse | incremental | cold (tests and --verbose read it)
     if s.unreadable or any(f.code == "IN010" for f in found):
         return  # a run cut short by the clock is not one to repeat
     if s.mode == "reuse":
@@ -454,7 +471,9 @@ def _save(s, found, result, cap) -> None:
     run = None
     if not cap.left_out:
         try:
-            run = {"found": [dump_finding(f, s.scope_lines.get(id(f))) for f in found],
+            tokens_by_file: dict = {}
+            run = {"found": [dump_finding(f, s.scope_lines.get(id(f)), tokens_by_file.setdefault(f.file, {}))
+                             for f in found],
                    "meta": (result.files, list(result.skipped), dict(result.skip_reasons))}
             marshal.dumps(run)
             parts["run"] = run

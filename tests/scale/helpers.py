@@ -22,8 +22,8 @@ def summary(result) -> tuple:
 def assert_same(cached, cold) -> None:
     a, b = summary(cached), summary(cold)
     if a != b:
-        ra, rb = set(a[0]), set(b[0])
-        raise AssertionError(f"cached run differs: only cached {sorted(ra - rb)[:3]}, only cold {sorted(rb - ra)[:3]}, "
+        ra, rb = set(map(repr, a[0])), set(map(repr, b[0]))
+        raise AssertionError(f"cached run differs: only cached {sorted(ra - rb)[:3]}, only cold {sorted(rb - ra)[:3]}, order equal {sorted(a[0], key=repr) == sorted(b[0], key=repr)}, "
                              f"files {a[1]} vs {b[1]}, skipped equal {a[2] == b[2]}, suppressed {a[4]} vs {b[4]}")
 
 
