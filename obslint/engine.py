@@ -138,10 +138,24 @@ def load_project(paths: list, config: Config, result: Result | None = None, rule
 
 def load_file(path, fmt, config: Config, project: Project, result: Result, rules, internal):
     """Read, classify and model one file into `project`: (its Source, its input findings)."""
+    source, file_findings, docs = read_file(path, fmt, config, result, rules, internal)
+    project.sources.append(source)
+    for d in docs:
+        try:
+            project.add(d)
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop the run: report it on the file
+            if internal is not None:
+                file_findings.append(_internal_error(internal, source.display, "reading the document's structure",
+                                                     exc))
+    return source, file_findings
+
+
+def read_file(path, fmt, config: Config, result: Result, rules, internal):
+    """Read and classify one file: (its Source, its input findings, its documents to model)."""
     display = relative(path)
     source, problems = read_source(path, display, fmt, config.max_file_size, rules)
-    project.sources.append(source)
     file_findings = list(problems)
+    docs = []
     known = False  # does the file hold anything obslint lints?
     for doc in list(source.documents):
         try:
@@ -149,7 +163,7 @@ def load_file(path, fmt, config: Config, project: Project, result: Result, rules
             for d in [doc, *extra]:
                 if d.kind:
                     known = True
-                    project.add(d)
+                    docs.append(d)
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the run: report it on the file
             if internal is not None:
                 file_findings.append(_internal_error(internal, display, "reading the document's structure", exc))
@@ -158,12 +172,12 @@ def load_file(path, fmt, config: Config, project: Project, result: Result, rules
         reason = next((d.skip_reason for d in source.documents if getattr(d, "skip_reason", None)), None)
         if reason:
             result.skip_reasons[display] = reason
-    return source, file_findings
+    return source, file_findings, docs
 
 
 def lint(paths: list, config: Config | None = None, *, select=None, ignore=None, project_root=None,
          report_unused: bool = False, min_severity: Severity | None = None, metrics_from=(),
-         max_file_size: int | None = None, cache: bool = False, cache_dir=None, jobs: int | None = None,
+         max_file_size: int | None = None, cache: bool = False, cache_dir=None, jobs: int | None = 1,
          progress=None) -> Result:
     """Lint every file under `paths` with `config` (default: no config file). The public API
     (`obslint.lint`); the `obslint` command is this plus argument parsing and a report.
@@ -179,7 +193,8 @@ def lint(paths: list, config: Config | None = None, *, select=None, ignore=None,
 
     - `cache` (default off in the API, on in the CLI): reuse unchanged files' findings from
       `cache_dir` (default `.obslint_cache/` at the project root); see obslint.incremental.
-    - `jobs`: worker processes for a cold run (None: the usable cores; small runs stay in one).
+    - `jobs` (default 1 in the API; the CLI's default is None): worker processes for a cold
+      run, None for the usable cores; small runs stay in one process (obslint.parallel).
     - `progress`: a callable(done, total) told about files checked (the CLI's progress bar).
 
     Raises ConfigError for an unknown check or an unusable policy value."""
@@ -230,7 +245,7 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
     by_code = {r.code: r for r in rules}
     active = frozenset(by_code)
     session = None
-    if store is not None:
+    if store is not None or jobs != 1:
         from obslint import incremental
 
         session, project, found = incremental.run(paths, config, rules, scope, result, store, jobs, progress)

@@ -100,12 +100,14 @@ def load_finding(t: tuple, s) -> Finding:
 # ------------------------------------------------------------------------------------------
 # leaf files, shadows and signatures
 # ------------------------------------------------------------------------------------------
-def leaf_kind(source) -> str | None:
-    """"dash" / "rules" for a leaf file, None for a core one, "none" when nothing is linted."""
+def leaf_kind(source, docs=None) -> str | None:
+    """"dash" / "rules" for a leaf file, None for a core one, "none" when nothing is linted.
+    `docs`: the file's modelled documents (default: its documents with a kind)."""
+    own = [d for d in source.documents if d.kind]
+    if docs is not None and [id(d) for d in docs] != [id(d) for d in own]:
+        return None  # documents embedded in others (a ConfigMap's dashboards): a core file
     kinds = set()
-    for doc in source.documents:
-        if not doc.kind:
-            continue
+    for doc in own:
         if doc.base != () or doc.parent is not None or type(doc) is not Document:
             return None
         if doc.kind == "grafana-dashboard" and source.format == "json":
@@ -117,6 +119,13 @@ def leaf_kind(source) -> str | None:
     if len(kinds) > 1:
         return None
     return kinds.pop() if kinds else "none"
+
+
+def docs_by_source(project) -> dict:
+    out: dict = {}
+    for d in project.documents:
+        out.setdefault(id(d.source), []).append(d)
+    return out
 
 
 def _shadow_data(kind: str, data):
@@ -221,7 +230,7 @@ def _norm(p) -> str:
     return os.path.normpath(os.path.abspath(p))
 
 
-def _scan(files, old: dict) -> list:
+def _scan(files, old: dict, hashing: bool = True) -> list:
     """Per file: [path, fmt, abspath, stat signature, content hash, index row, unchanged].
     The index row is (stat signature, hash, display, has an `obslint` comment)."""
     rows = []
@@ -234,6 +243,8 @@ def _scan(files, old: dict) -> list:
         e = old.get(ap)
         if e is not None and sig is not None and e[0] == sig:
             h = e[1]
+        elif not hashing:
+            h = b""  # no cache to compare with
         else:
             try:
                 with open(path, "rb") as fh:
@@ -250,12 +261,12 @@ def run(paths, config, rules, scope, result, store, jobs=None, progress=None):
     from obslint import engine
     from obslint.discover import discover
 
-    index = store.load()
+    index = store.load() if store is not None else None
     s = Session(store, index)
     old = index["stat"] if index else {}
     unreadable: list = []
     files = discover(paths, config.exclude, errors=unreadable)
-    rows = _scan(files, old)
+    rows = _scan(files, old, store is not None)
     s.rows = rows
     s.all = env_digest([[r[2], r[4]] for r in rows])
     s.unreadable = bool(unreadable)
@@ -283,7 +294,35 @@ def run(paths, config, rules, scope, result, store, jobs=None, progress=None):
         if got is not None:
             return s, *got
         result.skipped, result.skip_reasons = [], {}
+    from obslint import parallel
+
+    n = jobs if jobs is not None else parallel.usable_cores()
+    if not unreadable and parallel.worth_it(rows, n):
+        got = _parallel(s, rows, config, rules, by_code, scope, result, n)
+        if got is not None:
+            return s, *got
+        result.skipped, result.skip_reasons = [], {}
+        for r in rows:
+            del r[7:]
     return s, *_cold(s, paths, config, rules, by_code, scope, result, engine, progress)
+
+
+def _parallel(s, rows, config, rules, by_code, scope, result, jobs):
+    """A cold run in worker processes (obslint.parallel), merged as a warm run merges."""
+    from obslint import parallel
+
+    entries = parallel.run(s, rows, config, rules, scope, result, jobs)
+    if entries is None:
+        return None
+    env = []
+    for r in rows:
+        r[6] = True
+        e = entries[r[2]]
+        env.append([r[2], e[0], e[3] if e[3] is not None else r[4]])
+    got = _incremental(s, {"env": env_digest(env)}, entries, rows, config, rules, by_code, scope, result)
+    if got is not None:
+        s.mode = "parallel"
+    return got
 
 
 def _reuse(s, run, rows, config, result):
@@ -347,7 +386,9 @@ def _incremental(s, index, entries, rows, config, rules, by_code, scope, result)
         problems.extend(found)
         r.append(src)
         r.append(found)
-        if not same and leaf_kind(src) is None:
+    by_doc = docs_by_source(project)
+    for src in loaded:
+        if leaf_kind(src, by_doc.get(id(src), [])) is None and not entries[os.path.abspath(src.path)][0] == "core":
             return None  # a leaf file became a core one
     link_resources(project)
     project.finish()
@@ -361,7 +402,7 @@ def _incremental(s, index, entries, rows, config, rules, by_code, scope, result)
         if same:
             env.append([r[2], e[0], e[3] if e[3] is not None else r[4]])
         else:
-            kind = leaf_kind(src)
+            kind = leaf_kind(src, by_doc.get(id(src), []))
             facts = facts_of(kind, src, ctx, active)
             env.append([r[2], kind, signature(kind, src, facts, active)])
     s.env_rows = env
@@ -405,7 +446,9 @@ def _cold(s, paths, config, rules, by_code, scope, result, engine, progress=None
 
 
 def _save(s, found, result, cap) -> None:
-    result.cache_mode = s.mode  # reuse | incremental | cold (tests and --verbose read it)
+    result.cache_mode = s.mode  # reuse | incremental | parallel | cold (tests read it)
+    if s.store is None:
+        return
     if s.unreadable or any(f.code == "IN010" for f in found):
         return  # a run cut short by the clock is not one to repeat
     if s.mode == "reuse":
@@ -418,6 +461,7 @@ def _save(s, found, result, cap) -> None:
         if src is not None:
             by_src.setdefault(id(src), []).append(f)
     shown = set(result.skipped)
+    by_doc = docs_by_source(result.project)
     stat: dict = {}
     files: dict = {}
     env = []
@@ -438,7 +482,7 @@ def _save(s, found, result, cap) -> None:
         display = src.display
         marker = "obslint" in (src.text or "")
         stat[ap] = (sig, h, display, marker)
-        kind = leaf_kind(src)
+        kind = leaf_kind(src, by_doc.get(id(src), []))
         skip = None
         if display in shown and not any(d.kind for d in src.documents):
             skip = result.skip_reasons.get(display, "")
