@@ -16,7 +16,7 @@ import marshal
 import os
 import tempfile
 
-FORMAT = 3
+FORMAT = 4
 DIRNAME = ".obslint_cache"
 
 

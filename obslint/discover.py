@@ -56,8 +56,7 @@ def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[
                                      and not (is_excluded and is_excluded(_rel(Path(dirpath) / d))))
                 for name in sorted(filenames):
                     p = Path(dirpath) / name
-                    rel = _rel(p)
-                    if is_excluded and is_excluded(rel):
+                    if is_excluded and is_excluded(_rel(p)):  # relpath only when there are patterns
                         continue
                     fmt = file_format(p)
                     if fmt is None and "." not in name:

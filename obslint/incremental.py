@@ -76,6 +76,16 @@ def doc_token(doc) -> str:
     return f"{doc.index}:{doc.base!r}:{doc.parent_path!r}:{doc.label}"
 
 
+_SHARED: dict = {}  # equal values as one object: marshal writes a repeat as a reference
+
+
+def _share(x):
+    try:
+        return _SHARED.setdefault(x, x)
+    except TypeError:  # an unhashable context value
+        return x
+
+
 def dump_finding(f: Finding, scope_line, tokens: dict | None = None) -> tuple:
     """`tokens` (id -> n): number the documents of one run's file in order instead."""
     if f.doc is None:
@@ -84,8 +94,10 @@ def dump_finding(f: Finding, scope_line, tokens: dict | None = None) -> tuple:
         doc = doc_token(f.doc)
     else:
         doc = tokens.setdefault(id(f.doc), len(tokens))
-    return (f.code, f.message, int(f.severity), f.file, f.line, f.col, f.fix, tuple(f.node), f.at_key,
-            None if f.scope is None else tuple(f.scope), f.context or {}, f.end_line, scope_line, doc)
+    sh = _share
+    return (sh(f.code), sh(f.message), int(f.severity), sh(f.file), f.line, f.col, sh(f.fix), sh(tuple(f.node)),
+            f.at_key, None if f.scope is None else sh(tuple(f.scope)), sh(tuple((f.context or {}).items())),
+            f.end_line, scope_line, doc)
 
 
 def load_finding(t: tuple, s) -> Finding:
@@ -234,8 +246,10 @@ def _scan(files, old: dict, hashing: bool = True) -> list:
     """Per file: [path, fmt, abspath, stat signature, content hash, index row, unchanged].
     The index row is (stat signature, hash, display, has an `obslint` comment)."""
     rows = []
+    cwd = os.getcwd()
+    join, normpath = os.path.join, os.path.normpath
     for path, fmt in files:
-        ap = os.path.abspath(path)
+        ap = normpath(join(cwd, path))  # os.path.abspath, without a getcwd per file
         try:
             sig = stat_sig(os.stat(path))
         except OSError:
