@@ -16,7 +16,7 @@ import marshal
 import os
 import tempfile
 
-FORMAT = 4
+FORMAT = 5
 DIRNAME = ".obslint_cache"
 
 
@@ -55,52 +55,59 @@ def default_dir(config) -> str:
 
 
 class Store:
-    """Three files per run configuration, loaded only as far as a run needs them: the index
-    (`.idx`: every file's stat signature and hash, the run digests), the last run's findings
-    (`.run`, for a run where nothing changed) and the per-file entries (`.files`, for a run
-    where some files changed). A token shared by the three detects a mix of two writers."""
-
-    PARTS = ("idx", "run", "files")
+    """Per run configuration, files loaded only as far as a run needs them: the index
+    (`.idx`: every file's stat signature and hash, the run digests, the token of each part),
+    the last run's findings (`.run`, for a run where nothing changed), the per-file entries
+    (`.files`) and the entries written since (`.delta`, so a warm run with a few changed files
+    does not rewrite them all). A part counts only with the token the index names: parts of
+    two concurrent writers are never mixed."""
 
     def __init__(self, directory: str, key: str) -> None:
         self.directory = directory
         self.key = key
         self.base = os.path.join(directory, f"run-{key[:20]}")
         self.path = self.base + ".idx"
-        self.token = None
+        self.tokens: dict = {}
 
-    def _load(self, part: str):
+    def _load(self, part: str, token=None):
         try:
             with open(f"{self.base}.{part}", "rb") as fh:
                 blob = marshal.load(fh)
         except Exception:  # noqa: BLE001 - missing, truncated, foreign: a cold run
             return None
-        if (not isinstance(blob, dict) or blob.get("format") != FORMAT or blob.get("key") != self.key
-                or (self.token is not None and blob.get("token") != self.token)):
+        if not isinstance(blob, dict) or blob.get("format") != FORMAT or blob.get("key") != self.key:
+            return None
+        if token is not None and blob.get("token") != token:
             return None
         return blob
 
     def load(self) -> dict | None:
         """The index, or None."""
-        self.token = None
         blob = self._load("idx")
-        if blob is None or not isinstance(blob.get("stat"), dict):
+        if blob is None or not isinstance(blob.get("stat"), dict) or not isinstance(blob.get("tokens"), dict):
+            self.tokens = {}
             return None
-        self.token = blob.get("token")
+        self.tokens = blob["tokens"]
         return blob
 
     def part(self, name: str):
-        """The `run` or `files` part written with the loaded index, or None."""
-        blob = self._load(name)
+        """A part written with the loaded index, or None."""
+        token = self.tokens.get(name)
+        if token is None:
+            return None
+        blob = self._load(name, token)
         return None if blob is None else blob.get("data")
 
-    def save(self, index: dict, parts: dict) -> bool:
-        token = os.urandom(8).hex()
-        blobs = {"idx": {**index, "format": FORMAT, "key": self.key, "token": token}}
-        for name, data in parts.items():
-            blobs[name] = {"format": FORMAT, "key": self.key, "token": token, "data": data}
+    def save(self, index: dict, parts: dict, keep=()) -> bool:
+        """Write `parts` (name -> data) and then the index; `keep`: parts left as they are
+        (the loaded index's tokens for them stay)."""
+        tokens = {name: self.tokens[name] for name in keep if name in self.tokens}
+        encoded = {}
         try:
-            encoded = {name: marshal.dumps(b) for name, b in blobs.items()}
+            for name, data in parts.items():
+                tokens[name] = os.urandom(8).hex()
+                encoded[name] = marshal.dumps({"format": FORMAT, "key": self.key, "token": tokens[name], "data": data})
+            encoded["idx"] = marshal.dumps({**index, "format": FORMAT, "key": self.key, "tokens": tokens})
         except (ValueError, TypeError):
             return False
         try:
@@ -108,20 +115,18 @@ class Store:
             ignore = os.path.join(self.directory, ".gitignore")
             if not os.path.exists(ignore):
                 _write(ignore, b"# written by obslint: the cache is not for version control\n*\n")
-            for name in ("run", "files", "idx"):  # the index last: it names the token of the others
-                if name in encoded:
-                    _write(f"{self.base}.{name}", encoded[name])
+            for name, data in encoded.items():  # the index last: it names the tokens of the others
+                if name != "idx":
+                    _write(f"{self.base}.{name}", data)
+            _write(self.path, encoded["idx"])
+            self.tokens = tokens
             return True
         except OSError:
             return False
 
     def save_index(self, index: dict) -> bool:
-        """Rewrite the index alone, keeping its token (the other parts are unchanged)."""
-        try:
-            _write(self.path, marshal.dumps(index))
-            return True
-        except (OSError, ValueError, TypeError):
-            return False
+        """Rewrite the index alone (its parts unchanged)."""
+        return self.save(index, {}, keep=tuple(self.tokens))
 
 
 def _write(path: str, data: bytes) -> None:

@@ -88,12 +88,13 @@ def _share(x):
 
 def dump_finding(f: Finding, scope_line, tokens: dict | None = None) -> tuple:
     """`tokens` (id -> n): number the documents of one run's file in order instead."""
-    if f.doc is None:
+    d = f.doc
+    if d is None:
         doc = None
-    elif tokens is None:
-        doc = doc_token(f.doc)
+    elif tokens is None or (d.parent is None and d.base == ()):
+        doc = doc_token(d)  # a plain document: its index names it
     else:
-        doc = tokens.setdefault(id(f.doc), len(tokens))
+        doc = tokens.setdefault(id(d), f"n:{len(tokens)}")
     sh = _share
     return (sh(f.code), sh(f.message), int(f.severity), sh(f.file), f.line, f.col, sh(f.fix), sh(tuple(f.node)),
             f.at_key, None if f.scope is None else sh(tuple(f.scope)), sh(tuple((f.context or {}).items())),
@@ -106,6 +107,7 @@ def load_finding(t: tuple, s) -> Finding:
         s.scope_lines[id(f)] = t[12]
     if t[13] is not None:
         s.doc_tokens[id(f)] = t[13]
+    s.tuples[id(f)] = t
     return f
 
 
@@ -150,17 +152,52 @@ def _shadow_data(kind: str, data):
     return data
 
 
-def shadow_docs(kind: str, source) -> list:
-    return [(d.index, _shadow_data(kind, d.data)) for d in source.documents if d.kind]
+# Checks that read other files' alerts whole (expressions, thresholds) or place findings on
+# them: with none of these active and no core file, a rule file's shadow keeps only its
+# recording rules whole and its alerts' names and labels.
+_ALERT_READERS = frozenset({"XF001", "XF003", "PL014", "UT011"})
+
+
+def light_ok(active, any_core: bool) -> bool:
+    return not any_core and not (_ALERT_READERS & active)
+
+
+def _light_rules(data):
+    groups = data.get("groups") if isinstance(data, dict) else None
+    if not isinstance(groups, list):
+        return data
+    out_groups = []
+    for g in groups:
+        if isinstance(g, dict) and isinstance(g.get("rules"), list):
+            rules = [{k: r[k] for k in ("alert", "labels") if k in r} if isinstance(r, dict) and "alert" in r else r
+                     for r in g["rules"]]
+            g = {**g, "rules": rules}
+        out_groups.append(g)
+    return {**data, "groups": out_groups}
+
+
+def shadow_docs(kind: str, source, light: bool = False) -> list:
+    """(index, data, flavour) of each linted document: what other files' checks read."""
+    out = []
+    for d in source.documents:
+        if not d.kind:
+            continue
+        data = _shadow_data(kind, d.data)
+        if light and kind == "rules":
+            data = _light_rules(data)
+        out.append((d.index, data, getattr(d, "flavor", None)))
+    return out
 
 
 def build_shadow(path, display, fmt, max_size, marker, docs) -> ShadowSource:
     from obslint.classify import classify
 
     src = ShadowSource(path, display, fmt, max_size, marker)
-    for index, data in docs:
+    for index, data, flavor in docs:
         doc = Document(src, index, data)
         classify(doc)
+        if flavor:
+            doc.flavor_hint = flavor  # as detected on the whole file (rule_flavor reads it)
         src.documents.append(doc)
     return src
 
@@ -170,9 +207,10 @@ def facts_of(kind: str, source, ctx, active) -> dict:
     from obslint import scalefacts
 
     out: dict = {}
-    if kind == "dash":
+    if kind in ("dash", "rules"):  # a light rule shadow has no alert queries: keep what they rate
         if "PQ125" in active:
             out["rated"] = sorted(scalefacts.rated_of_source(ctx, source))
+    if kind == "dash":
         if "XF002" in active:
             out["dirs"] = {d: sorted(m) for d, m in scalefacts.dash_dirs_of_source(ctx, source).items()}
     return out
@@ -229,6 +267,8 @@ class Session:
         self.mode = "cold"
         self.meta = None             # (files, skipped, reasons) of a fully reused run
         self.stamp = time.time_ns()
+        self.delta: dict = {}        # entries written since the last full `files` part
+        self.tuples: dict = {}       # id(restored finding) -> its stored tuple
 
     def cap_key(self, f) -> tuple:
         """findingcap's key: a restored finding's document is its number in the file."""
@@ -300,6 +340,9 @@ def run(paths, config, rules, scope, result, store, jobs=None, progress=None):
     if index and not unreadable and index.get("order") == [r[2] for r in rows]:
         try:
             entries = store.part("files")
+            if entries is not None:
+                s.delta = store.part("delta") or {}
+                entries = {**entries, **s.delta}
             got = _incremental(s, index, entries, rows, config, rules, by_code, scope, result) if entries else None
         except Exception:  # noqa: BLE001 - a damaged entry: read everything
             if debug:
@@ -476,6 +519,14 @@ def _save(s, found, result, cap) -> None:
             by_src.setdefault(id(src), []).append(f)
     shown = set(result.skipped)
     by_doc = docs_by_source(result.project)
+    kinds = {}
+    for r in s.rows:
+        src = r[7] if len(r) > 7 else None
+        if src is not None and not isinstance(src, ShadowSource):
+            kinds[id(src)] = leaf_kind(src, by_doc.get(id(src), []))
+    any_core = any(k is None for k in kinds.values()) or any(
+        e[0] == "core" for ap, e in s.entries.items())
+    light = light_ok(active, any_core)
     stat: dict = {}
     files: dict = {}
     env = []
@@ -496,14 +547,14 @@ def _save(s, found, result, cap) -> None:
         display = src.display
         marker = "obslint" in (src.text or "")
         stat[ap] = (sig, h, display, marker)
-        kind = leaf_kind(src, by_doc.get(id(src), []))
+        kind = kinds[id(src)]
         skip = None
         if display in shown and not any(d.kind for d in src.documents):
             skip = result.skip_reasons.get(display, "")
         shadow = None
         if kind is not None:
             try:
-                shadow = marshal.dumps(shadow_docs(kind, src))
+                shadow = marshal.dumps(shadow_docs(kind, src, light))
             except (ValueError, TypeError):
                 shadow = None
         if shadow is None:
@@ -525,12 +576,18 @@ def _save(s, found, result, cap) -> None:
         sigv = signature(kind, src, facts, active)
         files[ap] = (kind, findings, shadow, sigv, facts, skip)
         env.append([ap, kind, sigv])
-    parts = {"files": files}
+    fresh = {ap: e for ap, e in files.items() if ap in s.delta or e is not s.entries.get(ap)}
+    if s.mode == "incremental" and len(fresh) <= max(50, len(files) // 20):
+        parts, keep = {"delta": fresh}, ("files",)  # a few files changed: the big part stays
+    else:
+        parts, keep = {"files": files, "delta": {}}, ()
     run = None
     if not cap.left_out:
         try:
             tokens_by_file: dict = {}
-            run = {"found": [dump_finding(f, s.scope_lines.get(id(f)), tokens_by_file.setdefault(f.file, {}))
+            tuples = s.tuples
+            run = {"found": [tuples.get(id(f)) or
+                             dump_finding(f, s.scope_lines.get(id(f)), tokens_by_file.setdefault(f.file, {}))
                              for f in found],
                    "meta": (result.files, list(result.skipped), dict(result.skip_reasons))}
             marshal.dumps(run)
@@ -538,7 +595,7 @@ def _save(s, found, result, cap) -> None:
         except (ValueError, TypeError):
             run = None
     index = {"stat": stat, "env": env_digest(env), "order": order, "all": s.all, "has_run": run is not None}
-    s.store.save(index, parts)
+    s.store.save(index, parts, keep)
 
 
 def _touch(s) -> None:

@@ -67,9 +67,12 @@ def run(s, rows, config, rules, scope, result, jobs: int):
         kinds: dict = {}
         for _proc, conn, _part in workers:
             kinds.update(_recv(conn))
+        from obslint.incremental import light_ok
+
+        light = light_ok(frozenset(r.code for r in rules), any(v[0] is None for v in kinds.values()))
         for _proc, conn, part in workers:
             mine = set(part)
-            conn.send({i: v[1] for i, v in kinds.items() if v[1] is not None and i not in mine})
+            conn.send(({i: v[1] for i, v in kinds.items() if v[1] is not None and i not in mine}, light))
         facts: dict = {}
         for _proc, conn, _part in workers:
             facts.update(_recv(conn))
@@ -152,7 +155,7 @@ def _rounds(conn, files, part, config, rules, scope_files) -> None:
         if kind is not None:
             mine[i] = (src, problems, docs, kind, shadow)
     conn.send(answer)
-    shadows = conn.recv()
+    shadows, light = conn.recv()
     project = Project(policy=config.policy)
     for i, (path, fmt) in enumerate(files):
         if i in mine:
@@ -191,6 +194,8 @@ def _rounds(conn, files, part, config, rules, scope_files) -> None:
         found = list(problems) + by_src.get(id(src), [])
         if src.display in timed_out or any(f.code == "IN010" for f in found):
             continue
+        if light and kind == "rules":
+            shadow = marshal.dumps(shadow_docs(kind, src, True))  # what the cache keeps (see incremental)
         entry = _entry(src, found, kind, shadow, facts[i], ctx, active, bound, result)
         if entry is not None:
             entries[i] = entry

@@ -155,12 +155,13 @@ def test_mixed_parts_of_two_writers_are_not_used(tree):
     cache = tree.parent / "cache"
     _step(tree, cache, "cold")
     saved = {p.name: p.read_bytes() for p in cache.glob("run-*")}
-    _edit(tree / "team-a" / "rules" / "api.yml", "> 10", "> 30")
-    _step(tree, cache, "incremental")
+    _edit(tree / "team-a" / "dashboards" / "db.json", '"uid": "db"', '"uid": "db2"')  # rewrites every part
+    _step(tree, cache, "cold")
     for name, data in saved.items():
         if not name.endswith(".idx"):
-            (cache / name).write_bytes(data)  # the old `.run`/`.files` beside the new index
+            (cache / name).write_bytes(data)  # the old parts beside the new index
     _step(tree, cache, "cold")
+    _step(tree, cache, "reuse")
 
 
 def test_unwritable_cache_dir_only_costs_warmth(tree):
@@ -180,3 +181,17 @@ def test_default_location_is_gitignored(tree):
     assert not (tree.parent / ".obslint_cache").exists()
     assert main(["--no-config", "-q", "--cache-dir", "elsewhere", "repo"]) in (0, 1)
     assert list((tree.parent / "elsewhere").glob("run-*.idx"))
+
+
+def test_without_core_files_rule_shadows_are_light_and_exact(tree):
+    (tree / "datasources.yml").unlink()  # no core file: other rule files are kept light
+    cache = tree.parent / "cache"
+    _step(tree, cache, "cold")
+    for n in range(3):  # successive warm runs accumulate their entries beside the big part
+        _edit(tree / "team-a" / "dashboards" / "api.json", f'"Requests {n}"' if n else '"Requests 0"',
+              f'"Requests {n + 1}"')
+        _step(tree, cache, "incremental")
+        _edit(tree / "team-b" / "rules.yml", f"< {10 + n}", f"< {11 + n}")
+        cached, _ = _step(tree, cache, "incremental")
+        assert any(f.code == "AL006" for f in cached.findings)  # the recording rule still followed
+    _step(tree, cache, "reuse")
