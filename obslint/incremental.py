@@ -153,13 +153,21 @@ def _shadow_data(kind: str, data):
 
 
 # Checks that read other files' alerts whole (expressions, thresholds) or place findings on
-# them: with none of these active and no core file, a rule file's shadow keeps only its
-# recording rules whole and its alerts' names and labels.
+# them, and the kinds of documents whose checks read rule files (Grafana alerting, promtool
+# tests, Prometheus and Alertmanager configs, operator resources, which may hold Grafana
+# rules): with none of them, a rule file's shadow keeps only its recording rules whole and
+# its alerts' names and labels.
 _ALERT_READERS = frozenset({"XF001", "XF003", "PL014", "UT011"})
+_RULE_READING_KINDS = frozenset({"grafana-alerting", "promtool-test", "prometheus-config", "alertmanager-config",
+                                 "grafana-operator"})
 
 
-def light_ok(active, any_core: bool) -> bool:
-    return not any_core and not (_ALERT_READERS & active)
+def reads_rules(docs) -> bool:
+    return any(d.kind in _RULE_READING_KINDS for d in docs)
+
+
+def light_ok(active, rule_readers: bool) -> bool:
+    return not rule_readers and not (_ALERT_READERS & active)
 
 
 def _light_rules(data):
@@ -519,14 +527,12 @@ def _save(s, found, result, cap) -> None:
             by_src.setdefault(id(src), []).append(f)
     shown = set(result.skipped)
     by_doc = docs_by_source(result.project)
-    kinds = {}
+    kinds: dict = {}
     for r in s.rows:
         src = r[7] if len(r) > 7 else None
         if src is not None and not isinstance(src, ShadowSource):
             kinds[id(src)] = leaf_kind(src, by_doc.get(id(src), []))
-    any_core = any(k is None for k in kinds.values()) or any(
-        e[0] == "core" for ap, e in s.entries.items())
-    light = light_ok(active, any_core)
+    light = light_ok(active, reads_rules(result.project.documents))
     stat: dict = {}
     files: dict = {}
     env = []

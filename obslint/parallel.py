@@ -69,7 +69,7 @@ def run(s, rows, config, rules, scope, result, jobs: int):
             kinds.update(_recv(conn))
         from obslint.incremental import light_ok
 
-        light = light_ok(frozenset(r.code for r in rules), any(v[0] is None for v in kinds.values()))
+        light = light_ok(frozenset(r.code for r in rules), any(v[4] for v in kinds.values()))
         for _proc, conn, part in workers:
             mine = set(part)
             conn.send(({i: v[1] for i, v in kinds.items() if v[1] is not None and i not in mine}, light))
@@ -96,7 +96,7 @@ def run(s, rows, config, rules, scope, result, jobs: int):
     out = {}
     for i, r in enumerate(rows):
         got = entries.get(i)
-        kind, _shadow, display, marker = kinds.get(i, (None, None, None, True))
+        kind, _shadow, display, marker, _reads = kinds.get(i, (None, None, None, True, False))
         if got is None:
             out[r[2]] = ("core", None, None, None, None, None)
         else:
@@ -131,7 +131,7 @@ def _worker(conn, files, part, config, rules, scope_files) -> None:
 def _rounds(conn, files, part, config, rules, scope_files) -> None:
     from obslint import engine, findingcap
     from obslint.config import relative
-    from obslint.incremental import build_shadow, dump_finding, facts_of, leaf_kind, shadow_docs, signature
+    from obslint.incremental import build_shadow, facts_of, leaf_kind, reads_rules, shadow_docs
     from obslint.model import Project
     from obslint.resources import link as link_resources
 
@@ -151,7 +151,7 @@ def _rounds(conn, files, part, config, rules, scope_files) -> None:
             except (ValueError, TypeError):
                 kind = None
         marker = "obslint" in (src.text or "")
-        answer[i] = (kind, shadow, src.display, marker)
+        answer[i] = (kind, shadow, src.display, marker, reads_rules(docs))
         if kind is not None:
             mine[i] = (src, problems, docs, kind, shadow)
     conn.send(answer)
@@ -194,8 +194,10 @@ def _rounds(conn, files, part, config, rules, scope_files) -> None:
         found = list(problems) + by_src.get(id(src), [])
         if src.display in timed_out or any(f.code == "IN010" for f in found):
             continue
-        if light and kind == "rules":
-            shadow = marshal.dumps(shadow_docs(kind, src, True))  # what the cache keeps (see incremental)
+        try:  # what the cache keeps: after modelling (rule flavours known), light when it may be
+            shadow = marshal.dumps(shadow_docs(kind, src, light))
+        except (ValueError, TypeError):
+            continue
         entry = _entry(src, found, kind, shadow, facts[i], ctx, active, bound, result)
         if entry is not None:
             entries[i] = entry
