@@ -236,7 +236,7 @@ def monorepo_cases(args, ob, row, lines) -> None:
     base = ob + [str(root)]
     warm = base + ["--cache-dir", str(cache)]
     results: dict = {}
-    runs = max(3, args.runs // 2)
+    runs = max(1, args.runs // 2)
     if "f" in args.cases:
         results["f"] = measure({"obslint": base + ["--jobs", "1", "--no-cache"]}, runs)
         row("f", f"{desc}, cold, --jobs 1", results["f"])

@@ -16,7 +16,7 @@ import marshal
 import os
 import tempfile
 
-FORMAT = 5
+FORMAT = 6
 DIRNAME = ".obslint_cache"
 
 

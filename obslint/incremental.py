@@ -101,8 +101,11 @@ def dump_finding(f: Finding, scope_line, tokens: dict | None = None) -> tuple:
             f.end_line, scope_line, doc)
 
 
+_SEVERITY = {int(v): v for v in Severity}
+
+
 def load_finding(t: tuple, s) -> Finding:
-    f = Finding(t[0], t[1], Severity(t[2]), t[3], t[4], t[5], t[6], None, t[7], t[8], t[9], dict(t[10]), t[11])
+    f = Finding(t[0], t[1], _SEVERITY[t[2]], t[3], t[4], t[5], t[6], None, t[7], t[8], t[9], dict(t[10]), t[11])
     if t[12] is not None:
         s.scope_lines[id(f)] = t[12]
     if t[13] is not None:
@@ -215,12 +218,14 @@ def facts_of(kind: str, source, ctx, active) -> dict:
     from obslint import scalefacts
 
     out: dict = {}
+    sh = _share  # metric names repeat across files: stored once
     if kind in ("dash", "rules"):  # a light rule shadow has no alert queries: keep what they rate
         if "PQ125" in active:
-            out["rated"] = sorted(scalefacts.rated_of_source(ctx, source))
+            out["rated"] = sh(tuple(sh(m) for m in sorted(scalefacts.rated_of_source(ctx, source))))
     if kind == "dash":
         if "XF002" in active:
-            out["dirs"] = {d: sorted(m) for d, m in scalefacts.dash_dirs_of_source(ctx, source).items()}
+            out["dirs"] = {sh(d): sh(tuple(sh(x) for x in sorted(m)))
+                           for d, m in scalefacts.dash_dirs_of_source(ctx, source).items()}
     return out
 
 
