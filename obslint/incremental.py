@@ -368,6 +368,8 @@ def run(paths, config, rules, scope, result, store, jobs=None, progress=None):
 
     n = jobs if jobs is not None else parallel.usable_cores()
     if not unreadable and parallel.worth_it(rows, n):
+        for r in rows:
+            del r[7:]  # what a failed incremental attempt left
         got = _parallel(s, rows, config, rules, by_code, scope, result, n)
         if got is not None:
             return s, *got
