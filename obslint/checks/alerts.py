@@ -499,6 +499,8 @@ class TemplateLabelLost(Rule):
     def check_alert(self, rule, ctx):
         if not rule.is_alert or rule.query is None or not _reads_labels(rule.data):
             return
+        if not labelflow.may_close(promql.parse(rule.query.expr), ctx) and not _reads_name(rule.data):
+            return  # every label passes through: none can be missing
         labels = labelflow.flow(rule.query.expr, ctx)  # follows recording rules across files
         if labels is None or (labels.only is None and not labels.minus):
             return
@@ -507,6 +509,9 @@ class TemplateLabelLost(Rule):
     def check_grafana_rule(self, rule, ctx):
         if not rule.queries or not _reads_labels(rule.data):
             return
+        if not _reads_name(rule.data) and not any(labelflow.may_close(promql.parse(q.expr), ctx)
+                                                  for q in rule.queries):
+            return  # every label passes through: none can be missing
         result = None
         for q in rule.queries:
             lab = labelflow.flow(q.expr, ctx)
@@ -517,6 +522,12 @@ class TemplateLabelLost(Rule):
             return
         own = set(rule.data["labels"]) if isinstance(rule.data.get("labels"), dict) else set()
         yield from self._check(rule.doc, rule.path, rule.title, rule.data, result, own | GRAFANA_LABELS, grafana=True)
+
+
+def _reads_name(data: dict) -> bool:
+    """Whether a template mentions `__name__` (the one label an open flow may drop)."""
+    return any(isinstance(m, dict) and any(isinstance(v, str) and "__name__" in v for v in m.values())
+               for m in (data.get("annotations"), data.get("labels")))
 
 
 def _reads_labels(data: dict) -> bool:
