@@ -159,6 +159,7 @@ class Flow:
 
 OPEN = Flow()
 EMPTY = Flow(frozenset())
+_NAME_ONLY = frozenset({NAME})
 
 
 # The syntax tree may come from the expression with its regex matchers written as `=`
@@ -301,6 +302,8 @@ class Analyzer:
                 sure.add(label)
             elif op == "=" and value == "":
                 absent.add(label)
+        if base is OPEN and not absent:  # the common case, without the intermediate flows
+            return Flow(None, frozenset(), frozenset(sure) | _NAME_ONLY)
         out = base.drop(absent)
         present = [l for l in sure if out.may_have(l)]
         out = out.add(present, sure=True)
