@@ -475,13 +475,7 @@ _MATH_CMP = r"\$\{?([A-Za-z0-9_]+)\}?\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+(?:\.\d*
 
 
 def grafana_nodes(rule) -> dict[str, tuple[int, dict]]:
-    data = rule.data.get("data")
-    out: dict[str, tuple[int, dict]] = {}
-    if isinstance(data, list):
-        for i, d in enumerate(data):
-            if isinstance(d, dict) and isinstance(d.get("refId"), str):
-                out[d["refId"]] = (i, d)
-    return out
+    return rule.nodes
 
 
 def grafana_thresholds(rule) -> list[Threshold]:

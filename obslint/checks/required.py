@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 
 from obslint import policy as pol
-from obslint.checks.alerts import grafana_alerts, prom_alerts
+from obslint.model import GRAFANA_ALERT, PROMETHEUS_ALERT
 from obslint.findings import Severity
 from obslint.registry import Rule
 
@@ -327,7 +327,7 @@ class RequiredAlert(Rule):
         required = pol.required_alerts(ctx)
         if not required:
             return
-        prom, graf = prom_alerts(ctx), grafana_alerts(ctx)
+        prom, graf = project.alerts_named(PROMETHEUS_ALERT), project.alerts_named(GRAFANA_ALERT)
         kinds_present = set()
         if project.rules:
             kinds_present.add("prometheus")
