@@ -293,12 +293,12 @@ class Alert:
 
     @property
     def thresholds(self) -> list:
-        """The comparisons with a number the alert fires on (policy.Threshold), computed once."""
+        """The comparisons with a number the alert fires on (thresholds.Threshold), computed once."""
         if self._thresholds is None:
-            from obslint import policy
+            from obslint import thresholds
 
-            self._thresholds = (policy.grafana_thresholds(self.rule) if self.kind == GRAFANA_ALERT
-                                else policy.rule_thresholds(self.rule))
+            self._thresholds = (thresholds.grafana_thresholds(self.rule) if self.kind == GRAFANA_ALERT
+                                else thresholds.rule_thresholds(self.rule))
         return self._thresholds
 
     @property

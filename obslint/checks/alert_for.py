@@ -1,8 +1,9 @@
 """AL003: an alert holds (`for`) at least as long as the policy asks."""
 from __future__ import annotations
 
+from obslint import thresholds
 from obslint import policy as pol
-from obslint.durations import format_duration
+from obslint.durations import format_duration, parse_duration
 from obslint.findings import Severity
 from obslint.registry import Rule
 
@@ -51,13 +52,13 @@ class AlertFor(Rule):
         entry = pol.required_alerts(ctx).get(name)
         want, why = None, ""
         if entry is not None and isinstance(entry[1].get("for"), str):
-            want, why = pol.parse_duration(entry[1]["for"]), f"the policy's `for: {entry[1]['for']}` for this alert"
+            want, why = parse_duration(entry[1]["for"]), f"the policy's `for: {entry[1]['for']}` for this alert"
         mf = pol.alerts_policy(ctx).get("min-for")
         if want is None and isinstance(mf, str):
-            want, why = pol.parse_duration(mf), f"the policy's `alerts.min-for: {mf}`"
+            want, why = parse_duration(mf), f"the policy's `alerts.min-for: {mf}`"
         if not want:
             return
-        have = pol.for_seconds(data)
+        have = thresholds.for_seconds(data)
         if have is None or have >= want:
             return
         if "for" not in data:

@@ -2,9 +2,11 @@
 in base units) and on the metric the policy names."""
 from __future__ import annotations
 
+from obslint import metriccatalog
 from obslint import policy as pol
 from obslint.findings import Severity
 from obslint.registry import Rule
+from obslint.thresholds import same_number, show_number
 
 
 class AlertThreshold(Rule):
@@ -57,23 +59,23 @@ class AlertThreshold(Rule):
         ppath, e = entry
         if "threshold" not in e and "comparison" not in e:
             return
-        name, thresholds = alert.name, alert.thresholds
+        name, found = alert.name, alert.thresholds
         want_op = e.get("comparison")
         want = pol.threshold_of(ctx, ppath + ("threshold",), e["threshold"]) if "threshold" in e else None
-        if any((want_op is None or t.op == want_op) and (want is None or pol.same_number(t.value, want))
-               for t in thresholds):
+        if any((want_op is None or t.op == want_op) and (want is None or same_number(t.value, want))
+               for t in found):
             return
         expected = f"{want_op or ''} {e['threshold'] if 'threshold' in e else ''}".strip()
-        if want is not None and isinstance(e.get("threshold"), str) and pol.show_number(want) != str(e["threshold"]).strip():
-            expected += f" (= {pol.show_number(want)})"
-        if not thresholds:
+        if want is not None and isinstance(e.get("threshold"), str) and show_number(want) != str(e["threshold"]).strip():
+            expected += f" (= {show_number(want)})"
+        if not found:
             yield self.finding(alert.doc, alert.expr_path, f"alert `{name}` has no comparison with a number; the policy "
                                f"expects `{expected}`", fix=f"compare with the policy's threshold: `... {want_op or '>'} "
-                               f"{pol.show_number(want) if want is not None else '...'}`", scope=alert.path)
+                               f"{show_number(want) if want is not None else '...'}`", scope=alert.path)
             return
-        t = next((t for t in thresholds if want_op is None or t.op == want_op), thresholds[0])
+        t = next((t for t in found if want_op is None or t.op == want_op), found[0])
         yield self.finding(alert.doc, t.path, f"alert `{name}` fires at `{t}`, the policy says `{expected}`",
-                           fix=f"use `{want_op or t.op} {pol.show_number(want) if want is not None else t.value}` "
+                           fix=f"use `{want_op or t.op} {show_number(want) if want is not None else t.value}` "
                                f"(or change the policy if the threshold moved on purpose)", scope=alert.path)
 
 
@@ -128,7 +130,7 @@ class AlertMetric(Rule):
         want = [want] if isinstance(want, str) else list(want)
         have: set = set()
         for q in alert.queries:
-            have |= pol.base_metrics(ctx, q.expr)
+            have |= metriccatalog.base_metrics(ctx, q.expr)
         missing = [m for m in want if m not in have and not any(h.startswith(m + "_") and h[len(m):] in
                                                                  ("_bucket", "_sum", "_count", "_total") for h in have)]
         if missing:

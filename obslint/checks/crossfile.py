@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import re
 
+from obslint import metriccatalog, thresholds
 from obslint import policy as pol
 from obslint.model import GRAFANA_ALERT, PROMETHEUS_ALERT
 from obslint.checks.required import _entry_for, matching_panels
-from obslint.durations import format_duration
+from obslint.durations import format_duration, parse_duration
 from obslint.findings import Severity
 from obslint.registry import Rule
 
@@ -21,13 +22,13 @@ def _where(rule) -> str:
 
 
 def _same_thresholds(a, b) -> bool:
-    return any(x.op == y.op and pol.same_number(x.value, y.value) for x in a for y in b)
+    return any(x.op == y.op and thresholds.same_number(x.value, y.value) for x in a for y in b)
 
 
 def _grafana_metrics(ctx, alert) -> set:
     out: set = set()
     for q in alert.queries:
-        out |= pol.base_metrics(ctx, q.expr)
+        out |= metriccatalog.base_metrics(ctx, q.expr)
     return out
 
 
@@ -116,12 +117,12 @@ class PrometheusGrafanaParity(Rule):
         e = entry[1] if entry else {}
         g_thr = rule.thresholds
         g_metrics = _grafana_metrics(ctx, rule)
-        g_for = pol.for_seconds(rule.data)
+        g_for = thresholds.for_seconds(rule.data)
         g_sev = rule.labels.get("severity")
 
         # The twin that agrees best (several Prometheus rules may share a name, e.g. per severity).
         def score(p):
-            return (_same_thresholds(p.thresholds, g_thr), pol.for_seconds(p.data) == g_for,
+            return (_same_thresholds(p.thresholds, g_thr), thresholds.for_seconds(p.data) == g_for,
                     p.labels.get("severity") == g_sev)
 
         prom = max(twins, key=score)
@@ -131,13 +132,13 @@ class PrometheusGrafanaParity(Rule):
             pinned = False
             if "threshold" in e:
                 want = pol.threshold_of(ctx, entry[0] + ("threshold",), e["threshold"])
-                pinned = any(pol.same_number(t.value, want) and (not e.get("comparison") or t.op == e["comparison"])
+                pinned = any(thresholds.same_number(t.value, want) and (not e.get("comparison") or t.op == e["comparison"])
                              for t in g_thr)
             if not pinned:
                 yield self.finding(rule.doc, g_thr[0].path, f"Grafana rule `{rule.name}` fires at `{g_thr[0]}`, the "
                                    f"Prometheus rule at `{p_thr[0]}` ({where})",
                                    fix=f"use the same threshold in both (`{p_thr[0]}`)", scope=rule.path)
-        p_metrics = pol.base_metrics(ctx, prom.query.expr) if prom.query is not None else set()
+        p_metrics = metriccatalog.base_metrics(ctx, prom.query.expr) if prom.query is not None else set()
         if g_metrics and p_metrics and g_metrics != p_metrics:
             want = e.get("metric")
             want = {want} if isinstance(want, str) else set(want or [])
@@ -149,9 +150,9 @@ class PrometheusGrafanaParity(Rule):
                 yield self.finding(rule.doc, rule.queries[0].path, f"Grafana rule `{rule.name}` and the Prometheus "
                                    f"rule ({where}) read different metrics: {detail}",
                                    fix="query the same metric in both", scope=rule.path)
-        p_for = pol.for_seconds(prom.data)
+        p_for = thresholds.for_seconds(prom.data)
         if g_for is not None and p_for is not None and g_for != p_for:
-            pinned = isinstance(e.get("for"), str) and pol.parse_duration(e["for"]) == g_for
+            pinned = isinstance(e.get("for"), str) and parse_duration(e["for"]) == g_for
             if not pinned:
                 node = rule.path + ("for",) if "for" in rule.data else rule.path
                 yield self.finding(rule.doc, node, f"Grafana rule `{rule.name}` has `for: {format_duration(g_for)}`, "
@@ -223,7 +224,7 @@ class AlertMetricNotOnDashboard(Rule):
                 metrics = dirs.setdefault(path, set())
                 for p in d.panels:
                     for q in p.queries:
-                        metrics |= {_family(m) for m in pol.base_metrics(ctx, q.expr)}
+                        metrics |= {_family(m) for m in metriccatalog.base_metrics(ctx, q.expr)}
             ctx.cache["xf.dashdirs"] = dirs
         return ctx.cache["xf.dashdirs"]
 
@@ -257,7 +258,7 @@ class AlertMetricNotOnDashboard(Rule):
         ignore = set(self.opts.get("ignore") or [])
         metrics: set = set()
         for e in exprs:
-            metrics |= pol.base_metrics(ctx, e)
+            metrics |= metriccatalog.base_metrics(ctx, e)
         missing = sorted({m for m in metrics if _family(m) not in shown and m not in ignore and "__var_" not in m})
         if missing:
             yield self.finding(doc, path, f"alert `{name}` watches {', '.join(f'`{m}`' for m in missing)}, which no "
@@ -391,15 +392,15 @@ class DashboardThresholdMismatch(Rule):
                 if got is None:
                     continue
                 values, node, unit = got
-                scale = pol.PANEL_UNIT_SCALE.get(str(unit), 1.0) if unit else 1.0
+                scale = thresholds.PANEL_UNIT_SCALE.get(str(unit), 1.0) if unit else 1.0
                 expect = value * scale
-                if any(pol.same_number(v, expect) for v in values):
+                if any(thresholds.same_number(v, expect) for v in values):
                     continue
                 unit_note = f" in the panel's unit `{unit}`" if unit and scale != 1.0 else ""
                 if not values:
-                    msg = f"panel `{panel.title}` draws no threshold; {what} fires at {pol.show_number(value)} ({source})"
+                    msg = f"panel `{panel.title}` draws no threshold; {what} fires at {thresholds.show_number(value)} ({source})"
                 else:
-                    msg = (f"panel `{panel.title}` draws thresholds at {', '.join(pol.show_number(v) for v in values)}, "
-                           f"but {what} fires at {pol.show_number(expect)}{unit_note} ({source})")
-                yield self.finding(dash.doc, node, msg, fix=f"add a threshold step at {pol.show_number(expect)}",
+                    msg = (f"panel `{panel.title}` draws thresholds at {', '.join(thresholds.show_number(v) for v in values)}, "
+                           f"but {what} fires at {thresholds.show_number(expect)}{unit_note} ({source})")
+                yield self.finding(dash.doc, node, msg, fix=f"add a threshold step at {thresholds.show_number(expect)}",
                                    scope=panel.path)

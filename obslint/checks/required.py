@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 
+from obslint import metriccatalog
 from obslint import policy as pol
 from obslint.model import GRAFANA_ALERT, PROMETHEUS_ALERT
 from obslint.findings import Severity
@@ -149,7 +150,7 @@ def _panel_matches(ctx, panel, spec: dict) -> bool:
     func = spec.get("function")
     if not metric and not func:
         return True
-    used = [sf for q in panel.queries for sf in pol.selectors_with_functions(ctx, q.expr)]
+    used = [sf for q in panel.queries for sf in metriccatalog.selectors_with_functions(ctx, q.expr)]
     wanted = [metric] if isinstance(metric, str) else list(metric or [])
     if not wanted:
         return any(func in funcs for _name, funcs in used)
