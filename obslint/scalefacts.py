@@ -33,7 +33,7 @@ def rated_of_source(ctx, source) -> set:
 
 
 def _dirs_of(ctx, dashboards) -> dict:
-    from obslint import policy as pol
+    from obslint import metriccatalog
     from obslint.checks.crossfile import _family
 
     dirs: dict = {}
@@ -42,7 +42,7 @@ def _dirs_of(ctx, dashboards) -> dict:
         metrics = dirs.setdefault(path, set())
         for p in d.panels:
             for q in p.queries:
-                metrics |= {_family(m) for m in pol.base_metrics(ctx, q.expr)}
+                metrics |= {_family(m) for m in metriccatalog.base_metrics(ctx, q.expr)}
     return dirs
 
 
