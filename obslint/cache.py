@@ -14,7 +14,6 @@ import hashlib
 import json
 import marshal
 import os
-import tempfile
 
 FORMAT = 6
 DIRNAME = ".obslint_cache"
@@ -130,6 +129,8 @@ class Store:
 
 
 def _write(path: str, data: bytes) -> None:
+    import tempfile  # not on the path of a run that writes nothing
+
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -224,7 +224,7 @@ def lint(paths: list, config: Config | None = None, *, select=None, ignore=None,
     if cache:  # the run-loop hook of issue 19: everything else lives in obslint.cache / incremental
         from obslint import cache as cachemod
 
-        key = cachemod.run_key(config, rules, (sorted(scope.files), scope.dirs) if scope is not None else ())
+        key = cachemod.run_key(config, rules)  # the report scope is not in it: pre-commit names other files each time
         store = cachemod.Store(str(cache_dir) if cache_dir is not None else cachemod.default_dir(config), key)
     try:
         _run(lint_paths, config, rules, scope, report_unused, result, store, jobs, progress)

@@ -335,7 +335,8 @@ def run(paths, config, rules, scope, result, store, jobs=None, progress=None):
     files = discover(paths, config.exclude, errors=unreadable)
     rows = _scan(files, old, store is not None)
     s.rows = rows
-    s.all = env_digest([[r[2], r[4]] for r in rows])
+    scoped = None if scope is None else [sorted(scope.files), scope.dirs]
+    s.all = env_digest([scoped, [[r[2], r[4]] for r in rows]])  # the last run's findings: for this scope only
     s.unreadable = bool(unreadable)
     result.files = len(files)
     by_code = {r.code: r for r in rules}
@@ -428,7 +429,7 @@ def _incremental(s, index, entries, rows, config, rules, by_code, scope, result)
 
     for r in rows:
         e = entries.get(r[2])
-        if e is None or (not r[6] and (e[0] not in _LEAF or e[1] is None)):
+        if e is None or (not r[6] and e[0] not in _LEAF):
             return None
     s.entries = entries
     project = Project(policy=config.policy)
@@ -438,7 +439,10 @@ def _incremental(s, index, entries, rows, config, rules, by_code, scope, result)
     for r in rows:
         path, fmt, ap, _sig, _h, ie, same = r
         e = entries[ap]
-        if same and e[0] in _LEAF and e[1] is not None:
+        # a file whose findings the cache lacks (not checked before) is fine as a shadow when
+        # this run does not report on it either
+        known = e[1] is not None or (scope is not None and _norm(path) not in scope)
+        if same and e[0] in _LEAF and known:
             src = build_shadow(path, ie[2], fmt, config.max_file_size, ie[3], marshal.loads(e[2]))
             project.sources.append(src)
             for doc in src.documents:
@@ -449,7 +453,8 @@ def _incremental(s, index, entries, rows, config, rules, by_code, scope, result)
                     result.skip_reasons[ie[2]] = e[5]
             if e[4]:
                 shadows_facts[ie[2]] = e[4]
-            restored.extend(e[1])
+            if e[1] is not None:
+                restored.extend(e[1])
             r.append(src)
             r.append(None)
             continue

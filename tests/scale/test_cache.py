@@ -130,12 +130,30 @@ def test_options_and_scope_are_part_of_the_key(tree):
     _step(tree, cache, "cold", select=["PQ", "AL"])
     _step(tree, cache, "reuse", select=["PQ", "AL"])
     _step(tree, cache, "cold", ignore=["XF002"])
-    _step(tree, cache, "cold", project_root=tree, report_unused=True)
-    target = tree / "team-a" / "dashboards" / "api.json"
-    cached = obslint.lint([target], None, project_root=tree, cache=True, cache_dir=cache)
-    cold = obslint.lint([target], None, project_root=tree)
-    assert_same(cached, cold)
-    _step(tree, cache, "reuse")  # the unscoped run's cache is still there
+    _step(tree, cache, "incremental", project_root=tree, report_unused=True)
+
+
+def test_pre_commit_runs_share_one_cache(tree):
+    """`--project-root . CHANGED_FILES`: another set of files each commit, one cache for all."""
+    cache = tree.parent / "cache"
+    api = tree / "team-a" / "dashboards" / "api.json"
+    rules = tree / "team-a" / "rules" / "api.yml"
+
+    def commit(*targets, mode):
+        cached = obslint.lint(list(targets), None, project_root=tree, cache=True, cache_dir=cache)
+        assert_same(cached, obslint.lint(list(targets), None, project_root=tree))
+        assert cached.cache_mode == mode
+        return cached
+
+    commit(api, mode="cold")
+    _edit(api, '"Requests 0"', '"Requests served"')
+    commit(api, mode="incremental")
+    _edit(rules, "> 10", "> 12")
+    commit(rules, mode="incremental")  # rules.yml was not checked before: read now
+    commit(rules, mode="reuse")
+    _edit(rules, "> 12", "> 13")
+    commit(api, rules, mode="incremental")
+    _step(tree, cache, "incremental")  # the whole tree: the files never checked are read
 
 
 @pytest.mark.parametrize("damage", [b"", b"garbage", b"\x00" * 100, None])
