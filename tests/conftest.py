@@ -127,3 +127,10 @@ def lint_files(tmp_path):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(autouse=True)
+def _no_cache_by_default(monkeypatch):
+    """The `obslint` command caches results in `.obslint_cache/` of the current directory;
+    tests that run it look at the files it leaves. tests/scale/ tests the cache itself."""
+    monkeypatch.setenv("OBSLINT_NO_CACHE", "1")

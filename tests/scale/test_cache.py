@@ -189,8 +189,10 @@ def test_unwritable_cache_dir_only_costs_warmth(tree):
     _step(tree, blocker / "cache", "cold")
 
 
-def test_default_location_is_gitignored(tree):
+def test_default_location_is_gitignored(tree, monkeypatch):
     from obslint.cli import main
+
+    monkeypatch.delenv("OBSLINT_NO_CACHE")
 
     assert main(["--no-config", "-q", "repo"]) in (0, 1)
     assert (tree.parent / ".obslint_cache" / ".gitignore").read_text().strip().endswith("*")
@@ -213,3 +215,22 @@ def test_without_core_files_rule_shadows_are_light_and_exact(tree):
         cached, _ = _step(tree, cache, "incremental")
         assert any(f.code == "AL006" for f in cached.findings)  # the recording rule still followed
     _step(tree, cache, "reuse")
+
+
+def test_concurrent_runs_leave_a_usable_cache(tree):
+    import subprocess
+    import sys
+
+    cache = tree.parent / "cache"
+    cmd = [sys.executable, "-m", "obslint", "--no-config", "-q", "--format", "json", "--cache-dir", str(cache), "repo"]
+    env = {k: v for k, v in __import__("os").environ.items() if k != "OBSLINT_NO_CACHE"}
+    for round_ in range(3):
+        procs = [subprocess.Popen(cmd, cwd=tree.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(4)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert all(p.returncode in (0, 1) for p in procs), [o[1] for o in outs]
+        assert all(not o[1] for o in outs)  # nothing on stderr: no traceback
+        reports = [json.loads(o[0]) for o in outs]
+        assert all(r["findings"] == reports[0]["findings"] for r in reports)  # the same findings from each
+        _edit(tree / "team-a" / "rules" / "api.yml", f"> {10 + round_}", f"> {11 + round_}")
+    _step(tree, cache, None)
