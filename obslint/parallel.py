@@ -70,9 +70,10 @@ def run(s, rows, config, rules, scope, result, jobs: int):
         from obslint.incremental import light_ok
 
         light = light_ok(frozenset(r.code for r in rules), any(v[4] for v in kinds.values()))
+        pick = 5 if light else 1  # light rule shadows are cheaper to model in every worker
         for _proc, conn, part in workers:
             mine = set(part)
-            conn.send(({i: v[1] for i, v in kinds.items() if v[1] is not None and i not in mine}, light))
+            conn.send(({i: v[pick] for i, v in kinds.items() if v[pick] is not None and i not in mine}, light))
         facts: dict = {}
         for _proc, conn, _part in workers:
             facts.update(_recv(conn))
@@ -96,7 +97,7 @@ def run(s, rows, config, rules, scope, result, jobs: int):
     out = {}
     for i, r in enumerate(rows):
         got = entries.get(i)
-        kind, _shadow, display, marker, _reads = kinds.get(i, (None, None, None, True, False))
+        kind, _shadow, display, marker, _reads, _light = kinds.get(i, (None, None, None, True, False, None))
         if got is None:
             out[r[2]] = ("core", None, None, None, None, None)
         else:
@@ -132,6 +133,7 @@ def _rounds(conn, files, part, config, rules, scope_files) -> None:
     from obslint import engine, findingcap
     from obslint.config import relative
     from obslint.incremental import build_shadow, facts_of, leaf_kind, reads_rules, shadow_docs
+    from obslint.lang.flavor import rule_flavor
     from obslint.model import Project
     from obslint.resources import link as link_resources
 
@@ -144,14 +146,18 @@ def _rounds(conn, files, part, config, rules, scope_files) -> None:
         path, fmt = files[i]
         src, problems, docs = engine.read_file(path, fmt, config, result, by_code, internal)
         kind = leaf_kind(src, docs)
-        shadow = None
+        shadow = lighter = None
         if kind is not None:
             try:
+                if kind == "rules":
+                    for d in docs:  # the flavour as modelling will find it: shadows carry it
+                        rule_flavor(d, config.policy)
                 shadow = marshal.dumps(shadow_docs(kind, src))
+                lighter = marshal.dumps(shadow_docs(kind, src, True)) if kind == "rules" else shadow
             except (ValueError, TypeError):
                 kind = None
         marker = "obslint" in (src.text or "")
-        answer[i] = (kind, shadow, src.display, marker, reads_rules(docs))
+        answer[i] = (kind, shadow, src.display, marker, reads_rules(docs), lighter)
         if kind is not None:
             mine[i] = (src, problems, docs, kind, shadow)
     conn.send(answer)

@@ -28,8 +28,18 @@ def rated_names(ctx) -> set:
     return out
 
 
+def _by_source(ctx, name: str, items) -> dict:
+    """id(Source) -> its items, built once per run (facts are asked for every file)."""
+    memo = ctx.cache.get(("scale.by-source", name))
+    if memo is None:
+        memo = ctx.cache[("scale.by-source", name)] = {}
+        for x in items:
+            memo.setdefault(id(x.doc.source), []).append(x)
+    return memo
+
+
 def rated_of_source(ctx, source) -> set:
-    return _rated_in(q for q in ctx.project.queries if q.doc.source is source)
+    return _rated_in(_by_source(ctx, "queries", ctx.project.queries).get(id(source), ()))
 
 
 def _dirs_of(ctx, dashboards) -> dict:
@@ -56,4 +66,4 @@ def dash_dirs(ctx) -> dict:
 
 
 def dash_dirs_of_source(ctx, source) -> dict:
-    return _dirs_of(ctx, [d for d in ctx.project.dashboards if d.doc.source is source])
+    return _dirs_of(ctx, _by_source(ctx, "dashboards", ctx.project.dashboards).get(id(source), ()))
