@@ -16,10 +16,12 @@ from __future__ import annotations
 import marshal
 import os
 
-# Below these, one process: forking and three rounds cost more than they save (measured on
-# the generated monorepo: about 0.1 s of overhead plus shadows in both workers).
-MIN_FILES = 200
-MIN_BYTES = 8 * 1024 * 1024
+# Below these, one process: forking, the three rounds and every worker modelling the others'
+# shadows cost more than they save. Measured on generated monorepos (bench/monorepo.py) on this
+# shared 2-core machine: 2 jobs took 1.76x the time of 1 at 35 files (1.4 MB), 1.43x at 200
+# files (5 MB), 1.20x at 420 files (11 MB); 0.78x at 1,400 files (41 MB, bench case g).
+MIN_FILES = 500
+MIN_BYTES = 16 * 1024 * 1024
 
 
 def usable_cores() -> int:
