@@ -141,8 +141,8 @@ OPEN = Flow()
 EMPTY = Flow(frozenset())
 
 
-# The syntax tree may come from the expression with its regex matchers written as `=`
-# (promql's fast path): a value with regex characters may be a regex that matches "".
+# The tree is `Parsed.shape`: its regex matchers may be written as `=` (promql's regex-free
+# parse), so a value with regex characters may be a regex that matches "".
 _META = re.compile(r"[.^$*+?()\[\]{}|\\]")
 
 
@@ -190,7 +190,7 @@ class Analyzer:
         if expr in self._by_expr:
             return self._by_expr[expr]
         parsed = promql.parse(expr)
-        ast = parsed.ast
+        ast = parsed.shape  # matcher operators are read defensively (see _present_matcher)
         result = None if ast is None else self.of_node(ast)
         self._by_expr[expr] = result
         return result
@@ -228,7 +228,7 @@ class Analyzer:
         hit = self._by_matches.get(expr)
         if hit is not None:
             return hit
-        ast = promql.parse(expr).ast
+        ast = promql.parse(expr).shape
         found: list = []
         if ast is not None:
             self._sink = found
