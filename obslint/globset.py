@@ -32,8 +32,6 @@ class GlobSet:
     path. False for an empty set (`bool(globs)` says whether there are patterns)."""
 
     def __init__(self, patterns) -> None:
-        import pathspec
-
         lines = list(dict.fromkeys(p for p in map(clean, patterns) if p))
         self.spec = None
         self.anchored: dict[str, list] = {}  # literal head -> patterns matched from the path's start
@@ -43,6 +41,8 @@ class GlobSet:
         if not lines:
             return
         if len(lines) <= _SMALL or any(p.startswith("!") for p in lines):
+            import pathspec  # only when there are patterns (start-up cost)
+
             self.spec = pathspec.PathSpec.from_lines("gitignore", lines)
             self.count = len(lines)
             return
