@@ -4,7 +4,8 @@ from __future__ import annotations
 from obslint import fastpaths
 from obslint.load.text import LineIndex
 
-TYPE_CHECKING = False  # typing and pathlib are not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any

@@ -36,13 +36,11 @@ def _register_extras() -> None:
 _register_extras()
 
 COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
-RATE_FUNCS = {"rate", "irate", "increase", "delta", "idelta", "deriv", "resets"}
 _FIRST_ARG_SCALAR = {"topk", "bottomk", "quantile", "limitk", "limit_ratio", "histogram_quantile",
                      "quantile_over_time", "vector", "histogram_fraction"}
 _LATER_ARG_SCALAR = {"predict_linear", "clamp", "clamp_min", "clamp_max", "round", "holt_winters",
                      "double_exponential_smoothing", "histogram_fraction"}
 _LABEL_LISTS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
-_VAR = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([^\]]*)\]\]")
 # The function or aggregation that owns an opening paren, also in `topk by (x) (`.
 _IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
