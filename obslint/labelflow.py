@@ -38,6 +38,26 @@ _ARITHMETIC = {"+", "-", "*", "/", "%", "^", "atan2"}
 _SET_OPS = {"and", "or", "unless"}
 
 
+# Without one of these, every label a series has passes through (only `__name__` may be
+# dropped): no label is provably missing, so no walk of the tree is needed to say so.
+_CLOSING_CALLS = frozenset({"absent", "absent_over_time", "vector", "time", "scalar", "pi", "label_replace",
+                            "label_join", "histogram_quantile", "histogram_fraction"} | _DATE_FUNCS)
+_MATCHING = re.compile(r"\b(?:on|ignoring)\s*\(", re.I)
+
+
+def may_close(parsed, ctx) -> bool:
+    """Whether the expression's flow can be anything but open (all labels, perhaps without
+    `__name__`): it reads no series, aggregates, calls a function that sets or drops labels, matches `on`/
+    `ignoring`, reads a recording rule of the project, or removes a label with `{l=""}`.
+    From the facts of `promql.parse`, without the syntax tree; held to `Analyzer` by tests."""
+    if not parsed.selectors or parsed.aggregations or any(c in _CLOSING_CALLS for c in parsed.calls) \
+            or _MATCHING.search(parsed.text):
+        return True  # (no selector at all: a number, no labels)
+    records = analyzer(ctx).records
+    return any(sel.name in records or any(op == "=" and v == "" for _l, op, v in sel.matchers)
+               for sel in parsed.selectors)
+
+
 class Flow:
     """The label sets an expression's result series can have.
 
@@ -139,6 +159,7 @@ class Flow:
 
 OPEN = Flow()
 EMPTY = Flow(frozenset())
+_NAME_ONLY = frozenset({NAME})
 
 
 # The tree is `Parsed.shape`: its regex matchers may be written as `=` (promql's regex-free
@@ -187,13 +208,23 @@ class Analyzer:
 
     def of_expr(self, expr: str) -> Flow | None:
         """The flow of a PromQL text, or None when it does not parse."""
+        return self._walk(expr)[0]
+
+    def _walk(self, expr: str) -> tuple[Flow | None, list]:
+        """One walk of the expression's tree gives both its flow and its vector matches
+        (AL006 asks for the one, PQ120 for the other, often of the same alert)."""
         if expr in self._by_expr:
-            return self._by_expr[expr]
-        parsed = promql.parse(expr)
-        ast = parsed.shape  # matcher operators are read defensively (see _present_matcher)
-        result = None if ast is None else self.of_node(ast)
-        self._by_expr[expr] = result
-        return result
+            return self._by_expr[expr], self._by_matches[expr]
+        ast = promql.parse(expr).shape  # matcher operators are read defensively (see _present_matcher)
+        result, found = None, []
+        if ast is not None:
+            sink, self._sink = self._sink, found
+            try:
+                result = self.of_node(ast)
+            finally:
+                self._sink = sink
+        self._by_expr[expr], self._by_matches[expr] = result, found
+        return result, found
 
     def of_record(self, name: str) -> Flow:
         hit = self._by_record.get(name)
@@ -202,7 +233,6 @@ class Analyzer:
         if name in self._visiting:  # a cycle of recording rules: nothing provable
             return OPEN
         self._visiting.add(name)
-        sink, self._sink = self._sink, None  # another rule's matches are not this expression's
         try:
             result = None
             for rule in self.records[name]:
@@ -217,7 +247,6 @@ class Analyzer:
                 result = inner if result is None else result.union(inner)
         finally:
             self._visiting.discard(name)
-            self._sink = sink
         result = result or OPEN
         self._by_record[name] = result
         return result
@@ -225,19 +254,7 @@ class Analyzer:
     def matches(self, expr: str) -> list:
         """Every vector-to-vector binary operation of `expr` with the flows of its two sides
         (`Match`), outermost last. Plain values: no syntax node is kept."""
-        hit = self._by_matches.get(expr)
-        if hit is not None:
-            return hit
-        ast = promql.parse(expr).shape
-        found: list = []
-        if ast is not None:
-            self._sink = found
-            try:
-                self.of_node(ast)
-            finally:
-                self._sink = None
-        self._by_matches[expr] = found
-        return found
+        return self._walk(expr)[1]
 
     # --- the walk -------------------------------------------------------------------
     def of_node(self, node) -> Flow:
@@ -285,6 +302,8 @@ class Analyzer:
                 sure.add(label)
             elif op == "=" and value == "":
                 absent.add(label)
+        if base is OPEN and not absent:  # the common case, without the intermediate flows
+            return Flow(None, frozenset(), frozenset(sure) | _NAME_ONLY)
         out = base.drop(absent)
         present = [l for l in sure if out.may_have(l)]
         out = out.add(present, sure=True)

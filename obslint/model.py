@@ -382,12 +382,20 @@ class Project:
         (and their panel's, rule's or Grafana rule's), the others to `other_queries`."""
         pending, self._pending = self._pending, []
         resolve = self.datasources.resolve
+        # Panels of a dashboard repeat their datasource: one resolution per distinct reference
+        # and variables, except by-name guesses, which may look at the query (LogQL or not).
+        resolved: dict = {}
         for item in pending:
             if type(item) is Query:
                 q = item
             else:
                 owner, doc, path, expr, origin, ref, variables, language = item
-                res = resolve(ref, variables, expr)
+                key = _ref_key(ref, variables)
+                res = resolved.get(key) if key is not None else None
+                if res is None:
+                    res = resolve(ref, variables, expr)
+                    if key is not None and res.via != "name":
+                        resolved[key] = res
                 lang = res.language
                 if lang == PROMQL and language is None and looks_like_logql(expr) and res.via in ("default", "name"):
                     lang = LOGQL  # an unknown datasource, a LogQL pipeline: Loki
@@ -531,3 +539,18 @@ def _iter_panels(root: dict):
                 for ni, n in enumerate(nested):
                     if isinstance(n, dict):
                         yield ("panels", pi, "panels", ni), n
+
+
+def _ref_key(ref, variables):
+    """A hashable key for what `DatasourceIndex.resolve` reads of a reference (its `type` and
+    `uid`, or the string), or None for anything else."""
+    if type(ref) is dict:
+        if ref.keys() - {"type", "uid"}:
+            return None
+        kind, uid = ref.get("type"), ref.get("uid")
+        if not (kind is None or type(kind) is str) or not (uid is None or type(uid) is str):
+            return None
+        return (id(variables), "d", kind, uid)
+    if ref is None or type(ref) is str:
+        return (id(variables), "s", ref)
+    return None
