@@ -69,6 +69,7 @@ def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[
             errors.append((Path(exc.filename) if exc.filename else root, exc))
 
     for root in paths:
+        root = Path(root)  # the library API takes strings too
         if _is_dir(root):
             for dirpath, dirnames, filenames in walk(root, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
