@@ -215,6 +215,16 @@ def build_shadow(path, display, fmt, max_size, marker, docs) -> ShadowSource:
 
 def facts_of(kind: str, source, ctx, active) -> dict:
     """What other files' checks read from this leaf file but its shadow does not keep."""
+    from obslint import promql
+
+    before = promql.use(ctx.promql)  # the run's PromQL facts, as while the checks run
+    try:
+        return _facts_of(kind, source, ctx, active)
+    finally:
+        promql.use(before)
+
+
+def _facts_of(kind: str, source, ctx, active) -> dict:
     from obslint import scalefacts
 
     out: dict = {}

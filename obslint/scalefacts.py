@@ -5,22 +5,20 @@ directory (XF002). Computed per file, merged per run; shadows contribute what th
 from __future__ import annotations
 
 import os
-import re
-
-# `rate(metric`, `increase(metric{`...: how counters are read, found in the text without parsing.
-RATED_NAME = re.compile(r"\b(?:i?rate|increase|xrate|xincrease)\s*\(\s*([A-Za-z_:][A-Za-z0-9_:]*)")
 
 
 def _rated_in(queries) -> set:
+    from obslint.checks.conventions import rated_names
+
     out: set = set()
     for q in queries:
         text = q.expr
         if "rate" in text or "increase" in text:
-            out.update(RATED_NAME.findall(text))
+            out.update(rated_names(text))
     return out
 
 
-def rated_names(ctx) -> set:
+def project_rated(ctx) -> set:
     """Metric names some query of the project reads through rate/irate/increase."""
     out = _rated_in(ctx.project.queries)
     for facts in (ctx.cache.get("scale.facts") or {}).values():

@@ -31,15 +31,44 @@ _RATED = {"rate", "irate", "increase", "xrate", "xincrease"}
 _COUNTING = {"count", "group", "count_values", "absent", "absent_over_time", "present_over_time", "count_over_time"}
 
 
+# `rate(metric`, `increase(metric{`...: how counters are read, found in the text without parsing.
+_RATED_NAME = re.compile(r"\b(?:i?rate|increase|xrate|xincrease)\s*\(\s*([A-Za-z_:][A-Za-z0-9_:]*)")
+_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_:")
+_NAME_CHARS = _WORD | {":"}
+
+
+def rated_names(text: str) -> list[str]:
+    """What `_RATED_NAME.findall(text)` finds, by looking at the word before each `(`: ~10x
+    faster than the regex, which tries every position of every query (tests hold the two equal)."""
+    parts = text.split("(")
+    out = []
+    for i in range(len(parts) - 1):
+        before = parts[i].rstrip()
+        start = len(before)
+        while start and (before[start - 1] in _WORD or before[start - 1].isalnum()):  # `\w`, Unicode too
+            start -= 1
+        if before[start:] not in _RATED:
+            continue
+        after = parts[i + 1].lstrip()
+        if not after or after[0] not in _NAME_START:
+            continue
+        end = 1
+        while end < len(after) and after[end] in _NAME_CHARS:
+            end += 1
+        out.append(after[:end])
+    return out
+
+
 def _rated(ctx) -> set:
     """Metric names some query of the project reads through rate/irate/increase: counters by
     their users' own account. One regex scan over the query texts, once per run (cached
     files contribute what the cache kept: obslint.scalefacts)."""
     memo = ctx.cache.get("conventions.rated")
     if memo is None:
-        from obslint.scalefacts import rated_names
+        from obslint.scalefacts import project_rated
 
-        memo = ctx.cache["conventions.rated"] = rated_names(ctx)
+        memo = ctx.cache["conventions.rated"] = project_rated(ctx)
     return memo
 
 
