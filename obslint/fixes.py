@@ -1,0 +1,97 @@
+"""Automatic fixes (issue 17): edits in offsets of a file's text, applied without re-dumping.
+
+Only the core is here so far: `Edit`, `Fix`, applying a file's fixes in one pass with
+overlapping edits resolved (the first fix wins, the rest are returned as dropped), and the
+map from an offset inside a JSON string value to an offset in the file text.
+"""
+from __future__ import annotations
+
+SAFE, UNSAFE = "safe", "unsafe"
+
+
+class Edit:
+    """Replace text[start:end] of the original text with `replacement`."""
+
+    __slots__ = ("start", "end", "replacement")
+
+    def __init__(self, start: int, end: int, replacement: str) -> None:
+        if not 0 <= start <= end:
+            raise ValueError(f"bad edit span {start}..{end}")
+        self.start, self.end, self.replacement = start, end, replacement
+
+    def __repr__(self) -> str:
+        return f"Edit({self.start!r}, {self.end!r}, {self.replacement!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Edit) and (self.start, self.end, self.replacement) == (
+            other.start, other.end, other.replacement)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Fix:
+    """A set of edits that belong together, with how safe they are and a one-line title."""
+
+    __slots__ = ("edits", "applicability", "title")
+
+    def __init__(self, edits: list[Edit], applicability: str = SAFE, title: str = "") -> None:
+        if applicability not in (SAFE, UNSAFE):
+            raise ValueError(f"applicability must be safe or unsafe, not {applicability!r}")
+        self.edits, self.applicability, self.title = list(edits), applicability, title
+
+
+def apply_fixes(text: str, fixes: list[Fix]) -> tuple[str, list[Fix], list[Fix]]:
+    """(new text, applied fixes, dropped fixes). A fix whose edits overlap an edit of an
+    earlier fix (or each other) is dropped whole; insertions at the same offset overlap too."""
+    taken: list[tuple[int, int]] = []
+    applied, dropped, edits = [], [], []
+
+    def clashes(e: Edit) -> bool:
+        # Spans overlap, or an insertion sits at (or inside) another edit's span.
+        return any((e.start < b and a < e.end) or ((e.start == e.end or a == b) and a <= e.end and e.start <= b)
+                   for a, b in taken)
+
+    for fix in fixes:
+        spans = [(e.start, e.end) for e in fix.edits]
+        mine = sorted(spans)
+        own_overlap = any(mine[i][1] > mine[i + 1][0] for i in range(len(mine) - 1))
+        if own_overlap or any(e.end > len(text) for e in fix.edits) or any(clashes(e) for e in fix.edits):
+            dropped.append(fix)
+            continue
+        taken.extend(spans)
+        edits.extend(fix.edits)
+        applied.append(fix)
+    out, pos = [], 0
+    for e in sorted(edits, key=lambda e: (e.start, e.end)):
+        out.append(text[pos:e.start])
+        out.append(e.replacement)
+        pos = e.end
+    out.append(text[pos:])
+    return "".join(out), applied, dropped
+
+
+def json_string_offsets(text: str, start: int) -> list[int] | None:
+    """For the JSON string token at text[start] (its opening quote): the file offset of each
+    decoded character, plus one past the last (so a decoded span [a, b) is the raw span
+    [m[a], m[b])). None when text[start] is no string. Escapes map to their whole spelling;
+    a surrogate pair spelled as two escapes is one character."""
+    if start >= len(text) or text[start] != '"':
+        return None
+    marks, i, n = [], start + 1, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            marks.append(i)
+            return marks
+        marks.append(i)
+        if c == "\\":
+            if text.startswith("u", i + 1):
+                code = int(text[i + 2:i + 6], 16)
+                i += 6
+                if 0xD800 <= code < 0xDC00 and text.startswith("\\u", i):
+                    i += 6  # a surrogate pair decodes to one character
+            else:
+                i += 2
+        else:
+            i += 1
+    return None
