@@ -12,9 +12,50 @@ DASHBOARD_PROVIDER = "grafana-dashboard-provider"
 DATASOURCES = "grafana-datasources"
 PROMTOOL_TEST = "promtool-test"
 PROMETHEUS_CONFIG = "prometheus-config"
+ALERTMANAGER_CONFIG = "alertmanager-config"
 
 _GRAFANA_ALERTING_KEYS = ("contactPoints", "policies", "templates", "muteTimes", "deleteRules",
                           "deleteContactPoints", "deleteTemplates", "deleteMuteTimes", "resetPolicies")
+
+
+# A template action standing where YAML needs structure: on a line of its own (`{{- if ... }}`)
+# or as an unquoted value (`for: {{ .for }}`). Actions inside quoted strings (alert
+# annotations' `{{ $labels.x }}`) are text, and do not count.
+_TEMPLATE_ACTION = None
+
+
+_HELM_ACTION = None
+
+
+def templated(text: str, helm: bool = False):
+    """(line, column, action) of the first Go-template action that makes `text` a template
+    rather than YAML or JSON (Helm charts), or None. With `helm`, only actions that are
+    Helm's (`.Values`, `.Release`, `include`, `if`/`range`/`end`...), for a text that parsed:
+    an alert annotation's unquoted `{{ $labels.x }}` stays the user's mistake to report."""
+    global _TEMPLATE_ACTION, _HELM_ACTION
+    if "{{" not in text:
+        return None
+    if _TEMPLATE_ACTION is None:
+        import re
+
+        _TEMPLATE_ACTION = re.compile(r"^([ \t]*(?:-[ \t]+)?(?:[\w.-]+:[ \t]+|\"[\w.-]+\":[ \t]*)?)(\{\{-?.*?-?\}\})",
+                                      re.M)
+    if helm and _HELM_ACTION is None:
+        import re
+
+        _HELM_ACTION = re.compile(r"\{\{-?\s*(?:if|else|end|range|with|define|include|template|toYaml|tpl)\b|"
+                                  r"\.(?:Values|Release|Chart|Capabilities)\b")
+    m = None
+    for m in _TEMPLATE_ACTION.finditer(text):
+        if not helm or _HELM_ACTION.search(m.group(2)):
+            break
+    else:
+        m = None
+    if m is None:
+        return None
+    line = text.count("\n", 0, m.start()) + 1
+    action = m.group(2)
+    return line, len(m.group(1)) + 1, action if len(action) <= 60 else action[:57] + "..."
 
 
 def is_dashboard(obj) -> bool:
@@ -42,9 +83,28 @@ def _is_grafana_alerting(obj: dict) -> bool:
     return False
 
 
+def _has_test_groups(tests) -> bool:
+    """promtool test groups (a test file may omit `rule_files`)."""
+    return isinstance(tests, list) and any(
+        isinstance(t, dict) and ("input_series" in t or "alert_rule_test" in t or "promql_expr_test" in t)
+        for t in tests)
+
+
+def _is_alertmanager(obj: dict) -> bool:
+    from obslint.alertmanager import is_config  # only for documents with `route` or `receivers`
+
+    return is_config(obj)
+
+
 def classify(doc: Document) -> list[Document]:
     """Set doc.kind/base; returns any extra documents found inside it (ConfigMap dashboards)."""
     obj = doc.data
+    if isinstance(obj, list) or isinstance(obj, dict) and ("kind" in obj or "model" in obj):
+        from obslint import resources  # Grafana 12 resources, operator CRs, library panels, Perses
+
+        found = resources.classify(doc)
+        if found is not None:
+            return found
     if not isinstance(obj, dict):
         return []
     if is_dashboard(obj):
@@ -52,6 +112,8 @@ def classify(doc: Document) -> list[Document]:
     elif isinstance(obj.get("dashboard"), dict) and is_dashboard(obj["dashboard"]):
         doc.kind, doc.base = DASHBOARD, ("dashboard",)
     elif obj.get("kind") == "PrometheusRule" and isinstance(obj.get("spec"), dict):
+        doc.kind, doc.base = PROM_RULES, ("spec",)
+    elif isinstance(obj.get("spec"), dict) and "groups" in obj["spec"] and _rule_resource(doc, obj):
         doc.kind, doc.base = PROM_RULES, ("spec",)
     elif obj.get("kind") == "ConfigMap" and isinstance(obj.get("data"), dict):
         return _configmap(doc, obj["data"])
@@ -63,11 +125,25 @@ def classify(doc: Document) -> list[Document]:
         doc.kind = DASHBOARD_PROVIDER
     elif ("datasources" in obj or "deleteDatasources" in obj) and "apiVersion" in obj:
         doc.kind = DATASOURCES
-    elif "tests" in obj and "rule_files" in obj:
+    elif ("route" in obj or "receivers" in obj) and _is_alertmanager(obj):
+        doc.kind = ALERTMANAGER_CONFIG
+    elif "tests" in obj and ("rule_files" in obj or _has_test_groups(obj["tests"])):
         doc.kind = PROMTOOL_TEST
     elif "scrape_configs" in obj or ("rule_files" in obj and "global" in obj):
         doc.kind = PROMETHEUS_CONFIG
     return []
+
+
+def _rule_resource(doc: Document, obj: dict) -> bool:
+    """Rule groups in a resource other than PrometheusRule: VictoriaMetrics `VMRule`, Loki
+    operator `AlertingRule`/`RecordingRule`, `LokiRule`, OpenShift `AlertingRule`."""
+    from obslint.lang.flavor import resource_flavor
+
+    flavor = resource_flavor(obj)
+    if flavor is None:
+        return False
+    doc.flavor_hint = flavor
+    return True
 
 
 def _configmap(doc: Document, data: dict) -> list[Document]:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("check", "rules", "explain", "probe")
+COMMANDS = ("check", "rules", "explain", "probe", "coverage", "gen-tests")
 FORMATS = ("console", "plain", "json", "sarif", "github", "junit")
 
 
@@ -202,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
             from obslint.probe import main as probe_main
 
             return probe_main(rest)
+        if cmd in ("coverage", "gen-tests"):  # the alert-test commands (obslint/testcli.py)
+            from obslint import testcli
+
+            return testcli.main(cmd, rest)
         return cmd_check(rest)
     except UsageError as exc:
         print(f"obslint: error: {exc} (see `obslint --help`)", file=sys.stderr)
@@ -234,7 +238,7 @@ def run() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe or stream: nothing more can be said
+        except (OSError, ValueError, AttributeError):  # a closed pipe or stream (None): nothing more to say
             pass
     os._exit(code)
 
@@ -302,6 +306,11 @@ def cmd_check(argv: list[str]) -> int:
     for out_path in [args.output, *(f for _fmt, f in extra_outputs)]:
         if out_path is not None:
             _check_output_path(out_path)
+            from obslint.report.target import refusal
+
+            why = refusal(out_path, [p for p in paths if os.path.isfile(p)])
+            if why:  # before the run too: a device or a named file is refused at once
+                raise UsageError(why)
             if any(os.path.lexists(p) and not os.path.isdir(p) and os.path.samefile(p, out_path)
                    for p in paths if os.path.lexists(out_path)):
                 raise UsageError(f"refusing to write the report over {out_path}, a file being linted")
@@ -371,21 +380,32 @@ def cmd_check(argv: list[str]) -> int:
     fmt = args.format
     color = False
     if fmt is None:
-        out_is_tty = args.output is None and sys.stdout.isatty()
+        out_is_tty = args.output is None and sys.stdout is not None and sys.stdout.isatty()
         color = (out_is_tty and not args.no_color and "NO_COLOR" not in os.environ) or args.color
         fmt = "console" if color else "plain"
     elif fmt == "console":
-        color = not args.no_color and "NO_COLOR" not in os.environ and (sys.stdout.isatty() or args.color)
+        color = not args.no_color and "NO_COLOR" not in os.environ and (
+            (sys.stdout is not None and sys.stdout.isatty()) or args.color)
     from obslint import report
 
     opts = {"color": color and args.output is None, "quiet": args.quiet, "statistics": args.statistics,
             "config": config, "report_files": scope.shows if scope is not None else None}
     jobs = [(fmt, args.output, opts)] + [(f, file, {**opts, "color": False, "quiet": False})
                                          for f, file in extra_outputs]
+    from obslint.report.target import refusal
+
+    linted = [src.path for src in (result.project.sources if result.project else [])]
+    for _fmt, target, _opts in jobs:  # every file the run read is known now, not only those named
+        why = refusal(target, linted) if target is not None else None
+        if why:
+            raise UsageError(why)
     for job_fmt, target, job_opts in jobs:
         reporter = report.get(job_fmt)
         if target is None:
-            reporter(result, sys.stdout, job_opts)
+            problem = report.to_stdout(reporter, result, job_opts)
+            if problem:
+                print(f"obslint: error: cannot write the report to standard output: {problem}", file=sys.stderr)
+                return EXIT_USAGE
             continue
         import io
 
@@ -402,8 +422,16 @@ def cmd_check(argv: list[str]) -> int:
         for n, code, sev, name in statistics(result):
             print(f"{n:>6}  {code:<7} {sev:<8} {name}", file=sys.stderr)
     if args.verbose:
+        from obslint.report.text import printable
+
+        reasons = getattr(result, "skip_reasons", {})
         for path in result.skipped:
-            print(f"skipped {path}: not a dashboard, rule file or alerting provisioning file", file=sys.stderr)
+            why = reasons.get(path, "not a dashboard, rule file or alerting provisioning file")
+            print(f"skipped {printable(str(path))}: {printable(why)}", file=sys.stderr)
+        from obslint.datasources import not_parsed_summary
+
+        for line in not_parsed_summary(result.project):
+            print(line, file=sys.stderr)
     if args.exit_zero or fail_on is None:
         return EXIT_OK
     return EXIT_FINDINGS if any(f.severity >= fail_on for f in result.findings) else EXIT_OK
@@ -537,8 +565,19 @@ def cmd_explain(argv: list[str]) -> int:
 
     p = _parser_class()(prog="obslint explain", description="Explain a check: why it matters, bad and good examples, "
                 "options, how to suppress it.")
-    p.add_argument("codes", nargs="+", metavar="CODE", help="a check code (e.g. RF001) or name (e.g. unknown-field)")
+    p.add_argument("codes", nargs="*", metavar="CODE", help="a check code (e.g. RF001) or name (e.g. unknown-field)")
+    p.add_argument("--query", help="a PromQL expression: show the labels its result can carry (label flow)")
+    p.add_argument("--rules", nargs="*", default=[], metavar="PATH",
+                   help="with --query: files or directories whose recording rules the query reads")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="with --query: text or json")
     args = p.parse_args(argv)
+    if args.query is not None:
+        from obslint import labelflow
+
+        print(labelflow.explain(args.query, args.rules, as_json=args.format == "json"))
+        return EXIT_OK
+    if not args.codes:
+        raise UsageError("name a check code (see `obslint rules`), or give --query EXPR")
     rules = []
     for code in args.codes:
         rule = registry.get(code)

@@ -77,29 +77,13 @@ def _read(path: Path) -> str:
 def load_config(path: Path | None) -> Config:
     if path is None:
         return Config()
-    text = _read(path)
-    if path.name == "pyproject.toml":
-        try:
-            import tomllib
-        except ImportError:  # Python 3.10
-            import tomli as tomllib  # type: ignore[no-redef]
-        try:
-            data = tomllib.loads(text).get("tool", {}).get("obslint", {})
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    else:
-        import yaml
+    from obslint import policyload
 
-        from obslint.load.yamlload import GoLikeLoader
-
-        try:
-            data = yaml.load(text, Loader=GoLikeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-            raise ConfigError(f"{path}{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
-        data = data or {}
-    return from_dict(data, path)
+    try:  # the guards of linted files: aliases, depth, constructors, key types (obslint.policyload)
+        data = policyload.parse(path, _read(path))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return from_dict(data or {}, path)
 
 
 def from_dict(data: Any, path: Path | None = None) -> Config:

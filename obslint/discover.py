@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 from obslint.load import file_format
+from obslint.walk import walk
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox",
              ".mypy_cache", ".pytest_cache", ".ruff_cache", "vendor", "third_party", ".terraform", "site-packages"}
@@ -40,6 +41,9 @@ def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[
     Directories that cannot be listed are appended to `errors` as (path, OSError).
     Symbolic links to directories are not followed (no loops); links to files are read."""
     found: dict[str, tuple[Path, str]] = {}
+    from obslint.globset import GlobSet
+
+    is_excluded = GlobSet(exclude)  # compiled once for the whole walk
 
     def unreadable(exc: OSError) -> None:
         if errors is not None:
@@ -47,13 +51,13 @@ def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[
 
     for root in paths:
         if _is_dir(root):
-            for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
+            for dirpath, dirnames, filenames in walk(root, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
-                                     and not excluded(_rel(Path(dirpath) / d), exclude))
+                                     and not (is_excluded and is_excluded(_rel(Path(dirpath) / d))))
                 for name in sorted(filenames):
                     p = Path(dirpath) / name
                     rel = _rel(p)
-                    if excluded(rel, exclude):
+                    if is_excluded and is_excluded(rel):
                         continue
                     fmt = file_format(p)
                     if fmt is None and "." not in name:

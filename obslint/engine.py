@@ -5,7 +5,7 @@ import gc
 import os
 import time
 
-from obslint import registry
+from obslint import findingcap, registry, timebox
 from obslint.classify import classify
 from obslint.config import Config, ConfigError, relative
 from obslint.discover import discover
@@ -13,6 +13,7 @@ from obslint.findings import Finding, Severity
 from obslint.load import read_source
 from obslint.model import Project
 from obslint.record import Record
+from obslint.resources import link as link_resources
 from obslint.suppress import Suppressions, policy_ignores
 
 TYPE_CHECKING = False  # pathlib is imported by the loader anyway; typing is not imported at run time
@@ -44,6 +45,7 @@ class Result(Record):
         self.unused_suppressions = [] if unused_suppressions is None else unused_suppressions
         self.elapsed = elapsed
         self.project = project
+        self.skip_reasons: dict[str, str] = {}  # why a skipped file was skipped, when known
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -75,7 +77,7 @@ class Context:
 def load_project(paths: list[Path], config: Config, result: Result | None = None):
     """Discover, read, classify and model every file: (project, file-level findings, files)."""
     result = result if result is not None else Result()
-    project = Project()
+    project = Project(policy=config.policy)
     unreadable: list[tuple[Path, OSError]] = []
     files = discover(paths, config.exclude, errors=unreadable)
     file_findings: list[Finding] = [
@@ -100,6 +102,11 @@ def load_project(paths: list[Path], config: Config, result: Result | None = None
                 file_findings.append(_internal_error(display, "reading the document's structure", exc))
         if not known and source.documents:
             result.skipped.append(display)
+            reason = next((d.skip_reason for d in source.documents if getattr(d, "skip_reason", None)), None)
+            if reason:
+                result.skip_reasons[display] = reason
+    link_resources(project)  # library panels, ConfigMap references, folders, datasource resources
+    project.finish()  # every datasource is known now: place each query by its language
     return project, file_findings, files
 
 
@@ -149,8 +156,11 @@ def _lint(paths, config, start, result, select, ignore, report_only, report_unus
     suppressions: dict[str, Suppressions] = {}
     texts = {s.display: s for s in project.sources}
     ignores = config.policy.get("ignore") or []
+    cap = findingcap.Cap()  # at most N findings of one code per document are placed and listed
     for f in found:  # (a finding appended below is processed too)
         if report_only is not None and os.path.normpath(os.path.abspath(f.file)) not in report_only:
+            continue
+        if cap.full(f):
             continue
         if f.doc is not None and not f.line:
             try:
@@ -175,6 +185,7 @@ def _lint(paths, config, start, result, select, ignore, report_only, report_unus
             result.suppressed += 1
             continue
         result.findings.append(f)
+        cap.kept(f)
     if report_unused:
         for display, src in texts.items():
             if src.format != "yaml":
@@ -187,6 +198,7 @@ def _lint(paths, config, start, result, select, ignore, report_only, report_unus
                     fix="remove the comment"))
     result.findings.extend(result.unused_suppressions)
     result.findings.sort(key=Finding.sort_key)
+    result.findings = cap.finish(result.findings)
     result.elapsed = time.perf_counter() - start
     result.project = project
     return result
@@ -204,6 +216,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
     # A check that raises is reported (IN011) on the file and the run goes on; a file whose
     # checks exceed the time budget is reported (IN010) and not checked further.
     budget = _time_budget()
+    timebox.deadline = float("inf")  # set per file by charge() when there is a budget
     spent: dict[int, float] = {}
     over: set[int] = set()
     clock = time.perf_counter
@@ -223,6 +236,11 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
                     extend(found)
             except ConfigError:  # an unusable policy value: the CLI reports it (exit 2)
                 raise
+            except timebox.Exceeded:  # a long check stopped itself at the file's budget
+                spent[id(src)] = budget + 1.0
+                meter[2] = src
+                charge(src)
+                return
             except Exception as exc:  # noqa: BLE001 - a bug in one check must not stop the run
                 out.append(_internal_error(src.display, f"check {_code(fn)}", exc))
         if budget:
@@ -242,6 +260,8 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
                                            "obslint stopped checking it there",
                                    fix="split the file, or raise the budget with OBSLINT_TIME_BUDGET=SECONDS"))
         meter[:] = [0, now, src]
+        if src is not None:  # what is left of src's budget, for checks with long loops
+            timebox.deadline = now + budget - spent.get(id(src), 0.0)
 
     # A query check sees the expression, where it comes from (rule or alert, panel, Grafana
     # rule), whether Grafana macros may appear, and the file; nothing else of its owner (the
@@ -307,6 +327,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
             queries(grule.queries, src)
     if budget and meter[2] is not None:
         charge(None)  # the last file's time since the last reading
+    timebox.deadline = float("inf")  # project-wide checks have no per-file budget
     for fn in hooks["check_project"]:
         try:
             found = fn(project, ctx)

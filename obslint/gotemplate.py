@@ -40,13 +40,14 @@ def _token() -> re.Pattern:
     return _TOKEN
 
 
-def check(text: str, functions: set[str] | None = None) -> str | None:
-    """Return the first problem Go's template parser would report, or None."""
+def check(text: str, functions: set[str] | None = None, variables=None) -> str | None:
+    """Return the first problem Go's template parser would report, or None. `variables`:
+    names predeclared besides Prometheus' (vmalert's `$expr`, `$activeAt`, ...)."""
     if "{{" not in text:
         return None
-    if functions is None:
+    if functions is None and variables is None:
         return _check_prometheus(text)  # the same few templates recur across hundreds of alerts
-    return _check(text, frozenset(functions))
+    return _check(text, None if functions is None else frozenset(functions), variables)
 
 
 @lru_cache(maxsize=4096)
@@ -54,9 +55,11 @@ def _check_prometheus(text: str) -> str | None:
     return _check(text, None)
 
 
-def _check(text: str, functions) -> str | None:
+def _check(text: str, functions, variables=None) -> str | None:
     funcs = _PROMETHEUS_ALL if functions is None else BUILTINS | functions
     declared = set(PREDECLARED)
+    if variables:
+        declared.update(variables)
     stack: list[str] = []
     i = 0
     n = len(text)

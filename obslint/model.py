@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 
 from obslint import classify as kinds
+from obslint.datasources import (LOGQL, METRICSQL, OTHER, PROMETHEUS, PROMQL, DatasourceIndex, dashboard_variables,
+                                 looks_like_logql)
+from obslint.lang.flavor import group_language, rule_flavor
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
@@ -17,33 +20,28 @@ if TYPE_CHECKING:
 # Plain classes with __slots__ rather than dataclasses (which cost start-up time); all of them
 # compare by identity, as the `eq=False` dataclasses they replace did.
 
-_LOGQL_PATTERN = r"\|[=~]|\|\s*(?:json|logfmt|line_format|label_format|pattern|regexp|unwrap|decolorize|drop|keep)\b"
-_LOGQL = None  # compiled on first use: only dashboards and Grafana alerting need it
-
-
-def _is_logql(expr: str) -> bool:
-    global _LOGQL
-    if _LOGQL is None:
-        _LOGQL = re.compile(_LOGQL_PATTERN)
-    return _LOGQL.search(expr) is not None
-_NOT_PROMQL_TYPES = ("loki", "elasticsearch", "influxdb", "graphite", "tempo", "mysql", "postgres", "mssql",
-                     "cloudwatch", "stackdriver", "testdata", "grafana-", "jaeger", "zipkin", "opensearch",
-                     "clickhouse", "bigquery", "splunk", "datadog", "x-ray", "pyroscope", "parca", "-- grafana --")
-
-
 class Query:
-    __slots__ = ("doc", "path", "expr", "origin", "owner", "grafana")
+    """One query. `language` is "promql", "logql" or "other" (see obslint.datasources);
+    `dialect` "prometheus" or "metricsql" for PromQL; `datasource` the Resolution of its
+    datasource (None for rule files, whose language comes from the file's flavour)."""
 
-    def __init__(self, doc: Document, path: tuple, expr: str, origin: str, owner: Any, grafana: bool) -> None:
+    __slots__ = ("doc", "path", "expr", "origin", "owner", "grafana", "language", "dialect", "datasource")
+
+    def __init__(self, doc: Document, path: tuple, expr: str, origin: str, owner: Any, grafana: bool,
+                 language: str = "promql", dialect: str | None = "prometheus", datasource: Any = None) -> None:
         self.doc = doc
         self.path = path
         self.expr = expr
         self.origin = origin  # "rule", "panel" or "grafana-alert"
         self.owner = owner
         self.grafana = grafana  # Grafana macros and variables may appear
+        self.language = language
+        self.dialect = dialect
+        self.datasource = datasource
 
     def __repr__(self) -> str:
-        return f"Query(path={self.path!r}, expr={self.expr!r}, origin={self.origin!r}, grafana={self.grafana!r})"
+        return (f"Query(path={self.path!r}, expr={self.expr!r}, origin={self.origin!r}, grafana={self.grafana!r}, "
+                f"language={self.language!r}, dialect={self.dialect!r})")
 
     @property
     def scope(self) -> tuple:
@@ -68,7 +66,11 @@ class RuleGroup:
 
 
 class PromRule:
-    __slots__ = ("doc", "path", "data", "group", "query")
+    """A rule of a rule file. `query` is its PromQL expression (None when the rule's
+    language is another: a Loki ruler file's LogQL, a vmalert Graphite group; that query
+    is in `other_query`)."""
+
+    __slots__ = ("doc", "path", "data", "group", "query", "other_query")
 
     def __init__(self, doc: Document, path: tuple, data: dict, group: RuleGroup, query: Query | None = None) -> None:
         self.doc = doc
@@ -76,6 +78,7 @@ class PromRule:
         self.data = data
         self.group = group
         self.query = query
+        self.other_query: Query | None = None
 
     def __repr__(self) -> str:
         return f"PromRule(path={self.path!r}, data={self.data!r})"
@@ -91,13 +94,17 @@ class PromRule:
 
 
 class Panel:
-    __slots__ = ("dashboard", "path", "data", "queries")
+    """A panel. `queries` are its PromQL queries (what PromQL checks see); `other_queries`
+    those in other languages (LogQL, SQL, ...), each with its `language`."""
+
+    __slots__ = ("dashboard", "path", "data", "queries", "other_queries")
 
     def __init__(self, dashboard: Dashboard, path: tuple, data: dict, queries: list[Query] | None = None) -> None:
         self.dashboard = dashboard
         self.path = path
         self.data = data
         self.queries = [] if queries is None else queries
+        self.other_queries: list[Query] = []
 
     def __repr__(self) -> str:
         return f"Panel(path={self.path!r}, title={self.title!r}, type={self.type!r})"
@@ -150,7 +157,7 @@ class Dashboard:
 
 
 class GrafanaRule:
-    __slots__ = ("doc", "path", "data", "group", "queries")
+    __slots__ = ("doc", "path", "data", "group", "queries", "other_queries")
 
     def __init__(self, doc: Document, path: tuple, data: dict, group: dict, queries: list[Query] | None = None) -> None:
         self.doc = doc
@@ -158,6 +165,7 @@ class GrafanaRule:
         self.data = data
         self.group = group
         self.queries = [] if queries is None else queries
+        self.other_queries: list[Query] = []
 
     def __repr__(self) -> str:
         return f"GrafanaRule(path={self.path!r}, title={self.title!r})"
@@ -169,10 +177,15 @@ class GrafanaRule:
 
 
 class Project:
+    """Every modelled object of a run. Queries are placed by `finish()`, once every file is
+    read: a query's language depends on its datasource, which a provisioning file read
+    later in the run may define."""
+
     def __init__(self, sources: list[Source] | None = None, documents: list[Document] | None = None,
                  groups: list[RuleGroup] | None = None, rules: list[PromRule] | None = None,
                  dashboards: list[Dashboard] | None = None, panels: list[Panel] | None = None,
-                 grafana_rules: list[GrafanaRule] | None = None, queries: list[Query] | None = None) -> None:
+                 grafana_rules: list[GrafanaRule] | None = None, queries: list[Query] | None = None,
+                 policy: dict | None = None) -> None:
         self.sources = [] if sources is None else sources
         self.documents = [] if documents is None else documents
         self.groups = [] if groups is None else groups
@@ -180,7 +193,12 @@ class Project:
         self.dashboards = [] if dashboards is None else dashboards
         self.panels = [] if panels is None else panels
         self.grafana_rules = [] if grafana_rules is None else grafana_rules
-        self.queries = [] if queries is None else queries
+        self.queries = [] if queries is None else queries  # PromQL queries, in file order
+        self.other_queries: list[Query] = []  # LogQL and queries obslint does not parse
+        self.policy = policy or {}
+        self.datasources = DatasourceIndex(self.policy)
+        # Query or (owner, doc, path, expr, origin, ref, variables, language) to resolve, in order.
+        self._pending: list = []
 
     def __repr__(self) -> str:
         return (f"Project(sources={len(self.sources)}, documents={len(self.documents)}, rules={len(self.rules)}, "
@@ -196,11 +214,46 @@ class Project:
             self._add_dashboard(doc, root)
         elif doc.kind == kinds.GRAFANA_ALERTING:
             self._add_grafana_alerting(doc, root)
+        elif doc.kind == kinds.DATASOURCES:
+            self.datasources.add_provisioned(root, doc.source.display)
+
+    def finish(self) -> None:
+        """Resolve every query's datasource and language; PromQL queries go to `queries`
+        (and their panel's, rule's or Grafana rule's), the others to `other_queries`."""
+        pending, self._pending = self._pending, []
+        resolve = self.datasources.resolve
+        for item in pending:
+            if type(item) is Query:
+                q = item
+            else:
+                owner, doc, path, expr, origin, ref, variables, language = item
+                res = resolve(ref, variables, expr)
+                lang = res.language
+                if lang == PROMQL and language is None and looks_like_logql(expr) and res.via in ("default", "name"):
+                    lang = LOGQL  # an unknown datasource, a LogQL pipeline: Loki
+                if language == "text":  # a target without `expr`: not PromQL or LogQL whatever the source
+                    lang = OTHER
+                q = Query(doc, path, expr, origin, owner, True, lang, res.dialect if lang == PROMQL else None, res)
+            owner = q.owner
+            if q.language == PROMQL:
+                if type(owner) is PromRule:
+                    owner.query = q
+                else:
+                    owner.queries.append(q)
+                self.queries.append(q)
+            else:
+                if type(owner) is PromRule:
+                    owner.other_query = q
+                else:
+                    owner.other_queries.append(q)
+                self.other_queries.append(q)
 
     def _add_rules(self, doc: Document, root: dict) -> None:
         groups = root.get("groups") if isinstance(root, dict) else None
         if not isinstance(groups, list):
             return
+        flavor = rule_flavor(doc, self.policy)
+        dialect = METRICSQL if flavor == "vmalert" else (self.datasources.dialect or PROMETHEUS)
         for gi, g in enumerate(groups):
             if not isinstance(g, dict):
                 continue
@@ -209,44 +262,51 @@ class Project:
             rules = g.get("rules")
             if not isinstance(rules, list):
                 continue
+            language = group_language(flavor, g)
             for ri, r in enumerate(rules):
                 if not isinstance(r, dict):
                     continue
                 rule = PromRule(doc, ("groups", gi, "rules", ri), r, group)
                 expr = r.get("expr")
                 if isinstance(expr, (str, int, float)) and not isinstance(expr, bool) and str(expr).strip():
-                    rule.query = Query(doc, rule.path + ("expr",), str(expr), "rule", rule, grafana=False)
-                    self.queries.append(rule.query)
+                    self._pending.append(Query(doc, rule.path + ("expr",), str(expr), "rule", rule, False, language,
+                                               dialect if language == PROMQL else None))
                 group.rules.append(rule)
                 self.rules.append(rule)
 
     def _add_dashboard(self, doc: Document, root: dict) -> None:
         dash = Dashboard(doc, root)
         self.dashboards.append(dash)
-        ds_vars = {v.get("name"): str(v.get("query", "")).lower() for v in dash.variables
-                   if v.get("type") == "datasource" and isinstance(v.get("name"), str)}
+        variables = dashboard_variables(root)
+        pending = self._pending
         for path, pdata in _iter_panels(root):
             panel = Panel(dash, path, pdata)
             dash.panels.append(panel)
             self.panels.append(panel)
             panel_ds = pdata.get("datasource")  # None: the default datasource
+            if isinstance(panel_ds, dict) and panel_ds.get("uid") == "-- Mixed --" or panel_ds == "-- Mixed --":
+                panel_ds = None  # each target names its own; one that does not uses the default
             targets = pdata.get("targets")
             if not isinstance(targets, list):
                 continue
             for ti, t in enumerate(targets):
                 if not isinstance(t, dict):
                     continue
-                expr = t.get("expr")
-                if not isinstance(expr, str) or not expr.strip():
-                    continue
-                ds = t.get("datasource", panel_ds)
-                if ds is None or (isinstance(ds, dict) and ds.get("uid") in ("-- Mixed --",) and not ds.get("type")):
+                ds = t.get("datasource")
+                if ds is None:
                     ds = panel_ds
-                if not _is_promql(ds, ds_vars, expr):
+                expr = t.get("expr")
+                if isinstance(expr, str):
+                    if expr.strip():
+                        pending.append((panel, doc, path + ("targets", ti, "expr"), expr, "panel", ds, variables,
+                                        None))
                     continue
-                q = Query(doc, path + ("targets", ti, "expr"), expr, "panel", panel, grafana=True)
-                panel.queries.append(q)
-                self.queries.append(q)
+                for key in _OTHER_QUERY_KEYS:
+                    text = t.get(key)
+                    if isinstance(text, str) and text.strip():
+                        pending.append((panel, doc, path + ("targets", ti, key), text, "panel", ds, variables,
+                                        "text"))
+                        break
 
     def _add_grafana_alerting(self, doc: Document, root: dict) -> None:
         groups = root.get("groups")
@@ -274,45 +334,15 @@ class Project:
                         continue
                     if model.get("type") in ("math", "reduce", "threshold", "classic_conditions", "resample", "sql"):
                         continue
-                    ds = model.get("datasource")
-                    if isinstance(ds, dict) and not _is_promql(ds, {}, expr):
-                        continue
-                    if _is_logql(expr):
-                        continue
-                    q = Query(doc, rule.path + ("data", di, "model", "expr"), expr, "grafana-alert", rule, grafana=True)
-                    rule.queries.append(q)
-                    self.queries.append(q)
+                    ref = d.get("datasourceUid")
+                    if not isinstance(ref, str) or not ref:
+                        ref = model.get("datasource")
+                    self._pending.append((rule, doc, rule.path + ("data", di, "model", "expr"), expr,
+                                          "grafana-alert", ref, None, None))
 
 
-def _is_promql(ds, ds_vars: dict, expr: str) -> bool:
-    if _is_logql(expr):
-        return False
-    text = ""
-    if isinstance(ds, dict):
-        text = str(ds.get("type") or "")
-        uid = str(ds.get("uid") or "")
-        if not text and uid:
-            text = _resolve_var(uid, ds_vars) or uid
-        elif text == "datasource":  # "-- Mixed --" / "-- Dashboard --"
-            return True
-    elif isinstance(ds, str):
-        text = _resolve_var(ds, ds_vars) or ds
-    text = text.lower()
-    if "prometheus" in text or "mimir" in text or "cortex" in text or "thanos" in text:
-        return True
-    return not any(t in text for t in _NOT_PROMQL_TYPES)
-
-
-_VAR_REF = re.compile(r"\$\{?([A-Za-z0-9_]+)(?::[a-z]+)?\}?")
-
-
-def _resolve_var(ref: str, ds_vars: dict) -> str | None:
-    if "$" not in ref:
-        return None
-    m = _VAR_REF.fullmatch(ref.strip())
-    if m and m.group(1) in ds_vars:
-        return ds_vars[m.group(1)] or "prometheus"
-    return None
+# Where targets of other datasources keep their query text (SQL, Lucene, Flux, TraceQL...).
+_OTHER_QUERY_KEYS = ("rawSql", "rawQuery", "query", "queryText", "target", "expression")
 
 
 def _iter_panels(root: dict):

@@ -14,7 +14,6 @@ The catalog merges, in this order:
 from __future__ import annotations
 
 import math
-import os
 import re
 from pathlib import Path
 
@@ -272,9 +271,9 @@ def _build_catalog(ctx) -> Catalog:
         cat.add(MetricInfo(str(m["name"]), str(m.get("type") or "unknown"),
                            frozenset(str(x) for x in labels) if isinstance(labels, list) else None,
                            str(m.get("help") or ""), "policy"))
-    for where in policy.get("metrics-from") or []:
-        text = _read_exposition(str(where), ctx)
-        for info, samples in parse_exposition(text, str(where)):
+    root = getattr(ctx.config, "root", None)
+    for where in dict.fromkeys(str(w) for w in policy.get("metrics-from") or []):  # each source read once
+        for info, samples in _exposition_infos(where, root):
             cat.add(info, samples)
     for name, rules in recording_rules(ctx).items():
         labels = _recorded_labels(rules)
@@ -301,95 +300,44 @@ def _recorded_labels(rules) -> frozenset | None:
     return frozenset(out)
 
 
-def _read_exposition(where: str, ctx) -> str:
-    if re.match(r"^https?://", where):
-        import urllib.error
-        import urllib.request
+def _exposition_infos(where: str, root) -> list[tuple[MetricInfo, dict[str, set]]]:
+    """A `metrics-from` source (file or URL), streamed through obslint.exposition (bounded
+    memory, deadline and size cap for URLs); an unusable source is a config error (exit 2)
+    that says what is wrong and where, never what the source contains."""
+    from obslint import exposition
 
-        req = urllib.request.Request(where, headers={"Accept": "text/plain;version=0.0.4;q=1,*/*;q=0.1",
-                                                     "User-Agent": "obslint"})
-        try:
-            with urllib.request.urlopen(req, timeout=15) as resp:  # noqa: S310 - http(s) only, checked above
-                return resp.read().decode("utf-8", "replace")
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise _config_error(f"metrics-from: cannot fetch {where}: {getattr(exc, 'reason', exc)}") from None
-    candidates = [Path(where)]
-    root = getattr(ctx.config, "root", None)
-    if root is not None and not os.path.isabs(where):
-        candidates.append(Path(root) / where)
-    for p in candidates:
-        if p.is_file():
-            try:
-                return p.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise _config_error(f"metrics-from: cannot read {where}: {exc}") from None
-    raise _config_error(f"metrics-from: no such file: {where}")
+    try:
+        families = exposition.read_source(where, root)
+    except exposition.ExpositionError as exc:
+        raise _config_error(f"metrics-from: {exc}") from None
+    return _infos(families, where)
 
 
 def parse_exposition(text: str, where: str = "") -> list[tuple[MetricInfo, dict[str, set]]]:
     """Families of a Prometheus exposition text: (info, {series name: label names})."""
+    from obslint import exposition
+
     try:
-        from prometheus_client.parser import text_string_to_metric_families
-    except ImportError:
-        return _parse_exposition_small(text, where)
-    try:
-        out = []
-        for fam in text_string_to_metric_families(text):
-            samples: dict[str, set] = {}
-            for s in fam.samples:
-                samples.setdefault(s.name, set()).update(s.labels)
-            name, kind = fam.name, fam.type
-            if kind == "counter" and any(n == name + "_total" for n in samples):
-                name += "_total"
-            if kind == "unknown" and name.endswith("_created"):
-                continue  # a counter's `_created` series, already known through its family
-            labels = set().union(*samples.values()) - {"le", "quantile"} if samples else None
-            out.append((MetricInfo(name, kind, frozenset(labels) if labels is not None else None,
-                                   fam.documentation or "", f"exposition {where}".strip()), samples))
-        return out
-    except (ValueError, TypeError, IndexError) as exc:
-        raise _config_error(f"metrics-from: {where}: not Prometheus exposition text ({exc})") from None
+        families = exposition.parse(exposition.lines_of([text.encode("utf-8", "surrogateescape")], where), where)
+    except exposition.ExpositionError as exc:
+        raise _config_error(f"metrics-from: {exc}") from None
+    return _infos(families, where)
 
 
-_SAMPLE = r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{.*\})?\s+\S+"
-_LABEL_NAME = r'([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"(?:[^"\\]|\\.)*"'
-
-
-def _parse_exposition_small(text: str, where: str = "") -> list[tuple[MetricInfo, dict[str, set]]]:
-    """The `# TYPE`/`# HELP` lines and sample label names, without prometheus_client."""
-    types: dict[str, str] = {}
-    helps: dict[str, str] = {}
-    samples: dict[str, set] = {}
-    order: list[str] = []
-    sample, label_name = re.compile(_SAMPLE), re.compile(_LABEL_NAME)
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("# TYPE "):
-            parts = line.split(None, 3)
-            if len(parts) >= 4:
-                types[parts[2]] = parts[3].strip().lower()
-                order.append(parts[2])
-        elif line.startswith("# HELP "):
-            parts = line.split(None, 3)
-            if len(parts) >= 3:
-                helps[parts[2]] = parts[3] if len(parts) > 3 else ""
-        elif line and not line.startswith("#"):
-            m = sample.match(line)
-            if m:
-                samples.setdefault(m.group(1), set()).update(label_name.findall(m.group(2) or ""))
+def _infos(families, where: str) -> list[tuple[MetricInfo, dict[str, set]]]:
     out = []
-    seen = set()
-    for name in order:
-        kind = types[name]
-        own = {n: l for n, l in samples.items() if n == name or n.startswith(name + "_")}
-        labels = set().union(*own.values()) - {"le", "quantile"} if own else None
-        seen |= set(own)
-        out.append((MetricInfo(name, "unknown" if kind == "untyped" else kind,
-                               frozenset(labels) if labels is not None else None, helps.get(name, ""),
-                               f"exposition {where}".strip()), own))
-    for n, l in samples.items():
-        if n not in seen:
-            out.append((MetricInfo(n, "unknown", frozenset(l), "", f"exposition {where}".strip()), {n: l}))
+    source = f"exposition {where}".strip()
+    for fam in families:
+        name, kind, samples = fam.name, fam.type, fam.samples
+        if kind == "untyped":
+            kind = "unknown"
+        if kind == "counter" and not name.endswith("_total") and name + "_total" in samples:
+            name += "_total"  # OpenMetrics: `# TYPE x counter` with `x_total` samples
+        if kind == "unknown" and name.endswith("_created"):
+            continue  # a counter's `_created` series, already known through its family
+        labels = set().union(*samples.values()) - {"le", "quantile"} if samples else None
+        out.append((MetricInfo(name, kind, frozenset(labels) if labels is not None else None, fam.help, source),
+                    samples))
     return out
 
 
@@ -632,12 +580,14 @@ def required_dashboards(ctx) -> list[tuple[tuple, dict]]:
     return out
 
 
-def policy_regex(ctx, path: tuple, pattern: str) -> re.Pattern:
+def policy_regex(ctx, path: tuple, pattern: str):
     memo = ctx.cache.setdefault("policy.regex", {})
     if pattern not in memo:
-        try:
-            memo[pattern] = re.compile(pattern)
-        except re.error as exc:
+        from obslint import saferegex
+
+        try:  # RE2: linear time whatever the pattern (`^(a+)+$` cannot hang a run)
+            memo[pattern] = saferegex.compile(pattern)
+        except saferegex.PatternError as exc:
             where = ".".join(str(p) for p in path)
             raise _config_error(f"{policy_display(ctx)}: `{where}` is not a valid regular expression: {exc}") from None
     return memo[pattern]

@@ -95,8 +95,59 @@ def substitute(expr: str) -> str:
         return expr
     if _NO_VARIABLE is not None and _NO_VARIABLE.fullmatch(expr):  # `$` only in strings and comments
         return expr
-    fast = _substitute_ranges(expr)
-    return fast if fast is not None else _substitute(expr)
+    edits = _substitute_ranges(expr)
+    return _apply(expr, edits if edits is not None else _substitute(expr))[0]
+
+
+def substitute_spans(expr: str) -> tuple[str, list]:
+    """`substitute(expr)` and its edits as (start, end, new_start, new_end) spans, so an
+    offset in the substituted text can be mapped back (`original_offset`)."""
+    if "$" not in expr and "[[" not in expr:
+        return expr, []
+    edits = _substitute_ranges(expr)
+    return _apply(expr, edits if edits is not None else _substitute(expr))
+
+
+def original_offset(spans: list, offset: int) -> int:
+    """The offset in the user's text of `offset` in the substituted text."""
+    shift = 0
+    for start, end, new_start, new_end in spans:
+        if offset < new_start:
+            break
+        if offset < new_end:
+            return start
+        shift = end - new_end
+    return offset + shift
+
+
+def shown(message: str) -> str:
+    """A parser message with the stand-ins of variables written as the user wrote them."""
+    if "__var_" not in message:
+        return message
+    return _STAND_IN_TEXT.sub(lambda m: "$" + m.group(1), message)
+
+
+_STAND_IN_TEXT = re.compile(r'__var_(\w+?)(?:=~"\.\+")?(?=\W|$)')
+
+
+def _apply(expr: str, edits: list) -> tuple[str, list]:
+    """The text with `edits` ((start, end, replacement), in order) made, and their spans."""
+    if not edits:
+        return expr, []
+    out: list[str] = []
+    spans = []
+    last = 0
+    size = 0
+    for start, end, rep in edits:
+        chunk = expr[last:start]
+        out.append(chunk)
+        size += len(chunk)
+        out.append(rep)
+        spans.append((start, end, size, size + len(rep)))
+        size += len(rep)
+        last = end
+    out.append(expr[last:])
+    return "".join(out), spans
 
 
 # Most templated expressions hold variables only inside strings (`{job="$job"}`, left as
@@ -121,30 +172,24 @@ def _bracket_stand_in(m: "re.Match") -> str:
     return "5" if _UNIT_AFTER.match(m.string, m.end()) else "5m"
 
 
-def _substitute_ranges(expr: str) -> str | None:
-    """`expr` with variables inside range brackets replaced, or None when it holds a
+def _substitute_ranges(expr: str) -> list | None:
+    """Edits replacing the variables inside range brackets, or None when `expr` holds a
     variable the fast path does not handle."""
-    out: list[str] = []
-    last = 0
+    edits: list = []
     for m in _FAST_TOKENS.finditer(expr):
         if m.lastindex is None:
             continue
         if m.lastindex != 2:
             return None
-        bracket = m.group(2)
-        if "$" in bracket:
-            out.append(expr[last:m.start()])
-            out.append(_BRACKET_VAR.sub(_bracket_stand_in, bracket))
-            last = m.end()
-    if not out:
-        return expr
-    out.append(expr[last:])
-    return "".join(out)
+        if "$" in m.group(2):
+            base = m.start(2)
+            for v in _BRACKET_VAR.finditer(expr, base, m.end(2)):
+                edits.append((v.start(), v.end(), _bracket_stand_in(v)))
+    return edits
 
 
-def _substitute(expr: str) -> str:
-    out: list[str] = []
-    last = 0
+def _substitute(expr: str) -> list:
+    edits: list = []
     bracket = brace = label_list = 0
     parens: list[str] = []  # the function name owning each open paren
     for m in _TOKENS.finditer(expr):
@@ -154,11 +199,9 @@ def _substitute(expr: str) -> str:
             continue
         start = m.start()
         if c == "$" or tok.startswith("[["):
-            out.append(expr[last:start])
             name = (tok[2:-1] if tok.startswith("${") else tok[2:-2] if c == "[" else tok[1:])
             name = name.split(":")[0].strip()
-            out.append(_stand_in(name, expr, start, m.end(), bracket, brace, label_list, parens))
-            last = m.end()
+            edits.append((start, m.end(), _stand_in(name, expr, start, m.end(), bracket, brace, label_list, parens)))
         elif c == "[":
             bracket += 1
         elif c == "]":
@@ -177,8 +220,7 @@ def _substitute(expr: str) -> str:
         elif c == ")":
             if parens and parens.pop() == "#labels":
                 label_list = max(0, label_list - 1)
-    out.append(expr[last:])
-    return "".join(out)
+    return edits
 
 
 def _stand_in(name: str, expr: str, start: int, end: int, bracket: int, brace: int, label_list: int,
@@ -186,7 +228,15 @@ def _stand_in(name: str, expr: str, start: int, end: int, bracket: int, brace: i
     ident = "__var_" + (re.sub(r"[^A-Za-z0-9_]", "_", name) or "x")
     if bracket:
         return "5" if _UNIT_AFTER.match(expr, end) else "5m"
-    if label_list or brace:
+    if brace:
+        before = expr[:start].rstrip()
+        after = expr[end:].lstrip()
+        if before.endswith(("{", ",")) and after[:1] in (",", "}"):
+            # A variable holding whole matchers (`{$matchers}`, an ad-hoc `$filter`): a matcher
+            # that matches any non-empty value keeps the selector valid on its own.
+            return ident + '=~".+"'
+        return ident
+    if label_list:
         return ident
     before = expr[:start].rstrip()
     after = expr[end:].lstrip()
@@ -195,6 +245,8 @@ def _stand_in(name: str, expr: str, start: int, end: int, bracket: int, brace: i
         return "and"
     if re.search(r"\boffset$", before):
         return "5m"
+    if before[-1:] in ("<", ">", "="):  # a threshold (`> $limit`; LogQL `| duration > $min`)
+        return "1"
     if _UNIT_AFTER.match(expr, end):
         return "5"
     fn = parens[-1] if parens else ""

@@ -3,8 +3,14 @@
 
     python scripts/fuzz.py --cases 100000 --jobs 2      # the full campaign
     python scripts/fuzz.py --case 4711                  # replay one case, print its findings
+    python scripts/fuzz.py --kind policy --cases 2000   # the policy (obslint.yaml), mutated and hostile
+    python scripts/fuzz.py --kind metrics-from          # HTTP answers of --metrics-from (hostile server)
+    python scripts/fuzz.py --kind probe                 # HTTP answers of `obslint probe` (hostile server)
 
-Case N is fully determined by its seed (N): the corpus file, the mutations, the file name.
+Case N is fully determined by its seed (N) and kind: the corpus file, the mutations, the file
+name (kind `files`); the policy or the HTTP answer and how it is served (the other kinds, see
+tests/robustness/input_fuzz.py: served by a hostile HTTP server on 127.0.0.1 in the worker, run
+through the CLI in-process: exit 0, 1 or 2, an exit 2 is one clear line, nothing escapes).
 Each case must lint without an exception escaping, with every finding inside the file,
 within --timeout seconds; every --determinism-every'th case is linted twice and must give
 the same output. Worker processes run the seeds; a worker killed by a signal (a native
@@ -48,8 +54,10 @@ def policy_config(rng: random.Random):
     return Config()
 
 
-def run_one(seed: int, files, workdir: Path, timeout: float, twice: bool):
+def run_one(seed: int, files, workdir: Path, timeout: float, twice: bool, kind: str = "files", server=None):
     """(status, message, case) for one seed; status is ok, escape or timeout."""
+    if kind != "files":
+        return _run_input(seed, workdir, timeout, kind, server)
     rng = random.Random(seed)
     try:
         case = make_case(rng, files)
@@ -71,16 +79,43 @@ def run_one(seed: int, files, workdir: Path, timeout: float, twice: bool):
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
+def _run_input(seed: int, workdir: Path, timeout: float, kind: str, server):
+    from tests.robustness.input_fuzz import run_input_case
+    from tests.robustness.mutations import Case
+
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    case = Case(Path(kind), kind, b"", [])
+    try:
+        case = run_input_case(kind, seed, workdir, server)
+        return "ok", "", case
+    except CaseTimeout:
+        return "timeout", f"took over {timeout:g} s", case
+    except Escape as exc:
+        return "escape", str(exc), case
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _server(kind: str):
+    if kind in ("metrics-from", "probe"):
+        from tests.robustness.hostile_http import HostileServer
+
+        return HostileServer({}).__enter__()
+    return None
+
+
 def worker(args) -> int:
-    files = corpus_files()
+    files = corpus_files() if args.kind == "files" else []
     state = Path(args.state)
+    server = _server(args.kind)
     with tempfile.TemporaryDirectory(prefix="obslint-fuzz-") as tmp:
         workdir = Path(tmp)
         done = 0
         for seed in range(args.start, args.stop, args.step):
             state.write_text(str(seed))
             twice = args.determinism_every > 0 and seed % args.determinism_every == 0
-            status, message, case = run_one(seed, files, workdir, args.timeout, twice)
+            status, message, case = run_one(seed, files, workdir, args.timeout, twice, args.kind, server)
             done += 1
             if status != "ok":
                 print(json.dumps({"seed": seed, "status": status, "message": message[:2000],
@@ -115,7 +150,7 @@ def campaign(args) -> int:
         state = state_dir / f"w{first}"
         cmd = [sys.executable, __file__, "--worker", "--start", str(first), "--stop", str(stop), "--step", str(step),
                "--state", str(state), "--timeout", str(args.timeout), "--out", args.out,
-               "--determinism-every", str(args.determinism_every)]
+               "--determinism-every", str(args.determinism_every), "--kind", args.kind]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=REPO)
         running[proc] = {"first": first, "step": step, "state": state, "done": 0}
         return proc
@@ -157,7 +192,8 @@ def campaign(args) -> int:
             rate = ran / max(1e-9, time.time() - start_time)
             print(f"... {ran:,} cases, {len(failures)} failures, {rate:.0f} cases/s", flush=True)
     elapsed = time.time() - start_time
-    print(f"fuzz: {ran:,} cases run (seeds {args.seed}..{stop - 1}), {len(failures)} failures, in {elapsed:.0f} s",
+    print(f"fuzz ({args.kind}): {ran:,} cases run (seeds {args.seed}..{stop - 1}), {len(failures)} failures, "
+          f"in {elapsed:.0f} s",
           flush=True)
     for f in failures[:50]:
         print(f"  seed {f['seed']}: {f['status']} {f.get('message', '')[:200]}")
@@ -165,9 +201,14 @@ def campaign(args) -> int:
 
 
 def replay(args) -> int:
-    files = corpus_files()
+    files = corpus_files() if args.kind == "files" else []
     with tempfile.TemporaryDirectory(prefix="obslint-fuzz-") as tmp:
-        status, message, case = run_one(args.case, files, Path(tmp), args.timeout, True)
+        status, message, case = run_one(args.case, files, Path(tmp), args.timeout, True, args.kind,
+                                        _server(args.kind))
+        if args.kind != "files":
+            print(f"seed {args.case} ({args.kind}): {case.source} {case.steps}, {len(case.data):,} bytes")
+            print(f"{status} {message}")
+            return 0 if status == "ok" else 1
         print(f"seed {args.case}: {case.source} as {case.name}, mutations {case.steps}, {len(case.data):,} bytes")
         print(f"{status} {message}")
         if args.show:
@@ -187,6 +228,8 @@ def main(argv=None) -> int:
     p.add_argument("--determinism-every", type=int, default=10,
                    help="lint every Nth case twice and compare (0: never)")
     p.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "obslint-fuzz-failures"), help="where failing inputs are saved")
+    p.add_argument("--kind", choices=("files", "policy", "metrics-from", "probe"), default="files",
+                   help="what is fuzzed: linted files (default), the policy, --metrics-from or probe answers")
     p.add_argument("--case", type=int, help="replay this one seed")
     p.add_argument("--show", action="store_true", help="with --case: print the mutated file")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

@@ -11,8 +11,8 @@ HTTP interface (see METRICS.md):
 * ``GET|POST /api/<service>/<route>``    a simulated request of ``<service>``; the outcome
                                          (success / 4xx / 5xx / slow) is drawn per request from
                                          the service's current mode
-* ``POST /control/<service>/<mode>``     mode ``normal`` | ``spike`` | ``slow``; ``<service>`` may be
-                                         ``all``
+* ``POST /control/<service>/<mode>``     mode ``normal`` | ``spike`` | ``slow`` | ``outage`` (spike and
+                                         slow at once); ``<service>`` may be ``all``
 * ``GET /control``                       current modes (JSON)
 * ``GET /healthz``                       liveness
 
@@ -62,7 +62,10 @@ from prometheus_client.exposition import choose_encoder
 disable_created_metrics()
 
 SERVICES = ("auth-svc", "user-svc", "learner-svc", "payment-svc", "assessment-svc", "iep-svc")
-MODES = ("normal", "spike", "slow")
+MODES = ("normal", "spike", "slow", "outage")
+# `outage` is both at once: the 5xx burst of `spike` and the latency of `slow`
+ERROR_MODES = ("spike", "outage")
+SLOW_MODES = ("slow", "outage")
 
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 10.0)
 AI_BUCKETS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0)
@@ -213,6 +216,26 @@ PROFILES: dict[str, ServiceProfile] = {
     )
 }
 
+@dataclass(frozen=True)
+class FinOpsTargets:
+    """What FinOps holds each service to (exposed as gauges; the cost-optimisation recording rules
+    compare the measured figures with them)."""
+    cpu_cores_allocated: float  # CPU provisioned for the service (utilisation = CPU used / this)
+    cost_per_request_target: float  # USD of infrastructure per request
+    ai_cost_per_inference_target: float | None = None  # USD of AI tokens per model call
+
+
+# learner-svc is over-provisioned (idle-capacity candidate at ordinary load) and IEP generation costs
+# more per call than its target at the placeholder token price: the dashboard has real candidates.
+FINOPS: dict[str, FinOpsTargets] = {
+    "auth-svc": FinOpsTargets(1.0, 0.000005),
+    "user-svc": FinOpsTargets(1.0, 0.000005),
+    "learner-svc": FinOpsTargets(6.0, 0.00001, ai_cost_per_inference_target=15.0),
+    "payment-svc": FinOpsTargets(1.0, 0.00001),
+    "assessment-svc": FinOpsTargets(2.0, 0.00001, ai_cost_per_inference_target=25.0),
+    "iep-svc": FinOpsTargets(2.0, 0.00001, ai_cost_per_inference_target=60.0),
+}
+
 CODES_5XX_NORMAL = ((500, 0.45), (502, 0.15), (503, 0.30), (504, 0.10))
 CODES_5XX_SPIKE = ((500, 0.35), (502, 0.15), (503, 0.40), (504, 0.10))
 P5XX_SPIKE = 0.40  # spike mode: 5xx burst (≈30–50 % measured)
@@ -288,7 +311,24 @@ class Metrics:
         self.budget = Gauge(
             "finops_budget_monthly_dollars", "Monthly budget of the service in USD.",
             ["service"], registry=r)
+        self.cpu_allocated = Gauge(
+            "service_cpu_cores_allocated", "CPU cores provisioned for the service.", ["service"], registry=r)
+        self.cost_per_request_target = Gauge(
+            "finops_cost_per_request_target_dollars", "Target infrastructure cost per request in USD.",
+            ["service"], registry=r)
+        self.ai_cost_target = Gauge(
+            "finops_ai_cost_per_inference_target_dollars", "Target AI token cost per model call in USD.",
+            ["service", "operation"], registry=r)
         self._preinitialise()
+        self._set_finops_targets()
+
+    def _set_finops_targets(self) -> None:
+        for name, target in FINOPS.items():
+            self.cpu_allocated.labels(name).set(target.cpu_cores_allocated)
+            self.cost_per_request_target.labels(name).set(target.cost_per_request_target)
+            ai = PROFILES[name].ai
+            if ai and target.ai_cost_per_inference_target is not None:
+                self.ai_cost_target.labels(name, ai.operation).set(target.ai_cost_per_inference_target)
 
     def _preinitialise(self) -> None:
         """Create every label combination up front so each series exists before any traffic."""
@@ -451,7 +491,7 @@ class Simulation:
         return min(cap, median * math.exp(self.rng.gauss(0.0, sigma)))
 
     def _ai_latency(self, ai: AIProfile, mode: str) -> float:
-        low, high = (ai.slow_low_s, ai.slow_high_s) if mode == "slow" else (ai.low_s, ai.high_s)
+        low, high = (ai.slow_low_s, ai.slow_high_s) if mode in SLOW_MODES else (ai.low_s, ai.high_s)
         # skewed towards the low end, like real model latencies (triangular with mode near low)
         return self.rng.triangular(low, high, low + (high - low) * 0.25)
 
@@ -489,10 +529,14 @@ class Simulation:
             return Outcome(404, self._lognormal(0.004, 0.3), {"error": "no such route"})
         if method != route.method:
             return Outcome(405, self._lognormal(0.002, 0.3), {"error": f"use {route.method}"})
+        if route.kind == "checkout":
+            problem = amount_problem(body.get("amount"))
+            if problem:  # never into the revenue counters: they must stay finite and increasing
+                return Outcome(400, self._lognormal(0.003, 0.3), {"error": problem})
         # 5xx?
-        p5xx = P5XX_SPIKE if mode == "spike" else profile.p5xx
+        p5xx = P5XX_SPIKE if mode in ERROR_MODES else profile.p5xx
         if rng.random() < p5xx:
-            code = weighted(rng, CODES_5XX_SPIKE if mode == "spike" else CODES_5XX_NORMAL)
+            code = weighted(rng, CODES_5XX_SPIKE if mode in ERROR_MODES else CODES_5XX_NORMAL)
             latency = {
                 500: self._lognormal(route.median_s * 0.6, 0.5),
                 502: self._lognormal(0.025, 0.4),
@@ -507,7 +551,7 @@ class Simulation:
             code = weighted(rng, profile.codes_4xx)
             return Outcome(code, self._lognormal(route.median_s * 0.4, 0.5), {"error": HTTPStatus(code).phrase})
         # success, possibly slow
-        p_slow = P_SLOW_SLOW if mode == "slow" else profile.p_slow
+        p_slow = P_SLOW_SLOW if mode in SLOW_MODES else profile.p_slow
         if rng.random() < p_slow:
             latency = rng.uniform(1.5, 3.0)
         else:
@@ -523,7 +567,7 @@ class Simulation:
                 status = 404
         elif route.kind == "checkout":
             method_ = body.get("method") if body.get("method") in dict(PAYMENT_METHODS) else weighted(rng, PAYMENT_METHODS)
-            amount = float(body.get("amount") or rng.choice(PLANS))
+            amount = float(body.get("amount") or rng.choice(PLANS))  # checked by amount_problem above
             if rng.random() < DECLINE_RATE:
                 self._record_payment(ok=False, method=method_, amount=amount)
                 return Outcome(402, latency, {"error": "card declined"})
@@ -549,7 +593,7 @@ class Simulation:
         ai = profile.ai
         assert ai is not None
         latency = self._ai_latency(ai, mode)
-        p_err = 0.15 if mode == "spike" else 0.008
+        p_err = 0.15 if mode in ERROR_MODES else 0.008
         job = AIJob(
             due=time.monotonic() + latency * self.latency_scale, seq=0,
             id=f"{profile.name.split('-')[0]}-{next(self.job_ids)}", service=profile.name,
@@ -601,9 +645,9 @@ class Simulation:
             # DB pool: a share of in-flight requests hold a connection, plus background jobs;
             # a 5xx burst usually comes with a saturated pool
             target = 2 + 0.6 * in_flight[name] + 0.02 * rps
-            if mode == "spike":
+            if mode in ERROR_MODES:
                 target = max(target, 0.92 * p.db_pool)
-            elif mode == "slow":
+            elif mode in SLOW_MODES:
                 target = max(target, 0.6 * p.db_pool)
             sm = self.db_smoothed[name] = 0.6 * self.db_smoothed[name] + 0.4 * target
             m.db_active.labels(name).set(max(0, min(p.db_pool, round(sm + rng.uniform(-1, 1)))))
@@ -624,7 +668,7 @@ class Simulation:
                 m.infra_cost.labels(name, "network").inc(
                     p.cost_per_hour["network"] * hours + sent[name] / 1e9 * NETWORK_USD_PER_GB)
         # IEP compliance: mean-reverting walk around 0.935 (0.80 while iep-svc is failing)
-        target = 0.80 if modes["iep-svc"] == "spike" else 0.935
+        target = 0.80 if modes["iep-svc"] in ERROR_MODES else 0.935
         if not initial:
             self.compliance += 0.15 * (target - self.compliance) + rng.gauss(0.0, 0.004)
             self.compliance = min(0.99, max(0.5, self.compliance))
@@ -634,6 +678,66 @@ class Simulation:
 # --------------------------------------------------------------------------------------------------
 # HTTP
 # --------------------------------------------------------------------------------------------------
+MAX_AMOUNT = 1_000_000.0  # the largest checkout amount accepted
+
+
+def amount_problem(value) -> str | None:
+    """Why a checkout body's `amount` is refused, or None: absent, or a positive finite number up
+    to MAX_AMOUNT (a JSON number or a numeric string)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return "`amount` must be a number"
+    try:
+        amount = float(value)
+    except (ValueError, OverflowError):
+        return "`amount` must be a number"
+    if not math.isfinite(amount) or not 0 < amount <= MAX_AMOUNT:
+        return f"`amount` must be a finite number above 0 and at most {MAX_AMOUNT:,.0f}"
+    return None
+
+
+MAX_BODY = 1 << 20  # bytes of a request body
+
+
+class BadRequest(Exception):
+    """A request the mock refuses before simulating it: (status, message)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def json_body(headers, rfile) -> dict:
+    """The request's JSON object body ({} when there is none); BadRequest for a Content-Length
+    that is not a small number (400) or is over MAX_BODY (413), a chunked body (411), or a body
+    that is not a JSON object (400; also one nested too deeply to parse)."""
+    if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
+        raise BadRequest(411, "send the body with a Content-Length, not chunked")
+    text = (headers.get("Content-Length") or "").strip()
+    if not text:
+        return {}
+    if not text.isdigit() or not text.isascii():
+        raise BadRequest(400, "Content-Length is not a number of bytes")
+    if len(text) > 12 or int(text) > MAX_BODY:
+        raise BadRequest(413, f"the body is larger than {MAX_BODY:,} bytes")
+    length = int(text)
+    if length == 0:
+        return {}
+    raw = rfile.read(length)
+    if len(raw) < length:
+        raise BadRequest(400, "the body is shorter than its Content-Length")
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise BadRequest(400, "the JSON body nests too deeply") from None
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest(400, "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest(400, "the body must be a JSON object")
+    return data
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     server_version = "mock-health-server/1.0"
@@ -658,16 +762,15 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload: dict) -> None:
         self._send(status, json.dumps(payload).encode())
 
-    def _read_body(self) -> dict:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length <= 0:
-            return {}
-        raw = self.rfile.read(length)
+    def _read_body(self) -> dict | None:
+        """The JSON body, or None after answering a bad one (the connection is then closed: its
+        stream may be out of step)."""
         try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return {}
-        return data if isinstance(data, dict) else {}
+            return json_body(self.headers, self.rfile)
+        except BadRequest as exc:
+            self.close_connection = True
+            self._json(exc.status, {"error": str(exc)})
+            return None
 
     # ---- dispatch -------------------------------------------------------------------------------
     def do_GET(self) -> None:
@@ -683,6 +786,8 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         parts = [p for p in url.path.split("/") if p]
         body = self._read_body()  # always consume a body, or the keep-alive stream gets out of step
+        if body is None:
+            return
         if parts == ["metrics"] and method in ("GET", "HEAD"):
             encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
             self._send(200, encoder(self.sim.metrics.registry), content_type)
@@ -724,16 +829,41 @@ def make_server(host: str, port: int, sim: Simulation, verbose: bool = False) ->
     return Server((host, port), handler)
 
 
+def port_number(text: str) -> int:
+    """argparse type: a TCP port, 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
+
+
+def bounded_float(low: float, high: float, low_open: bool = False):
+    """argparse type: a finite number in [low, high] (or (low, high] when low_open)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value) or value > high or value < low or (low_open and value == low):
+            lower = f"above {low:g}" if low_open else f"at least {low:g}"
+            raise argparse.ArgumentTypeError(f"{text!r}: must be a finite number {lower} and at most {high:g}")
+        return value
+    return parse
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="Mock of the six platform services with Prometheus metrics.")
     ap.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    ap.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free port)")
+    ap.add_argument("--port", type=port_number, default=8000, help="port (default 8000; 0 picks a free port)")
     ap.add_argument("--seed", type=int, default=None, help="random seed for the simulation")
-    ap.add_argument("--latency-scale", type=float, default=1.0,
+    ap.add_argument("--latency-scale", type=bounded_float(0.0, 10.0), default=1.0,
                     help="fraction of each simulated latency really slept (default 1.0 = full time); "
                          "recorded latencies are unaffected")
-    ap.add_argument("--tick", type=float, default=1.0,
-                    help="seconds between background updates (DB pools, CPU, memory, costs)")
+    ap.add_argument("--tick", type=bounded_float(0.0, 3600.0, low_open=True), default=1.0,
+                    help="seconds between background updates (DB pools, CPU, memory, costs; above 0, at most 3600)")
     ap.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = ap.parse_args(argv)
     if not 0.0 <= args.latency_scale <= 10.0:

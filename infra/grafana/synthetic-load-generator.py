@@ -82,15 +82,24 @@ def is_loopback_host(host: str) -> bool:
 
 
 def parse_target(url: str, allow_remote: bool = False) -> Target:
-    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        raise UsageError(f"--target must not contain spaces or control characters, got {url!r}")
+    try:
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+        hostname, port = parts.hostname, parts.port
+    except ValueError as exc:  # a port that is not a number or out of range, an unclosed [IPv6
+        raise UsageError(f"--target is not a valid URL ({exc}): {url!r}") from None
     if parts.scheme not in ("http", "https"):
         raise UsageError(f"--target must be an http(s) URL, got {url!r}")
-    if not parts.hostname:
+    if not hostname:
         raise UsageError(f"--target has no host: {url!r}")
-    if not allow_remote and not is_loopback_host(parts.hostname):
-        raise UsageError(f"refusing non-loopback target {parts.hostname!r} (pass --allow-remote to override)")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return Target(parts.scheme, parts.hostname, port)
+    if port == 0:
+        raise UsageError(f"--target port 0 cannot be connected to: {url!r}")
+    if parts.path not in ("", "/") or parts.query:
+        raise UsageError(f"--target is the base URL of the mock (scheme, host, port), got {url!r}")
+    if not allow_remote and not is_loopback_host(hostname):
+        raise UsageError(f"refusing non-loopback target {hostname!r} (pass --allow-remote to override)")
+    return Target(parts.scheme, hostname, port or (443 if parts.scheme == "https" else 80))
 
 
 def parse_mix(text: str | None) -> dict[str, float]:
@@ -110,8 +119,8 @@ def parse_mix(text: str | None) -> dict[str, float]:
             value = float(weight) if sep else 1.0
         except ValueError:
             raise UsageError(f"bad weight {weight!r} for {name!r} in --mix") from None
-        if value < 0:
-            raise UsageError(f"negative weight for {name!r} in --mix")
+        if not math.isfinite(value) or value < 0:
+            raise UsageError(f"the weight for {name!r} in --mix must be a finite number, 0 or more, got {weight!r}")
         mix[name] = value
     if not mix or sum(mix.values()) <= 0:
         raise UsageError("--mix needs at least one scenario with a positive weight")
@@ -164,6 +173,8 @@ class Stats:
         self.error_kinds: Counter = Counter()
         self.reconnects = 0
         self.journeys: Counter = Counter()
+        self.refused = 0  # connections refused: the target went away (not counted as requests)
+        self.target_gone = threading.Event()
 
     def record(self, service: str, status: int | None, latency: float | None, error: str | None = None) -> None:
         with self._lock:
@@ -239,6 +250,7 @@ class LoadResult:
             "services": {s: self.service(s) for s in self.stats.services},
             "connection_error_kinds": dict(self.stats.error_kinds),
             "reconnects": self.stats.reconnects,
+            "refused_connections": self.stats.refused,
             "journeys": dict(self.stats.journeys),
         }
 
@@ -336,6 +348,14 @@ class VirtualUser:
                     continue
                 self.stats.record(service, None, None, type(exc).__name__)
                 return None
+            except ConnectionRefusedError:
+                # the target went away: not a request; the run stops and says so
+                self.close()
+                with self.stats._lock:
+                    self.stats.refused += 1
+                self.stats.target_gone.set()
+                self.stop.set()
+                raise Stop from None
             except (OSError, http.client.HTTPException) as exc:
                 self.close()
                 self.stats.record(service, None, None, type(exc).__name__)
@@ -526,8 +546,13 @@ def run_load(target: str | Target = "http://127.0.0.1:8000", users: int = 10, du
     tgt = target if isinstance(target, Target) else parse_target(target, allow_remote)
     if users < 1:
         raise UsageError("--users must be at least 1")
-    if duration <= 0:
-        raise UsageError("--duration must be positive")
+    if not (math.isfinite(duration) and duration > 0):
+        raise UsageError("--duration must be a finite number of seconds above 0")
+    for name, value in (("--think-time", think_time), ("--ramp-up", ramp_up), ("--spike-after", spike_after)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise UsageError(f"{name} must be a finite number of seconds, 0 or more")
+    if not (math.isfinite(request_timeout) and request_timeout > 0):
+        raise UsageError("--timeout must be a finite number of seconds above 0")
     if max_requests is not None and max_requests < 1:
         raise UsageError("--max-requests must be at least 1")
     if spike_service is not None and spike_service not in SERVICES:
@@ -580,6 +605,9 @@ def run_load(target: str | Target = "http://127.0.0.1:8000", users: int = 10, du
                 break
             if budget.exhausted.is_set():
                 result.stopped_by = "max-requests"
+                break
+            if stats.target_gone.is_set():
+                result.stopped_by = "target-gone"
                 break
             if stop.is_set():
                 result.stopped_by = "stopped"
@@ -645,6 +673,9 @@ def render_summary(result: LoadResult, console) -> None:
         console.print(f"idle keep-alive connections re-opened: {result.stats.reconnects}")
     for err in result.control_errors:
         console.print(f"[bold red]control error:[/] {err}")
+    if result.stopped_by == "target-gone":
+        console.print(f"[bold red]the target went away:[/] {result.target} refused "
+                      f"{result.stats.refused} connection(s) after {result.elapsed_s:.1f} s; the run stopped there")
 
 
 class LiveView:
@@ -691,26 +722,60 @@ class LiveView:
         return self.live.__exit__(*exc)
 
 
+def int_range(low: int, high: int):
+    """argparse type: a whole number in [low, high]."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range ({low} to {high:,})")
+        return value
+    return parse
+
+
+def seconds(low: float, high: float, low_open: bool = False):
+    """argparse type: a finite number of seconds in [low, high] (or (low, high])."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not math.isfinite(value) or value > high or value < low or (low_open and value == low):
+            lower = f"above {low:g}" if low_open else f"at least {low:g}"
+            raise argparse.ArgumentTypeError(f"{text!r}: must be a finite number of seconds {lower} "
+                                             f"and at most {high:g}")
+        return value
+    return parse
+
+
+MAX_SECONDS = 7 * 86400.0  # a week: longer values are typos (or `inf`)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description="Synthetic user load for the platform services (mock health server).")
     ap.add_argument("--target", default="http://127.0.0.1:8000", help="base URL (default http://127.0.0.1:8000)")
     ap.add_argument("--allow-remote", action="store_true", help="allow a non-loopback target")
-    ap.add_argument("--users", type=int, default=20, help="concurrent virtual users (default 20)")
-    ap.add_argument("--duration", type=float, default=60.0, help="seconds to run (default 60)")
-    ap.add_argument("--max-requests", type=int, default=None, help="stop after this many requests")
+    ap.add_argument("--users", type=int_range(1, 10_000), default=20, help="concurrent virtual users (default 20)")
+    ap.add_argument("--duration", type=seconds(0.0, MAX_SECONDS, low_open=True), default=60.0,
+                    help="seconds to run (default 60)")
+    ap.add_argument("--max-requests", type=int_range(1, 10**12), default=None, help="stop after this many requests")
     ap.add_argument("--spike-service", choices=SERVICES, default=None,
                     help="put this service into spike mode (5xx burst) during the run")
     ap.add_argument("--spike-mode", choices=("spike", "slow"), default="spike",
                     help="mode used for --spike-service (default spike)")
-    ap.add_argument("--spike-after", type=float, default=0.0, help="seconds into the run before the spike starts")
+    ap.add_argument("--spike-after", type=seconds(0.0, MAX_SECONDS), default=0.0,
+                    help="seconds into the run before the spike starts (less than --duration)")
     ap.add_argument("--mix", default=None,
                     help="scenario weights, e.g. student=50,parent=15,teacher=15,iep_staff=10,visitor=10 "
                          "(listed scenarios only)")
-    ap.add_argument("--think-time", type=float, default=0.1,
+    ap.add_argument("--think-time", type=seconds(0.0, 3600.0), default=0.1,
                     help="mean think time between a user's steps in seconds (default 0.1)")
-    ap.add_argument("--ramp-up", type=float, default=None,
-                    help="seconds over which users start (default min(2, duration/10))")
-    ap.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in seconds")
+    ap.add_argument("--ramp-up", type=seconds(0.0, MAX_SECONDS), default=None,
+                    help="seconds over which users start, at most --duration (default min(2, duration/10))")
+    ap.add_argument("--timeout", type=seconds(0.0, 3600.0, low_open=True), default=30.0,
+                    help="per-request timeout in seconds (above 0)")
     ap.add_argument("--seed", type=int, default=None, help="random seed for the users' choices")
     ap.add_argument("--json", metavar="PATH", default=None, help="also write the result as JSON ('-' = stdout)")
     ap.add_argument("--no-progress", action="store_true", help="no live progress display")
@@ -732,8 +797,11 @@ def cli(argv: list[str] | None = None, console=None) -> tuple[int, LoadResult | 
     try:
         mix = parse_mix(args.mix)
         tgt = parse_target(args.target, args.allow_remote)
-        if args.think_time < 0:
-            raise UsageError("--think-time must not be negative")
+        if args.ramp_up is not None and args.ramp_up > args.duration:
+            raise UsageError(f"--ramp-up {args.ramp_up:g} is longer than --duration {args.duration:g}: "
+                             f"the last users would never start")
+        if args.spike_service and args.spike_after >= args.duration:
+            raise UsageError(f"--spike-after {args.spike_after:g} is not within --duration {args.duration:g}")
     except UsageError as exc:
         err_console.print(f"[bold red]error:[/] {exc}")
         return 2, None
@@ -778,8 +846,14 @@ def cli(argv: list[str] | None = None, console=None) -> tuple[int, LoadResult | 
         if args.json == "-":
             print(text)
         else:
-            with open(args.json, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
+            try:
+                with open(args.json, "w", encoding="utf-8") as fh:
+                    fh.write(text + "\n")
+            except OSError as exc:  # a directory, a missing folder, a full disk: the summary is out already
+                err_console.print(f"[bold red]error:[/] cannot write --json {args.json}: {exc.strerror or exc}")
+                return 2, result
+    if result.stopped_by == "target-gone":
+        return 1, result
     if result.connection_errors or result.control_errors or result.successful_requests == 0:
         return 1, result
     return 0, result

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
-from obslint import gotemplate
+from obslint import gotemplate, labelflow
 from obslint import policy as pol
 from obslint import promql
 from obslint.durations import format_duration
 from obslint.findings import Severity
+from obslint.lang.templates import split_query_blocks
 from obslint.registry import Rule
+from obslint.versions import value_is_number
 
 GRAFANA_FUNCS = gotemplate.PROMETHEUS_FUNCS | {"filterLabels", "filterLabelsRe", "graphLink", "removeLabels",
                                                "removeLabelsRe", "tableLink", "mergeLabelValues"}
@@ -426,13 +428,18 @@ class AlertAnnotations(Rule):
 
 
 def _label_refs(text: str) -> list[str]:
-    return [a or b for a, b in _LABEL_REF.findall(text)]
+    outside, inside = split_query_blocks(text)  # `.Labels` inside `range query` are the query's
+    refs = [a or b for a, b in _LABEL_REF.findall(outside)]
+    if inside:
+        refs += [a or b for a, b in _LABEL_REF.findall(inside.replace(".Labels", ".QueryLabels"))]
+    return refs
 
 
 def _kept(labels) -> str:
     if labels.only is not None:
-        return f"keeps only {', '.join(f'`{x}`' for x in sorted(labels.only))}" if labels.only else "keeps no labels"
-    return f"drops {', '.join(f'`{x}`' for x in sorted(labels.minus))}"
+        shown = sorted(x for x in labels.only if x != "__name__")
+        return f"keeps only {', '.join(f'`{x}`' for x in shown)}" if shown else "keeps no labels"
+    return f"drops {', '.join(f'`{x}`' for x in sorted(labels.minus) if x != '__name__')}"
 
 
 class TemplateLabelLost(Rule):
@@ -492,11 +499,8 @@ class TemplateLabelLost(Rule):
     def check_alert(self, rule, ctx):
         if not rule.is_alert or rule.query is None or not _reads_labels(rule.data):
             return
-        parsed = promql.parse(rule.query.expr)
-        if parsed.ast is None:
-            return
-        labels = promql.result_labels(parsed.ast)
-        if labels.only is None and not labels.minus:
+        labels = labelflow.flow(rule.query.expr, ctx)  # follows recording rules across files
+        if labels is None or (labels.only is None and not labels.minus):
             return
         yield from self._check(rule.doc, rule.path, rule.name, rule.data, labels, set(), grafana=False)
 
@@ -505,10 +509,9 @@ class TemplateLabelLost(Rule):
             return
         result = None
         for q in rule.queries:
-            parsed = promql.parse(q.expr)
-            if parsed.ast is None:
+            lab = labelflow.flow(q.expr, ctx)
+            if lab is None:
                 return
-            lab = promql.result_labels(parsed.ast)
             result = lab if result is None else result.union(lab)
         if result is None or (result.only is None and not result.minus):
             return
@@ -580,10 +583,11 @@ class ValueInLabels(Rule):
 
 class GrafanaTemplate(Rule):
     """A Grafana-managed rule's label or annotation template cannot render: it does not parse,
-    calls a function Grafana does not have, pipes `$value` into a number formatter (in Grafana
-    `$value` is a text such as `[ var='B' labels={...} value=3 ]`; use `$values.B.Value`), or
-    reads `$values.X` for an `X` that is not a refId of the rule. Grafana renders the error text
-    into the notification instead.
+    calls a function Grafana does not have, pipes `$value` into a number formatter where
+    `$value` is a text such as `[ var='B' labels={...} value=3 ]` (before Grafana 12, or
+    from 12 when the rule queries more than one datasource; use `$values.B.Value`; policy
+    `grafana: {version: ...}` says which Grafana), or reads `$values.X` for an `X` that is
+    not a refId of the rule. Grafana renders the error text into the notification instead.
 
     ## Bad (`alerting.yaml`)
     ```yaml
@@ -607,7 +611,7 @@ class GrafanaTemplate(Rule):
                         conditions: [{evaluator: {type: gt, params: [1]}}]}
             for: 5m
             annotations:
-              summary: "Error rate is {{ $value | humanizePercentage }}"
+              summary: "Error rate is {{ humanizePercentage $values.C.Value }}"
     ```
 
     ## Good (`alerting.yaml`)
@@ -661,7 +665,7 @@ class GrafanaTemplate(Rule):
                                        "(`$values.A.Value`)", scope=rule.path)
                     continue
                 m = _HUMANIZE_VALUE.search(v)
-                if m:
+                if m and not value_is_number(rule.data, ctx.policy):  # Grafana 12: the number, with one datasource
                     yield self.finding(rule.doc, path, f"template in {key[:-1]} `{k}` formats `$value` as a number; in "
                                        f"Grafana `$value` is a text listing every expression's value, so this fails",
                                        fix=f"use `{{{{ {(m.group(1) or m.group(2) or 'humanize').split()[0]} "

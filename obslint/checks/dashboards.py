@@ -24,6 +24,12 @@ def _uid_index(ctx) -> dict:
     return ctx.cache["db.uids"]
 
 
+def _folder(dash) -> str:
+    """The folder a dashboard lands in: the one its resource names (resources.linking), else
+    its file's directory (file provisioning makes one folder of a directory)."""
+    return getattr(dash.doc, "folder", None) or os.path.dirname(os.path.normpath(dash.doc.source.display))
+
+
 def _where(dash) -> str:
     line, _col = dash.doc.locate(("uid",))
     label = f" ({dash.doc.label})" if dash.doc.label else ""
@@ -82,6 +88,11 @@ class DashboardUidFormat(Rule):
         if not isinstance(uid, str):
             yield self.finding(dash.doc, ("uid",), f"dashboard uid must be a string, not {uid!r}",
                                fix="quote the uid")
+            return
+        if not UID_FORMAT.match(uid) and getattr(dash.doc, "uid_from_name", False):
+            from obslint.resources.dashboards import name_problem  # a resource's metadata.name
+
+            yield from name_problem(self, dash, uid)
             return
         if not UID_FORMAT.match(uid):
             why = "longer than 40 characters" if len(uid) > 40 else "has characters other than letters, digits, `-`, `_`"
@@ -165,10 +176,10 @@ class DashboardTitleDuplicate(Rule):
             idx: dict = {}
             for d in ctx.project.dashboards:
                 if isinstance(d.title, str) and d.title.strip():
-                    folder = os.path.dirname(os.path.normpath(d.doc.source.display))
+                    folder = _folder(d)
                     idx.setdefault((folder, d.title.strip()), []).append(d)
             ctx.cache["db.titles"] = idx
-        folder = os.path.dirname(os.path.normpath(dash.doc.source.display))
+        folder = _folder(dash)
         same = ctx.cache["db.titles"].get((folder, title.strip()), [])
         if len(same) < 2:
             return
@@ -257,17 +268,115 @@ class GridOverlap(Rule):
                 layers.setdefault(layer, []).append((rect, panel))
         for items in layers.values():
             items.sort(key=lambda it: (it[0][1], it[0][0]))
-            for i, (a, pa) in enumerate(items):
-                for b, pb in items[i + 1:]:
-                    if b[1] >= a[1] + a[3]:
-                        break  # sorted by y: nothing further down can overlap a
-                    if a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]:
-                        yield self.finding(dash.doc, pb.path + ("gridPos",),
-                                           f"panel `{pb.title or pb.type}` at {_show(b)} overlaps panel "
-                                           f"`{pa.title or pa.type}` at {_show(a)}",
-                                           fix="move or resize one of them (the grid is 24 columns wide)",
-                                           scope=pb.path)
-                        break
+            for i, j in first_overlaps([rect for rect, _panel in items]):
+                (a, pa), (b, pb) = items[i], items[j]
+                yield self.finding(dash.doc, pb.path + ("gridPos",),
+                                   f"panel `{pb.title or pb.type}` at {_show(b)} overlaps panel "
+                                   f"`{pa.title or pa.type}` at {_show(a)}",
+                                   fix="move or resize one of them (the grid is 24 columns wide)",
+                                   scope=pb.path)
+
+
+def first_overlaps(rects: list) -> list[tuple[int, int]]:
+    """(i, j) for each rectangle i (x, y, w, h; sorted by y) that overlaps a later one: j is
+    the first later rectangle that overlaps it. In O(n log n): a sweep from the last rectangle
+    to the first keeps, for each column segment, the lowest index covering it (a segment tree
+    over the distinct x edges); rectangle i's candidate is the lowest index over its columns,
+    an overlap when that rectangle starts above i's bottom. (Pairwise, 40,000 panels in one
+    row took minutes.) Calls timebox.check() so a file's time budget can stop it."""
+    from obslint import timebox
+
+    n = len(rects)
+    if n <= 100:
+        return _first_overlaps_pairwise(rects)  # fewer than 5,000 comparisons: faster than the tree
+    edges = sorted({e for x, _y, w, _h in rects for e in (x, x + w)})
+    column = {e: k for k, e in enumerate(edges)}
+    tree = _MinTree(len(edges) - 1)
+    ys = [r[1] for r in rects]
+    out = []
+    for i in range(n - 1, -1, -1):
+        x, y, w, h = rects[i]
+        lo, hi = column[x], column[x + w]
+        j = tree.query(lo, hi)
+        if j < n and ys[j] < y + h:  # sorted by y: the first overlap in x, if it starts above i's bottom
+            out.append((i, j))
+        tree.lower(lo, hi, i)
+        if not i & 1023:
+            timebox.check()
+    out.reverse()
+    return out
+
+
+def _first_overlaps_pairwise(rects: list) -> list[tuple[int, int]]:
+    """first_overlaps by comparing each rectangle with the later ones that start above its bottom."""
+    out = []
+    for i, (ax, ay, aw, ah) in enumerate(rects):
+        bottom, right = ay + ah, ax + aw
+        for j in range(i + 1, len(rects)):
+            bx, by, bw, _bh = rects[j]
+            if by >= bottom:
+                break  # sorted by y: nothing further down can overlap a
+            if ax < bx + bw and bx < right:
+                out.append((i, j))
+                break
+    return out
+
+
+class _MinTree:
+    """Segments 0..size-1, each holding the lowest value written over it. Values written are
+    always lower than every value before (the sweep goes down), so a write tags the covering
+    nodes and lowers the minimum on the paths to the root; a read takes the minima of the
+    covering nodes and the tags on the paths of its two ends (every node partly inside)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = 1
+        while self.size < size:
+            self.size *= 2
+        self.none = 1 << 62
+        self.tag = [self.none] * (2 * self.size)
+        self.low = [self.none] * (2 * self.size)
+
+    def lower(self, lo: int, hi: int, value: int) -> None:
+        tag, low = self.tag, self.low
+        left, right = lo + self.size, hi - 1 + self.size
+        a, b = left, right + 1
+        while a < b:
+            if a & 1:
+                tag[a] = low[a] = value
+                a += 1
+            if b & 1:
+                b -= 1
+                tag[b] = low[b] = value
+            a >>= 1
+            b >>= 1
+        while left:
+            low[left] = value
+            left >>= 1
+        while right:
+            low[right] = value
+            right >>= 1
+
+    def query(self, lo: int, hi: int) -> int:
+        tag, low = self.tag, self.low
+        best = self.none
+        left, right = lo + self.size, hi - 1 + self.size
+        a, b = left, right + 1
+        while a < b:
+            if a & 1:
+                best = min(best, low[a])
+                a += 1
+            if b & 1:
+                b -= 1
+                best = min(best, low[b])
+            a >>= 1
+            b >>= 1
+        while left:
+            best = min(best, tag[left])
+            left >>= 1
+        while right:
+            best = min(best, tag[right])
+            right >>= 1
+        return best
 
 
 def _rect(g):

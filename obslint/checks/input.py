@@ -161,3 +161,29 @@ class UnusedSuppression(Rule):
 
     code, name, severity = "SU001", "unused-suppression", Severity.WARNING
     summary = "suppression comment that suppresses nothing"
+
+
+class TemplatedFile(Rule):
+    """The file is a Helm (Go) template: `{{ ... }}` actions stand where YAML needs
+    structure, so it is YAML only once rendered. obslint skips it and says so, instead of
+    reporting syntax errors that are not there once Helm has rendered it.
+
+    ## Bad (`prometheusrule.yaml`)
+    ```yaml
+    {{- if .Values.rules.enabled }}
+    groups:
+      - name: api
+        rules: []
+    {{- end }}
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules: []
+    ```
+    """
+
+    code, name, severity = "IN012", "templated-file", Severity.INFO
+    summary = "Helm/Go template skipped: lint the rendered output"

@@ -1,13 +1,106 @@
-"""Every PromQL expression must parse."""
+"""Every PromQL expression must parse, in the dialect it runs in (Prometheus or MetricsQL)."""
+import re
+
 from obslint import promql
 from obslint.findings import Severity
+from obslint.lang.position import excerpt, place
 from obslint.registry import Rule
 
+_QUOTED = re.compile(r"'([^']+)'|`([^`]+)`|\"([^\"]+)\"")
 
-class PromqlSyntax(Rule):
+
+def verdict(query, ctx):
+    """(code, message, offset) of the query's syntax problem, or None; cached per query text
+    and dialect. PQ001: refused in its dialect. PQ002: valid MetricsQL that Prometheus
+    refuses, in a run whose dialect is not configured (it may run on VictoriaMetrics)."""
+    dialect = query.dialect or "prometheus"
+    cache = ctx.cache.setdefault("promql-syntax", {})
+    key = (query.expr, dialect, query.grafana, query.origin == "rule")
+    if key in cache:
+        return cache[key]
+    cache[key] = out = _verdict(query.expr, dialect, query.grafana, query.origin, ctx)
+    return out
+
+
+def _verdict(expr, dialect, grafana, origin, ctx):
+    parsed = promql.parse(expr)
+    if parsed.error is None:
+        return None
+    problem = promql.too_complex(expr)
+    if problem is not None:
+        return "PQ001", problem, 0
+    from obslint.lang import metricsql
+
+    text, spans = promql.substitute_spans(expr) if grafana else (expr, [])
+    mq = metricsql.parse(text)
+    if dialect == "metricsql":
+        if mq.error is None:
+            return None
+        return "PQ001", f"invalid MetricsQL: {promql.shown(mq.error)}", promql.original_offset(spans, mq.offset)
+    reason = promql.shown(parsed.error)
+    if mq.error is None and mq.features:
+        feature, offset = mq.features[0]
+        # Unconfigured, a dashboard may query VictoriaMetrics through a Prometheus-type
+        # datasource (a warning); a Prometheus rule file is loaded by Prometheus (an error).
+        configured = ctx.project.datasources.dialect is not None or origin == "rule"
+        where = ("set `rules: {flavor: vmalert}` in obslint.yaml if vmalert reads this file" if origin == "rule" else
+                 "set `promql.dialect: metricsql` in obslint.yaml if this runs on VictoriaMetrics")
+        message = f"{feature} is MetricsQL, which Prometheus refuses ({reason}); {where}"
+        return ("PQ001" if configured else "PQ002"), message, promql.original_offset(spans, offset or 0)
+    if mq.error is not None:
+        return "PQ001", f"invalid PromQL: {reason}", promql.original_offset(spans, mq.offset)
+    return "PQ001", f"invalid PromQL: {reason}", promql.original_offset(spans, _blame(parsed.error, text))
+
+
+def _blame(message: str, text: str) -> int:
+    """Where in the text promql-parser's message (which has no position) points: the first
+    quoted token it names, found outside strings; else the start."""
+    for m in _QUOTED.finditer(message):
+        token = next(g for g in m.groups() if g)
+        at = _outside_strings(text, token)
+        if at >= 0:
+            return at
+    return 0
+
+
+def _outside_strings(text: str, token: str) -> int:
+    quote = None
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\":
+                i += 2
+                continue
+            if c == quote:
+                quote = None
+        elif c in "\"'`":
+            quote = c
+        elif text.startswith(token, i):
+            return i
+        i += 1
+    return -1
+
+
+class _SyntaxRule(Rule):
+    def check_query(self, query, ctx):
+        found = verdict(query, ctx)
+        if found is None or found[0] != self.code:
+            return
+        _code, message, offset = found
+        f = self.finding(query.doc, query.path, f"{message} in `{excerpt(query.expr)}`", fix=self.fix,
+                         scope=query.scope)
+        yield place(f, query.doc, query.path, query.expr, offset)
+
+
+class PromqlSyntax(_SyntaxRule):
     """A PromQL expression does not parse (rule `expr`, dashboard target `expr`, or a
-    Grafana alert query's `model.expr`). Grafana macros such as `$__rate_interval` and
-    template variables are understood and do not count as errors.
+    Grafana alert query's `model.expr`) in the dialect it runs in: Prometheus', or
+    MetricsQL for VictoriaMetrics datasources, vmalert rule files and `promql.dialect:
+    metricsql`. The finding points inside the expression. Grafana macros such as
+    `$__rate_interval` and template variables are understood and do not count as errors.
+    A MetricsQL construct in a run configured for Prometheus (`promql.dialect: prometheus`)
+    is reported here, with what it is.
 
     ## Bad (`rules.yaml`)
     ```yaml
@@ -30,13 +123,35 @@ class PromqlSyntax(Rule):
 
     code, name, severity = "PQ001", "promql-syntax", Severity.ERROR
     summary = "PromQL expression does not parse"
+    fix = "correct the expression; check it in Prometheus' expression browser (or vmui for MetricsQL)"
 
-    def check_query(self, query, ctx):
-        parsed = promql.parse(query.expr)
-        if parsed.error:
-            shown = query.expr.strip().replace("\n", " ")
-            if len(shown) > 120:
-                shown = shown[:117] + "..."
-            yield self.finding(query.doc, query.path, f"invalid PromQL: {parsed.error} in `{shown}`",
-                               fix="correct the expression; check it in Prometheus' expression browser",
-                               scope=query.scope)
+
+class MetricsqlOnly(_SyntaxRule):
+    """The expression is valid MetricsQL (VictoriaMetrics) but not Prometheus PromQL: it
+    uses `topk_max`, `WITH`, `if`/`default`, a rollup without a range window, ... Nothing
+    in the run says which dialect it runs in, so this is a warning: set `promql.dialect:
+    metricsql` (or a `datasources:` entry with `dialect: metricsql`) when it runs on
+    VictoriaMetrics, and the finding goes away; set `promql.dialect: prometheus` and it is
+    an error (PQ001), since Prometheus refuses it.
+
+    ## Why
+    A dashboard or rule written for VictoriaMetrics breaks when it is pointed at Prometheus.
+
+    ## Bad (`dashboard.json`)
+    ```json
+    {"title": "VM", "uid": "vm", "schemaVersion": 39, "panels": [
+      {"id": 1, "type": "timeseries", "title": "top", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8},
+       "targets": [{"refId": "A", "expr": "topk_max(5, rate(requests_total[5m]))"}]}]}
+    ```
+
+    ## Good (`dashboard.json`)
+    ```json
+    {"title": "VM", "uid": "vm", "schemaVersion": 39, "panels": [
+      {"id": 1, "type": "timeseries", "title": "top", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8},
+       "targets": [{"refId": "A", "expr": "topk(5, rate(requests_total[5m]))"}]}]}
+    ```
+    """
+
+    code, name, severity = "PQ002", "metricsql-only", Severity.WARNING
+    summary = "MetricsQL construct that Prometheus refuses (dialect not configured)"
+    fix = "set `promql.dialect: metricsql` if this runs on VictoriaMetrics; else write it in PromQL"

@@ -7,14 +7,13 @@ import re
 from obslint import gotemplate
 from obslint.durations import parse_duration
 from obslint.findings import Severity
+from obslint.lang import flavor as flavors
 from obslint.registry import Rule
 from obslint.suggest import closest
 
 _LEGACY_METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _LEGACY_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-FILE_KEYS = {"groups"}
-GROUP_KEYS = {"name", "interval", "query_offset", "limit", "rules", "labels"}
-RULE_KEYS = {"record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations"}
+FILE_KEYS, GROUP_KEYS, RULE_KEYS = flavors.FILE_KEYS, flavors.GROUP_KEYS, flavors.RULE_KEYS  # Prometheus' own
 
 
 def _closest(word: str, choices) -> str:
@@ -57,24 +56,41 @@ class UnknownField(Rule):
             return
         root = doc.root
         if not doc.base:
+            flavor = _flavor(doc)
+            allowed = flavors.file_keys(flavor)
             for key in root:
-                if key not in FILE_KEYS:
-                    yield self.finding(doc, (key,), f"unknown field `{key}` at the top of a rule file{_closest(str(key), FILE_KEYS)}",
+                if key not in allowed:
+                    yield self.finding(doc, (key,), _unknown(key, "file", flavor, "at the top of a rule file", allowed),
                                        fix="rule files hold only `groups:`", at_key=True)
 
     def check_group(self, group, ctx):
+        flavor = _flavor(group.doc)
+        allowed = flavors.group_keys(flavor)
         for key in group.data:
-            if key not in GROUP_KEYS:
-                yield self.finding(group.doc, group.path + (key,),
-                                   f"unknown field `{key}` in rule group{_closest(str(key), GROUP_KEYS)}",
-                                   fix=f"allowed: {', '.join(sorted(GROUP_KEYS))}", at_key=True, scope=group.path)
+            if key not in allowed:
+                yield self.finding(group.doc, group.path + (key,), _unknown(key, "group", flavor, "in rule group", allowed),
+                                   fix=f"allowed: {', '.join(sorted(allowed))}", at_key=True, scope=group.path)
 
     def check_rule(self, rule, ctx):
+        flavor = _flavor(rule.doc)
+        allowed = flavors.rule_keys(flavor)
         for key in rule.data:
-            if key not in RULE_KEYS:
+            if key not in allowed:
                 yield self.finding(rule.doc, rule.path + (key,),
-                                   f"unknown field `{key}` in rule `{rule.name}`{_closest(str(key), RULE_KEYS)}",
-                                   fix=f"allowed: {', '.join(sorted(RULE_KEYS))}", at_key=True, scope=rule.path)
+                                   _unknown(key, "rule", flavor, f"in rule `{rule.name}`", allowed),
+                                   fix=f"allowed: {', '.join(sorted(allowed))}", at_key=True, scope=rule.path)
+
+
+def _flavor(doc) -> str:
+    """The rule file's flavour (detected or from the policy: obslint.lang.flavor)."""
+    return getattr(doc, "flavor", None) or "prometheus"
+
+
+def _unknown(key, level: str, flavor: str, where: str, allowed) -> str:
+    other = flavors.foreign_key_message(str(key), level, flavor)
+    if other is not None:
+        return other
+    return f"unknown field `{key}` {where}{_closest(str(key), allowed)}"
 
 
 class GroupStructure(Rule):
@@ -145,6 +161,8 @@ class GroupStructure(Rule):
             labels = g.get("labels")
             if labels is not None:
                 yield from _check_labels(self, doc, ("groups", i, "labels"), labels, ("groups", i), ctx)
+            for key, problem in flavors.value_problems(_flavor(doc), g, "group"):
+                yield self.finding(doc, ("groups", i, key), problem, scope=("groups", i))
 
 
 class RuleKind(Rule):
@@ -193,10 +211,13 @@ class RuleKind(Rule):
         elif isinstance(expr, (dict, list, bool)):
             yield self.finding(doc, path + ("expr",), f"`expr` must be a string, not {_type(expr)}", scope=path)
         if has_record and not has_alert:
-            for key in ("for", "keep_firing_for", "annotations"):
+            # vmalert reads (and ignores) annotations of recording rules
+            for key in ("for", "keep_firing_for") if _flavor(doc) == "vmalert" else ("for", "keep_firing_for", "annotations"):
                 if key in d:
                     yield self.finding(doc, path + (key,), f"`{key}` is only allowed on alerting rules",
                                        fix=f"remove `{key}` from recording rule `{rule.name}`", at_key=True, scope=path)
+        for key, problem in flavors.value_problems(_flavor(doc), d, "rule"):
+            yield self.finding(doc, path + (key,), problem, scope=path)
 
 
 class RecordName(Rule):
@@ -349,13 +370,19 @@ class TemplateSyntax(Rule):
     def check_alert(self, rule, ctx):
         if not rule.is_alert:
             return
+        functions = variables = None
+        if _flavor(rule.doc) == "vmalert":
+            from obslint.gotemplate import PROMETHEUS_FUNCS
+
+            functions = PROMETHEUS_FUNCS | flavors.VMALERT_TEMPLATE_FUNCTIONS
+            variables = flavors.VMALERT_TEMPLATE_VARIABLES
         for key in ("labels", "annotations"):
             mapping = rule.data.get(key)
             if not isinstance(mapping, dict):
                 continue
             for name, value in mapping.items():
                 if isinstance(value, str):
-                    err = gotemplate.check(value)
+                    err = gotemplate.check(value, functions, variables)
                     if err:
                         yield self.finding(rule.doc, rule.path + (key, name),
                                            f"template in {key[:-1]} `{name}` does not parse: {err}",

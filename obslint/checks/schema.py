@@ -39,14 +39,17 @@ def _fix_hint(err) -> str | None:
 
 
 class DashboardSchema(Rule):
-    """A dashboard does not have the structure Grafana expects: a non-empty `title`,
-    panels that are objects with a `type`, a `gridPos` with integer `x`/`y`/`w`/`h` in the
-    24-column grid, template variables with a `name`. Relaxed on purpose for keys plugins add.
+    """A dashboard Grafana refuses on import or save, or with a part it cannot use: an empty
+    title or one over 5,000 characters, a tag over 50 characters or not a string
+    (pkg/services/dashboards/errors.go, the import form's validation), panels that are not
+    a list of objects, a variable without a `name` or of an unknown type. Deviations
+    Grafana migrates or ignores (`span` beside `gridPos`, a fractional `gridPos.y`, a
+    string `schemaVersion`) are DB008 warnings. See docs/grafana-sources.md.
 
     ## Bad (`dashboard.json`)
     ```json
-    {"title": "API", "schemaVersion": 39,
-     "panels": [{"id": 1, "type": "timeseries", "title": "RPS", "gridPos": {"x": 0, "y": 0, "w": 30, "h": 8}}]}
+    {"title": "", "schemaVersion": 39,
+     "panels": [{"id": 1, "type": "timeseries", "title": "RPS", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8}}]}
     ```
 
     ## Good (`dashboard.json`)
@@ -57,10 +60,84 @@ class DashboardSchema(Rule):
     """
 
     code, name, severity = "DB001", "dashboard-schema", Severity.ERROR
-    summary = "dashboard does not match the dashboard model"
+    summary = "dashboard that Grafana refuses, or with an unusable panel or variable"
 
     def check_dashboard(self, dash, ctx):
-        yield from _schema_findings(self, dash.doc, "dashboard")
+        for err in _dashboard_errors(dash, ctx):
+            if _refused(err):
+                yield _finding(self, dash.doc, err)
+
+
+class DashboardModelDeviation(Rule):
+    """A dashboard deviates from the dashboard model in a way Grafana accepts: it migrates
+    or ignores the value on import (a `span` left on a panel that has a `gridPos`, a
+    fractional `gridPos.y`, `options: []`, `schemaVersion` as a string, a `refresh` of
+    `false`). The dashboard loads; the value may not do what its author meant. What
+    Grafana refuses (an empty title, a title over 5,000 characters, a tag over 50 or not a
+    string) and what leaves a panel or variable unusable (a panel without `type`, a
+    variable without `name` or of an unknown type) is DB001. docs/grafana-sources.md says
+    which Grafana source each of these comes from.
+
+    ## Bad (`dashboard.json`)
+    ```json
+    {"title": "API", "schemaVersion": 39,
+     "panels": [{"id": 1, "type": "timeseries", "title": "RPS", "gridPos": {"x": 0, "y": 0.5, "w": 12, "h": 8}}]}
+    ```
+
+    ## Good (`dashboard.json`)
+    ```json
+    {"title": "API", "schemaVersion": 39,
+     "panels": [{"id": 1, "type": "timeseries", "title": "RPS", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}}]}
+    ```
+    """
+
+    code, name, severity = "DB008", "dashboard-model-deviation", Severity.WARNING
+    summary = "dashboard value Grafana migrates or ignores"
+
+    def check_dashboard(self, dash, ctx):
+        for err in _dashboard_errors(dash, ctx):
+            if not _refused(err):
+                yield _finding(self, dash.doc, err)
+
+
+def _dashboard_errors(dash, ctx) -> list:
+    """The dashboard schema's errors, computed once for DB001 and DB008."""
+    cache = ctx.cache.setdefault("dashboard-schema", {})
+    key = id(dash)
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = (dash, list(schemas.errors("dashboard", dash.doc.root)))
+    return hit[1]
+
+
+def _finding(rule: Rule, doc, err):
+    path = tuple(err.absolute_path)
+    return rule.finding(doc, path, schemas.describe(err), fix=_fix_hint(err))
+
+
+def _refused(err) -> bool:
+    """Does Grafana refuse the dashboard (save/import) or is a panel or variable unusable?
+    (pkg/services/dashboards/errors.go and the import form's validation for the first,
+    the panel and variable models for the second; everything else the DashboardMigrator
+    migrates or the frontend ignores.)"""
+    path = tuple(err.absolute_path)
+    v = err.validator
+    if not path:
+        return v == "required" or v == "type"  # no title / not an object
+    head = path[0]
+    if head == "title":
+        return True  # empty, not a string, over 5,000 characters
+    if head == "tags":
+        return True  # a tag that is not a string, or over 50 characters
+    if head in ("panels", "rows") and (len(path) == 1 or (len(path) == 2 and v == "type")):
+        return v == "type"  # panels that are not a list, a panel that is not an object
+    if head in ("panels", "rows") and path[-1] == "type" and v in ("type", "minLength"):
+        return True  # a panel without a plugin type cannot render
+    if head == "templating" and len(path) >= 3 and path[1] == "list":
+        if len(path) == 3:
+            return v in ("required", "type")  # a variable without name, or not an object
+        return path[3] in ("name", "type") and len(path) == 4
+    return False
 
 
 class WrappedDashboard(Rule):
@@ -143,7 +220,21 @@ class GrafanaAlertingSchema(Rule):
 
     def check_document(self, doc, ctx):
         if doc.kind == "grafana-alerting":
-            yield from _schema_findings(self, doc, "grafana-alerting", skip_unknown=True)
+            from obslint.checks.grafana_strict import consequence
+
+            for f in _schema_findings(self, doc, "grafana-alerting", skip_unknown=True):
+                f.message += f"; {consequence(doc)}"
+                yield f
+            root = doc.root
+            if isinstance(root, dict) and root.get("apiVersion") == 2:
+                from obslint.versions import grafana_major
+
+                major = grafana_major(ctx.policy)
+                if major < 12:
+                    yield self.finding(doc, ("apiVersion",), f"`apiVersion: 2` is read from Grafana 12; the policy's "
+                                       f"Grafana {major} reads only `apiVersion: 1`",
+                                       fix="write `apiVersion: 1`, or set `grafana: {version: ...}` to the Grafana "
+                                           "that reads this file")
 
 
 class GrafanaAlertingUnknownKey(Rule):

@@ -216,8 +216,9 @@ class HistogramQuantileLe(Rule):
             if not names or not any(_is_bucket(n, cat) for n in names):
                 continue
             labels = promql.result_labels(inner)
-            if labels.may_have("le"):
-                continue
+            if labels.may_have("le") or (labels.only is not None and "vmrange" in labels.only and (
+                    getattr(query, "dialect", None) == "metricsql" or ctx.project.datasources.dialect is None)):
+                continue  # VictoriaMetrics histograms bucket by `vmrange` (unless the policy says Prometheus)
             yield self.finding(query.doc, query.path,
                                "`histogram_quantile` gets series without the `le` label: the aggregation inside drops it, "
                                "so the quantile is never computed", fix="keep `le`: `sum by (le, ...) (rate(..._bucket[5m]))`",

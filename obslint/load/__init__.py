@@ -70,7 +70,27 @@ def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX
         _parse_json(source, findings)
     else:
         _parse_yaml(source, findings)
+    if any(f.code == "IN003" for f in findings):
+        _skip_if_templated(source, findings)
+    elif "{{" in text and (".Values" in text or ".Release." in text or "include \"" in text):
+        _skip_if_templated(source, findings, helm=True)  # it parsed, but its values are Helm actions
     return source, findings
+
+
+def _skip_if_templated(source: "_document.Source", findings: list[Finding], helm: bool = False) -> None:
+    """A Helm/Go template is YAML only once rendered: one info finding instead of syntax errors."""
+    from obslint.classify import templated
+
+    where = templated(source.text or "", helm)
+    if where is None:
+        return
+    line, col, action = where
+    findings[:] = [f for f in findings if f.code not in ("IN003", "IN004")]
+    source.documents = []
+    kind = "JSON" if source.format == "json" else "YAML"
+    findings.append(_problem("IN012", f"skipped: a Helm/Go template (`{action}` at line {line}), not {kind} until "
+                             "it is rendered", source.display, line, col, severity=Severity.INFO,
+                             fix="lint the rendered output instead, e.g. `helm template . > rendered.yaml`"))
 
 
 _RAISE_LIMIT = "raise `max-file-size` in the obslint config (or pass --max-file-size) if this file is meant to be linted"
@@ -113,7 +133,24 @@ def _read(path: Path, max_bytes: int) -> bytes:
             raise _Skip("not a regular file (FIFO, socket or device)")
         if st.st_size > max_bytes:
             raise _Skip("too-large", st.st_size)
-        return fh.read(max_bytes + 1)
+        return _read_upto(fh, st.st_size, max_bytes)
+
+
+def _read_upto(fh, size: int, max_bytes: int) -> bytes:
+    """The file's bytes, at most max_bytes + 1 (more means it grew past the limit). Sized by
+    the file, not by the limit: `read(n)` reserves n bytes first, and a limit of 30 GB or
+    2**63 must not reserve them."""
+    raw = fh.read(size + 1)
+    if len(raw) <= size:
+        return raw
+    chunks, total = [raw], len(raw)  # it grew while being read
+    while total <= max_bytes:
+        chunk = fh.read(min(1 << 20, max_bytes + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def _decode(raw: bytes, display: str, fmt: str, findings: list[Finding]) -> str | None:

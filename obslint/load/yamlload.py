@@ -11,6 +11,7 @@ Both paths read scalars as Prometheus and Grafana do (Go's YAML: `yes` is a stri
 from __future__ import annotations
 
 import re
+import sys
 
 from obslint.record import Record
 
@@ -261,6 +262,10 @@ def _parse_exact(text: str) -> YamlResult:
                 problems.append(YamlProblem("syntax", _yaml_message(exc), *marks(exc.problem_mark or node.start_mark),
                                             index))
                 documents.append(None)
+            except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # `!!int abc`, `!!timestamp x`
+                bad, why = _unconstructable(loader, node, exc)
+                problems.append(_at(marks, bad, "syntax", why, index))
+                documents.append(None)
     except yaml.MarkedYAMLError as exc:
         line, col = marks(exc.problem_mark or exc.context_mark)
         message = _yaml_message(exc)
@@ -277,6 +282,39 @@ def _parse_exact(text: str) -> YamlResult:
     finally:
         loader.dispose()
     return YamlResult(documents, problems, nodes if keep else None)
+
+
+def _unconstructable(loader, root, exc: Exception) -> tuple:
+    """(node, message) for the first scalar PyYAML cannot turn into a value (a tag that does
+    not fit the text: `!!int abc`, `!!timestamp nope`; an integer past Python's digit limit).
+    Walks the document's nodes iteratively and constructs each scalar alone."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            loader.constructed_objects, loader.recursive_objects = {}, {}  # left over by the failure
+            try:
+                loader.construct_object(node)
+            except Exception as inner:  # noqa: BLE001 - any refusal is this value's problem
+                tag = node.tag.rsplit(":", 1)[-1] if node.tag.startswith("tag:yaml.org,2002:") else node.tag
+                text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+                if "digits" in str(inner) and tag == "int":
+                    return node, (f"an integer of {len(node.value):,} digits, more than obslint reads "
+                                  f"({getattr(sys, 'get_int_max_str_digits', lambda: 4300)():,}); "
+                                  "quote it if it is text")
+                return node, f"{text!r} is tagged !!{tag} but is not one"
+
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                stack.extend((value, key))
+    return root, f"a value cannot be read ({_first_line(exc)})"
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _libyaml_depth_limit(exc) -> bool:

@@ -21,4 +21,25 @@ def get(name: str) -> Reporter:
     return mod.report
 
 
+def to_stdout(reporter: Reporter, result: Result, opts: dict) -> str | None:
+    """Write a report to standard output and flush it: None, or why it could not be written
+    (stdout closed, a full disk, /dev/full). A closed pipe (BrokenPipeError) is left to the
+    caller: the reader has gone, which is not an error."""
+    import sys
+
+    out = sys.stdout
+    if out is None:
+        return "it is closed"
+    try:
+        reporter(result, out, opts)
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    except ValueError:  # I/O operation on closed file
+        return "it is closed"
+    return None
+
+
 FORMATS = ("console", "plain", "json", "sarif", "github", "junit")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from obslint.engine import Result
 from obslint.findings import Severity
+from obslint.report.text import printable
 from obslint.suppress import flow_yaml, hint
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
@@ -50,7 +51,7 @@ def statistics(result: Result) -> list[tuple[int, str, str, str]]:
 def report(result: Result, out: TextIO, opts: dict) -> None:
     if opts.get("quiet"):
         for f in result.findings:
-            out.write(f"{f.file}:{f.line}:{f.col}: {f.severity} {f.code} {f.message}\n")
+            out.write(f"{printable(f.file)}:{f.line}:{f.col}: {f.severity} {f.code} {printable(f.message)}\n")
         if opts.get("statistics"):
             _statistics(None, out, result)
         return
@@ -66,11 +67,13 @@ def report(result: Result, out: TextIO, opts: dict) -> None:
     for f in result.findings:
         if f.file != current:
             current = f.file
+            file = printable(f.file)
             _emit(console, out, "", "")
-            _emit(console, out, f.file, f"[bold underline]{_esc(console, f.file)}[/]")
-        plain = f"  {f.file}:{f.line}:{f.col}: {f.severity} {f.code} {f.message}"
+            _emit(console, out, file, f"[bold underline]{_esc(console, file)}[/]")
+        message = printable(f.message)
+        plain = f"  {file}:{f.line}:{f.col}: {f.severity} {f.code} {message}"
         rich_head = (f"  [dim]{f.line}:{f.col}[/] [{_STYLE[f.severity]}]{f.severity}[/] "
-                     f"[bold]{f.code}[/] {_esc(console, f.message)}")
+                     f"[bold]{f.code}[/] {_esc(console, message)}")
         _emit(console, out, plain, rich_head)
         src = sources.get(f.file)
         text = src.line_text(f.line) if src and src.text and f.line else ""
@@ -78,18 +81,20 @@ def report(result: Result, out: TextIO, opts: dict) -> None:
             shown = text.replace("\t", " ")
             if len(shown) > 160:
                 start = max(0, f.col - 60)
-                shown = ("..." if start else "") + shown[start:start + 150] + \
-                    ("..." if start + 150 < len(shown) else "")
-                caret_col = f.col - start + (3 if start else 0)
+                before, shown = shown[start:f.col - 1], ("..." if start else "") + \
+                    printable(shown[start:start + 150]) + ("..." if start + 150 < len(shown) else "")
+                caret_col = len(printable(before)) + 1 + (3 if start else 0)
             else:
-                caret_col = f.col
+                caret_col = len(printable(shown[:f.col - 1])) + 1 if f.col > 1 else f.col
+                shown = printable(shown)
             gutter = f"{f.line:>6} | "
             _emit(console, out, f"{gutter}{shown}", f"[dim]{gutter}[/]{_esc(console, shown)}")
             pad = " " * max(0, caret_col - 1)
             _emit(console, out, f"{' ' * 6} | {pad}^", f"[dim]{' ' * 6} | [/][{_STYLE[f.severity]}]{pad}^[/]")
         if f.fix:
-            _emit(console, out, f"         fix: {f.fix}", f"         [green]fix:[/] {_esc(console, f.fix)}")
-        sup = suppression_text(f, src.format if src is not None else None, root)
+            fix = printable(f.fix)
+            _emit(console, out, f"         fix: {fix}", f"         [green]fix:[/] {_esc(console, fix)}")
+        sup = printable(suppression_text(f, src.format if src is not None else None, root))
         _emit(console, out, f"         suppress: {sup}", f"         [dim]suppress: {_esc(console, sup)}[/]")
     summary = _summary(result)
     if result.findings:

@@ -4,7 +4,8 @@
 
 `error`, `warning` and `notice` follow the finding's severity. Data and property values are
 escaped as the Actions runner expects (`%`, CR, LF; and `:` `,` in properties), so every
-line of this output is exactly one workflow command.
+line of this output is exactly one workflow command; control characters from the linted files
+(ESC, BEL, backspace...) are shown as escapes (obslint.report.text), never sent to the log viewer.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import os
 
 from obslint.engine import Result
 from obslint.findings import Severity
+from obslint.report.text import printable, printable_lines
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ def escape_property(text: str) -> str:
 
 
 def command(f, suppression: str | None = None) -> str:
-    props = [f"file={escape_property(f.file.replace(os.sep, '/'))}"]
+    props = [f"file={escape_property(printable(f.file.replace(os.sep, '/')))}"]
     if f.line and f.line >= 1:
         props.append(f"line={f.line}")
         if f.end_line and f.end_line > f.line:
@@ -37,11 +39,11 @@ def command(f, suppression: str | None = None) -> str:
         if f.col and f.col >= 1:
             props.append(f"col={f.col}")
     props.append(f"title={escape_property(f.code)}")
-    body = f.message
+    body = printable_lines(f.message)  # newlines stay: escape_data makes them %0A
     if f.fix:
-        body += f"\nfix: {f.fix}"
+        body += f"\nfix: {printable_lines(f.fix)}"
     if suppression:
-        body += f"\nsuppress: {suppression}"
+        body += f"\nsuppress: {printable_lines(suppression)}"
     return f"::{COMMAND[f.severity]} {','.join(props)}::{escape_data(body)}"
 
 

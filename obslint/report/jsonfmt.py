@@ -21,7 +21,6 @@ is documented in docs/integrations.md:
 """
 from __future__ import annotations
 
-import json
 
 from obslint import __version__
 from obslint.engine import Result
@@ -36,13 +35,12 @@ SCHEMA_VERSION = 1
 
 
 def to_dict(result: Result, opts: dict | None = None) -> dict:
-    from obslint import registry
-    from obslint.report.console import config_root
+    doc = _skeleton(result)
+    doc["findings"] = list(_findings(result, opts or {}))
+    return doc
 
-    opts = opts or {}
-    root = config_root(opts)
-    rules = registry.load_all()
-    formats = {s.display: s.format for s in (result.project.sources if result.project else [])}
+
+def _skeleton(result: Result) -> dict:
     stats: dict[str, int] = {}
     for f in result.findings:
         stats[f.code] = stats.get(f.code, 0) + 1
@@ -59,25 +57,38 @@ def to_dict(result: Result, opts: dict | None = None) -> dict:
         },
         "statistics": dict(sorted(stats.items())),
         "skipped": list(result.skipped),
-        "findings": [
-            {
-                "code": f.code,
-                "name": rules[f.code].name if f.code in rules else None,
-                "severity": str(f.severity),
-                "file": f.file,
-                "line": f.line,
-                "column": f.col,
-                "end_line": f.end_line or None,
-                "message": f.message,
-                "fix": f.fix,
-                "context": {k: v for k, v in f.context.items() if isinstance(v, (str, int, float))},
-                "suppression": hint(f, formats.get(f.file), root),
-            }
-            for f in result.findings
-        ],
+        "findings": [],
     }
 
 
+def _findings(result: Result, opts: dict):
+    from obslint import registry
+    from obslint.report.console import config_root
+
+    root = config_root(opts)
+    rules = registry.load_all()
+    formats = {s.display: s.format for s in (result.project.sources if result.project else [])}
+    for f in result.findings:
+        yield {
+            "code": f.code,
+            "name": rules[f.code].name if f.code in rules else None,
+            "severity": str(f.severity),
+            "file": f.file,
+            "line": f.line,
+            "column": f.col,
+            "end_line": f.end_line or None,
+            "message": f.message,
+            "fix": f.fix,
+            "context": {k: v for k, v in f.context.items() if isinstance(v, (str, int, float))},
+            "suppression": hint(f, formats.get(f.file), root),
+        }
+
+
 def report(result: Result, out: TextIO, opts: dict) -> None:
-    json.dump(to_dict(result, opts), out, indent=2, ensure_ascii=False)
+    """Streamed: one finding serialised at a time (report.jsonstream)."""
+    from obslint.report import jsonstream
+
+    doc = _skeleton(result)
+    doc["findings"] = [jsonstream.PLACEHOLDER]
+    jsonstream.write(doc, _findings(result, opts), out)
     out.write("\n")

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
 from obslint.engine import Result
+from obslint.report.text import printable_lines
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
@@ -22,7 +23,9 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 
 def _clean(text: str) -> str:
-    return _INVALID_XML.sub("\ufffd", text)
+    """Control characters and surrogates shown as escapes (as in the text formats), and any
+    other character XML cannot hold replaced."""
+    return _INVALID_XML.sub("\ufffd", printable_lines(text))
 
 
 def report(result: Result, out: TextIO, opts: dict) -> None:

@@ -8,7 +8,6 @@ and column. Columns count Unicode code points.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -21,7 +20,7 @@ from obslint.suppress import flow_yaml, hint
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
-    from typing import TextIO
+    from typing import Iterator, TextIO
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -73,16 +72,21 @@ def artifact_location(file: str) -> dict:
     relative, a file:// URI when it is absolute."""
     if os.path.isabs(file):
         return {"uri": Path(file).as_uri()}
-    return {"uri": quote(file.replace(os.sep, "/"), safe="/-_.~"), "uriBaseId": "%SRCROOT%"}
+    # A name that is not UTF-8 carries its bytes as surrogates: percent-encode those bytes.
+    return {"uri": quote(file.replace(os.sep, "/"), safe="/-_.~", errors="surrogateescape"),
+            "uriBaseId": "%SRCROOT%"}
 
 
 def to_dict(result: Result, opts: dict | None = None) -> dict:
+    doc, results = _skeleton(result, opts)
+    doc["runs"][0]["results"] = list(results)
+    return doc
+
+
+def _skeleton(result: Result, opts: dict | None) -> tuple[dict, Iterator[dict]]:
+    """The SARIF log without its results, and the results (made one at a time)."""
     from obslint import registry
 
-    from obslint.report.console import config_root
-
-    root = config_root(opts or {})
-    formats = {s.display: s.format for s in (result.project.sources if result.project else [])}
     rules = registry.load_all()
     codes = list(rules)
     extra = sorted({f.code for f in result.findings} - set(rules))
@@ -91,7 +95,31 @@ def to_dict(result: Result, opts: dict | None = None) -> dict:
         descriptors.append({"id": code, "shortDescription": {"text": code}})
         codes.append(code)
     index = {c: i for i, c in enumerate(codes)}
-    results = []
+    srcroot = Path.cwd().as_uri().rstrip("/") + "/"
+    doc = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "obslint",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": descriptors,
+            }},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": srcroot}},
+            "invocations": [{"executionSuccessful": True}],
+            "columnKind": "unicodeCodePoints",
+            "results": [],
+        }],
+    }
+    return doc, _results(result, opts or {}, index)
+
+
+def _results(result: Result, opts: dict, index: dict[str, int]) -> Iterator[dict]:
+    from obslint.report.console import config_root
+
+    root = config_root(opts)
+    formats = {s.display: s.format for s in (result.project.sources if result.project else [])}
     for f in result.findings:
         text = f"{f.message}\nfix: {f.fix}" if f.fix else f.message
         physical: dict = {"artifactLocation": artifact_location(f.file)}
@@ -115,26 +143,14 @@ def to_dict(result: Result, opts: dict | None = None) -> dict:
         if ctx:
             props["context"] = ctx
         res["properties"] = props
-        results.append(res)
-    srcroot = Path.cwd().as_uri().rstrip("/") + "/"
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "obslint",
-                "version": __version__,
-                "semanticVersion": __version__,
-                "rules": descriptors,
-            }},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": srcroot}},
-            "invocations": [{"executionSuccessful": True}],
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
-    }
+        yield res
 
 
 def report(result: Result, out: TextIO, opts: dict) -> None:
-    json.dump(to_dict(result, opts), out, indent=2, ensure_ascii=False)
+    """Streamed: one result serialised at a time (report.jsonstream)."""
+    from obslint.report import jsonstream
+
+    doc, results = _skeleton(result, opts)
+    doc["runs"][0]["results"] = [jsonstream.PLACEHOLDER]
+    jsonstream.write(doc, results, out)
     out.write("\n")

@@ -158,7 +158,7 @@ def test_al008_grafana_templates(lint_files):
         rule("BadRef", "{{ $values.Z.Value }}"),
         rule("Query", '{{ query "up" | first | value }}'),
         rule("Good", "{{ humanizePercentage $values.B.Value }} {{ $labels.job }} {{ $value }}"),
-        rule("GrafanaFunc", "{{ removeLabels $labels \"job\" }}"))})
+        rule("GrafanaFunc", "{{ removeLabels $labels \"job\" }}"))}, config={"grafana": {"version": "11.6"}})
     titles = [f.message for f in found(r, "AL008")]
     assert len(titles) == 6
     assert "cannot render in Grafana: unclosed action" in titles[0]
@@ -166,6 +166,16 @@ def test_al008_grafana_templates(lint_files):
     assert "formats `$value` as a number" in titles[2] and "formats `$value`" in titles[3]
     assert "no query or expression with refId `Z`" in titles[4]
     assert "calls `query`" in titles[5]
+
+
+def test_al008_value_is_the_number_in_grafana_12_with_one_datasource(lint_files):
+    one = grafana_rule("One", "x", annotations={"summary": "{{ $value | humanizePercentage }}", "description": "d"})
+    two = grafana_rule("Two", "x", annotations={"summary": "{{ humanize $value }}", "description": "d"})
+    two["data"].insert(1, {"refId": "Z", "datasourceUid": "other", "model": {"expr": "y", "refId": "Z"}})
+    r = lint_files({"g.yaml": grafana_file(one, two)})  # no policy: the newest Grafana
+    assert [f.node[:4] for f in found(r, "AL008")] == [("groups", 0, "rules", 1)]  # only the two-datasource rule
+    r = lint_files({"g.yaml": grafana_file(one, two)}, config={"grafana": {"version": "11.x"}})
+    assert len(found(r, "AL008")) == 2
 
 
 def test_al009_metric_through_recording_rules(lint_files):

@@ -88,13 +88,13 @@ def test_configmap_embedded_dashboard_positions(lint_files):
         "    }\n"
     )
     r = lint_files({"cm.yaml": text})
-    assert where(r, "PQ001") == [("cm.yaml", 10, 62)]
+    assert where(r, "PQ001") == [("cm.yaml", 10, 78)]  # where the expression ends too early
 
 
 def test_wrapped_dashboard_and_suffixless_dashboard_are_found(lint_files):
     r = lint_files({
-        "wrapped.json": '{"dashboard": {"title": "A", "panels": [{"type": "graph", "targets": [{"expr": "rate(x)"}]}]}}',
-        "dashboards/noext": '{"title": "B", "panels": [{"type": "graph", "targets": [{"expr": "rate(y)"}]}]}',
+        "wrapped.json": '{"dashboard": {"title": "A", "panels": [{"type": "graph", "targets": [{"expr": "rate(x[5m]"}]}]}}',
+        "dashboards/noext": '{"title": "B", "panels": [{"type": "graph", "targets": [{"expr": "rate(y[5m]"}]}]}',
     })
     assert sorted((f.file, f.code) for f in r.findings if f.code in ("PQ001", "DB020")) == [
         ("dashboards/noext", "PQ001"), ("wrapped.json", "DB020"), ("wrapped.json", "PQ001")]

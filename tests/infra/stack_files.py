@@ -25,6 +25,8 @@ COMPOSE = GRAFANA / "docker-compose.yml"
 DATASOURCES = GRAFANA / "provisioning" / "datasources" / "prometheus.yml"
 DASHBOARD_PROVIDER = GRAFANA / "provisioning" / "dashboards" / "dashboards.yml"
 METRICS_MD = GRAFANA / "METRICS.md"
+ALERTMANAGER_CONFIG = GRAFANA / "alertmanager" / "alertmanager.yml"
+WEBHOOK_RECEIVER = GRAFANA / "webhook_receiver.py"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -62,6 +64,16 @@ def _expected_alerts() -> dict[str, dict]:
     # so `service` comes from the expression, not from a static label.
     alerts["InferenceCostSpikePlaceholder"] = {"op": ">", "threshold": 2.0, "severity": "info",
                                                "service": None}
+    # FinOps budgets: month-end forecast against the monthly budget, per service (service from the
+    # expression) and for the whole platform (no service label at all); cost moves slowly: for 30m.
+    for scope in ("Service", "Platform"):
+        alerts[f"{scope}BudgetForecastAbove80Percent"] = {"op": ">", "threshold": 0.8, "severity": "info",
+                                                          "service": None, "for": 1800, "scope": scope.lower()}
+        alerts[f"{scope}BudgetForecastExceeded"] = {"op": ">", "threshold": 1.0, "severity": "warning",
+                                                    "service": None, "for": 1800, "scope": scope.lower()}
+    for alert in alerts.values():
+        alert.setdefault("for", 300)
+        alert.setdefault("scope", "service")
     return alerts
 
 

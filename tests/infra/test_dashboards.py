@@ -37,6 +37,11 @@ COMMON = {
     "DB Pool Utilisation": {"db_connections_active", "db_connections_max"},
 }
 COMMON_ROWS = ["Traffic & Errors", "Resources"]
+# every service dashboard ends with its cost (FinOps: hourly cost and cost per request)
+COST = {
+    "Hourly Cost (USD/hour)": {"infrastructure_cost_total"},
+    "Cost per Request (USD)": {"infrastructure_cost_total", "http_requests_total"},
+}
 
 # file -> (uid, title, service, rows, panels)
 SERVICE_DASHBOARDS = {
@@ -68,8 +73,11 @@ SERVICE_DASHBOARDS = {
         "AI Generation Latency P95": {"ai_inference_duration_seconds_bucket"},
         "IEP Compliance Score": {"iep_compliance_score_ratio"},
         "IEP Documents Generated": {"iep_documents_generated_total"},
+        "AI Generation Throughput": {"ai_inference_requests_total"},
     }),
 }
+SERVICE_DASHBOARDS = {f: (uid, title, svc, rows + ["Cost"], {**panels_, **COST})
+                      for f, (uid, title, svc, rows, panels_) in SERVICE_DASHBOARDS.items()}
 
 FINOPS_PANELS = {
     "Infrastructure Cost per Service (hourly)": {"infrastructure_cost_total"},
@@ -87,9 +95,12 @@ FINOPS_PANELS = {
     "Stage-2 placeholder: Assessment AI Scoring Cost (0.18 USD/h)": set(),
     "Stage-2 placeholder: IEP AI Generation Cost (0.35 USD/h)": set(),
     "Stage-2 placeholder: Token-based AI Cost (0.02 USD/token)": {"ai_tokens_total"},
+    "Cost Optimisation Candidates": {"service:finops_candidate_idle_capacity:dollars_per_hour",
+                                     "service:finops_candidate_ai_cost_per_inference:dollars",
+                                     "service:finops_candidate_cost_per_request:dollars"},
 }
 FINOPS_ROWS = ["Infrastructure Cost", "Revenue & Processing Cost", "Unit Economics", "Budget",
-               "AI Inference Cost (Stage-2 placeholder)"]
+               "AI Inference Cost (Stage-2 placeholder)", "Cost Optimisation"]
 ALL_DASHBOARDS = {**{f: v[:2] for f, v in SERVICE_DASHBOARDS.items()},
                   "finops-dashboard.json": ("edu-finops", "Education Platform FinOps")}
 
@@ -223,8 +234,8 @@ def test_every_panel_has_a_unit(fname, dashboards):
 # queries
 # -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("fname", sorted(ALL_DASHBOARDS))
-def test_queries_parse_and_use_only_contract_metrics(fname, dashboards):
-    contract = contract_metrics()
+def test_queries_parse_and_use_only_contract_metrics(fname, dashboards, recording_rules):
+    contract = contract_metrics() | set(recording_rules)
     for p in panels(dashboards[fname]):
         for expr in exprs(p):
             parse_promql(expr)
@@ -361,7 +372,33 @@ def test_thresholds_match_the_alerts(dashboards, prom_alerts):
                 # below the threshold is red, from the threshold up is fine
                 assert steps == [("red", None), ("green", value)], (fname, p["title"], steps)
             checked.add(alert)
-    assert checked == {a for a in prom_alerts if a != "InferenceCostSpikePlaceholder"}
+    assert checked == {a for a in prom_alerts if a != "InferenceCostSpikePlaceholder" and "Budget" not in a}
+
+
+def test_budget_forecast_panel_matches_the_budget_alerts(dashboards, prom_alerts, grafana_alerts):
+    """The FinOps forecast panel is the service budget alerts' query, coloured at their thresholds."""
+    by_title = {p["title"]: p for p in panels(dashboards["finops-dashboard.json"])}
+    panel = by_title["Projected Month-End Budget Use %"]
+    (expr,) = exprs(panel)
+    assert expr == grafana_alerts["ServiceBudgetForecastExceeded"]["data"][0]["model"]["expr"]
+    thresholds = [top_comparison(prom_alerts[a]["expr"])[1]
+                  for a in ("ServiceBudgetForecastAbove80Percent", "ServiceBudgetForecastExceeded")]
+    assert _steps(panel) == [("green", None), ("orange", thresholds[0]), ("red", thresholds[1])]
+
+
+def test_cost_optimisation_table(dashboards, recording_rules):
+    """The candidates table lists every candidate rule, with its recommendation text as a column."""
+    table = {p["title"]: p for p in panels(dashboards["finops-dashboard.json"])}["Cost Optimisation Candidates"]
+    assert table["type"] == "table"
+    (target,) = table["targets"]
+    assert target["format"] == "table" and target["instant"] is True
+    candidates = {name for name in recording_rules if ":finops_candidate_" in name}
+    assert metric_names(target["expr"]) == candidates and len(candidates) == 3
+    for name in candidates:
+        labels = recording_rules[name]["labels"]
+        assert labels["kind"] and len(labels["recommendation"]) > 40, name
+    (organize,) = table["transformations"]
+    assert organize["options"]["renameByName"]["recommendation"] == "Recommendation"
 
 
 def test_threshold_lines_on_alerting_timeseries(dashboards):

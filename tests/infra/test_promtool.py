@@ -84,7 +84,10 @@ def test_every_alert_has_a_firing_and_a_silent_case(unit_tests, prom_alerts):
                 labels = alert["exp_labels"]
                 for key, value in rule["labels"].items():
                     assert labels.get(key) == value, f"{name}: expected label {key}={value}"
-                assert labels.get("service"), f"{name}: firing case without a service label"
+                if EXPECTED_ALERTS[name]["scope"] == "service":
+                    assert labels.get("service"), f"{name}: firing case without a service label"
+                else:
+                    assert "service" not in labels, f"{name}: a platform alert with a service label"
                 annotations = alert["exp_annotations"]
                 assert set(annotations) == set(rule["annotations"]), name
                 assert annotations["summary"] == rule["annotations"]["summary"]

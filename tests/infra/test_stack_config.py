@@ -11,6 +11,7 @@ from pathlib import PurePosixPath
 import pytest
 
 from stack_files import (
+    ALERTMANAGER_CONFIG,
     COMPOSE,
     DASHBOARD_PROVIDER,
     DATASOURCES,
@@ -45,7 +46,7 @@ def mounts(service: dict) -> dict[str, str]:
 
 
 def test_compose_services(compose):
-    assert set(compose["services"]) == {"mock-services", "prometheus", "grafana"}
+    assert set(compose["services"]) == {"mock-services", "prometheus", "alertmanager", "webhook-receiver", "grafana"}
 
 
 def test_mock_server_runs_on_port_8000(compose):
@@ -115,3 +116,24 @@ def test_datasource_has_the_uid_dashboards_and_alerts_use(grafana_rules):
     assert ds["isDefault"] is True
     uids = {q["datasourceUid"] for g in grafana_rules["groups"] for r in g["rules"] for q in r["data"]}
     assert uids == {ds["uid"], "__expr__"}
+
+
+def test_prometheus_sends_alerts_to_the_compose_alertmanager(prom_config, compose):
+    (am,) = prom_config["alerting"]["alertmanagers"]
+    (target,) = am["static_configs"][0]["targets"]
+    host, port = target.split(":")
+    assert host in compose["services"] and port == "9093"
+    alertmanager = compose["services"]["alertmanager"]
+    m = mounts(alertmanager)
+    config = next(a for a in alertmanager["command"] if a.startswith("--config.file=")).split("=", 1)[1]
+    assert (GRAFANA / m[config]).resolve() == ALERTMANAGER_CONFIG.resolve()
+
+
+def test_webhook_receiver_shares_the_alertmanager_network(compose):
+    """The receivers' URLs say 127.0.0.1:9095: in compose that is the alertmanager container's own
+    loopback, which the webhook receiver shares."""
+    hook = compose["services"]["webhook-receiver"]
+    assert hook["network_mode"] == "service:alertmanager"
+    assert "9095" in hook["command"] and "webhook_receiver.py" in hook["command"]
+    urls = {w["url"] for r in load_yaml(ALERTMANAGER_CONFIG)["receivers"] for w in r.get("webhook_configs", [])}
+    assert urls and all(u.startswith("http://127.0.0.1:9095/hooks/") for u in urls)

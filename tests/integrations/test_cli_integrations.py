@@ -183,17 +183,18 @@ def test_output_to_a_directory_or_missing_directory_is_exit_2(tree):
 
 
 def test_output_keeps_the_old_file_when_writing_fails(tree, monkeypatch):
-    (tree / "r.json").write_text("old\n")
+    # (a .txt name: a .json file in the linted tree is linted, and a report may not replace it)
+    (tree / "r.txt").write_text("old\n")
     import obslint.atomic
 
     def boom(*a, **k):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(obslint.atomic.os, "fsync", boom)
-    res = run_cli(".", "--no-config", "--format", "json", "--output", "r.json", cwd=tree)
+    res = run_cli(".", "--no-config", "--format", "json", "--output", "r.txt", cwd=tree)
     assert res.code == 2 and "No space left" in res.err
-    assert (tree / "r.json").read_text() == "old\n"
-    assert sorted(os.listdir(tree)) == ["r.json", "rules.yaml"]
+    assert (tree / "r.txt").read_text() == "old\n"
+    assert sorted(os.listdir(tree)) == ["r.txt", "rules.yaml"]
 
 
 # --- --project-root: the whole tree for cross-file checks, findings for the given files only ----

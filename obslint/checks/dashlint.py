@@ -1,0 +1,215 @@
+"""dashboard-linter parity, where the corpus shows it is precise: panels that bypass the
+dashboard's datasource variable, time and size panels without a unit, panels without a title."""
+from __future__ import annotations
+
+from obslint import promql
+from obslint.checks.conventions import _expected_family, _panel_unit
+from obslint.checks.variables import refs
+from obslint.findings import Severity
+from obslint.registry import Rule
+
+_SPECIAL_UIDS = {"-- Mixed --", "-- Dashboard --", "-- Grafana --", "grafana", "__expr__"}
+_UNIT_PANELS = {"timeseries", "graph", "stat", "gauge", "bargauge"}
+
+
+def _datasource_variables(dash) -> dict:
+    """{plugin type: variable name} of the dashboard's datasource variables."""
+    out = {}
+    for v in dash.variables:
+        if v.get("type") == "datasource" and isinstance(v.get("name"), str) and isinstance(v.get("query"), str):
+            out.setdefault(v["query"].lower(), v["name"])
+    return out
+
+
+def _hard_coded(ds, ds_vars: dict):
+    """(plugin type, uid) of a datasource reference that names a fixed datasource of a type a
+    datasource variable of the dashboard selects; None otherwise."""
+    if not isinstance(ds, dict):
+        return None
+    kind, uid = ds.get("type"), ds.get("uid")
+    if not isinstance(kind, str) or not isinstance(uid, str) or kind.lower() not in ds_vars:
+        return None
+    if uid in _SPECIAL_UIDS or any(True for _ in refs(uid)):
+        return None
+    return kind, uid
+
+
+class PanelBypassesDatasourceVariable(Rule):
+    """The dashboard has a datasource variable (`$datasource`) for picking the Prometheus to
+    query, but a panel or query names one datasource by uid: switching the selector changes every
+    panel but this one, which keeps showing the other datasource's data. Use the variable
+    (`{"type": "prometheus", "uid": "${datasource}"}`).
+
+    ## Bad (`dashboard.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39,
+     "templating": {"list": [{"name": "datasource", "type": "datasource", "query": "prometheus"}]},
+     "panels": [{"id": 1, "type": "timeseries", "title": "Requests", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8},
+                 "datasource": {"type": "prometheus", "uid": "P1809F7CD0C75ACF3"},
+                 "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[5m]))"}]}]}
+    ```
+
+    ## Good (`dashboard.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39,
+     "templating": {"list": [{"name": "datasource", "type": "datasource", "query": "prometheus"}]},
+     "panels": [{"id": 1, "type": "timeseries", "title": "Requests", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8},
+                 "datasource": {"type": "prometheus", "uid": "${datasource}"},
+                 "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[5m]))"}]}]}
+    ```
+    """
+
+    code, name, severity = "DB044", "panel-bypasses-datasource-variable", Severity.WARNING
+    summary = "panel names a fixed datasource although the dashboard has a datasource variable for it"
+
+    def check_panel(self, panel, ctx):
+        ds_vars = ctx.cache.get(("DB044", id(panel.dashboard)))
+        if ds_vars is None:
+            ds_vars = ctx.cache[("DB044", id(panel.dashboard))] = _datasource_variables(panel.dashboard)
+        if not ds_vars or not panel.queries:
+            return  # rows and panels without PromQL queries do not read the datasource
+        p = panel.data
+        places = [(("datasource",), p.get("datasource"))]
+        targets = p.get("targets")
+        if isinstance(targets, list):
+            places += [(("targets", i, "datasource"), t.get("datasource")) for i, t in enumerate(targets)
+                       if isinstance(t, dict)]
+        for path, ds in places:
+            hit = _hard_coded(ds, ds_vars)
+            if hit is None:
+                continue
+            kind, uid = hit
+            var = ds_vars[kind.lower()]
+            yield self.finding(panel.doc, panel.path + path + ("uid",),
+                               f"panel `{panel.title}` queries the {kind} datasource `{uid}` directly, although the "
+                               f"dashboard selects {kind} datasources with `${var}`",
+                               fix=f"set `\"uid\": \"${{{var}}}\"`", scope=panel.path)
+            return
+
+
+class PanelUnitMissing(Rule):
+    """A graph or stat panel shows a single metric whose name says it is in seconds or bytes
+    (`_seconds`, `_bytes`), but the panel sets no unit: Grafana prints `0.0023` instead of
+    `2.3 ms` and `1073741824` instead of `1 GiB`.
+
+    ## Bad (`dashboard.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "panels": [
+      {"id": 1, "type": "timeseries", "title": "Memory", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8},
+       "targets": [{"refId": "A", "expr": "max by (pod) (container_memory_working_set_bytes)"}]}
+    ]}
+    ```
+
+    ## Good (`dashboard.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "panels": [
+      {"id": 1, "type": "timeseries", "title": "Memory", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8},
+       "fieldConfig": {"defaults": {"unit": "bytes"}},
+       "targets": [{"refId": "A", "expr": "max by (pod) (container_memory_working_set_bytes)"}]}
+    ]}
+    ```
+    """
+
+    code, name, severity = "DB045", "panel-unit-missing", Severity.INFO
+    summary = "time or size panel without a unit"
+
+    def check_panel(self, panel, ctx):
+        if panel.type not in _UNIT_PANELS or len(panel.queries) != 1:
+            return
+        unit = _panel_unit(panel)
+        if unit not in (None, "short", "none"):
+            return
+        fc = panel.data.get("fieldConfig")
+        if isinstance(fc, dict) and isinstance(fc.get("overrides"), list) and fc["overrides"]:
+            return
+        expr = panel.queries[0].expr
+        if "_bytes" not in expr and "_seconds" not in expr:
+            return
+        want = _expected_family(promql.parse(expr))
+        if want is None:
+            return
+        fam, metric = want
+        example = {"time": "`s`", "bytes": "`bytes`", "rate-bytes": "`Bps`"}[fam]
+        defaults = fc.get("defaults") if isinstance(fc, dict) else None
+        where = ("fieldConfig", "defaults", "unit") if isinstance(defaults, dict) and "unit" in defaults else ()
+        yield self.finding(panel.doc, panel.path + where, f"panel `{panel.title}` shows `{metric}` "
+                           f"({'bytes per second' if fam == 'rate-bytes' else fam}) without a unit",
+                           fix=f"set `fieldConfig.defaults.unit` to {example}", metric=metric)
+
+
+class PanelTitleMissing(Rule):
+    """A panel with queries has no title: on the dashboard it is an unlabelled graph, and in
+    alerts, links and search it has no name. Text panels and rows are not reported.
+
+    ## Bad (`dashboard.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "panels": [
+      {"id": 1, "type": "timeseries", "title": "", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8},
+       "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[5m]))"}]}
+    ]}
+    ```
+
+    ## Good (`dashboard.json`)
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "panels": [
+      {"id": 1, "type": "timeseries", "title": "Requests per second", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8},
+       "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[5m]))"}]}
+    ]}
+    ```
+    """
+
+    code, name, severity = "DB046", "panel-title-missing", Severity.INFO
+    summary = "panel with queries but no title"
+
+    def check_panel(self, panel, ctx):
+        if panel.type in ("row", "text", "news", "dashlist", "alertlist", "welcome", "gettingstarted"):
+            return
+        if panel.title.strip() or not panel.queries or "libraryPanel" in panel.data:
+            return
+        yield self.finding(panel.doc, panel.path + (("title",) if "title" in panel.data else ()),
+                           f"panel {panel.data.get('id', '')} has queries but no title".replace("panel  ", "panel "),
+                           fix="give it a title that says what it shows")
+
+
+class DashboardEditable(Rule):
+    """The policy says whether dashboards may be edited in the Grafana UI
+    (`dashboards.editable`): provisioned dashboards are often kept read-only (`false`) so that
+    changes go through the repository, or editable (`true`) so that teams can explore. A
+    dashboard whose `editable` (default `true`) differs is reported. Nothing is checked without
+    the policy key.
+
+    ## Bad (`obslint.yaml`, `dashboard.json`)
+    ```yaml
+    dashboards:
+      editable: false
+    ```
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "editable": true, "panels": []}
+    ```
+
+    ## Good (`obslint.yaml`, `dashboard.json`)
+    ```yaml
+    dashboards:
+      editable: false
+    ```
+    ```json
+    {"uid": "api", "title": "API", "schemaVersion": 39, "editable": false, "panels": []}
+    ```
+    """
+
+    code, name, severity = "DB047", "dashboard-editable", Severity.WARNING
+    summary = "dashboard `editable` differs from the policy's `dashboards.editable`"
+    needs_policy = True
+
+    def check_dashboard(self, dash, ctx):
+        dashboards = (ctx.policy or {}).get("dashboards")
+        want = dashboards.get("editable") if isinstance(dashboards, dict) else None
+        if not isinstance(want, bool):
+            return
+        have = dash.data.get("editable", True)
+        if have is want:
+            return
+        yield self.finding(dash.doc, ("editable",) if "editable" in dash.data else (),
+                           f"dashboard `{dash.title}` is {'editable' if have else 'read-only'} (`editable: "
+                           f"{str(have).lower()}`), but the policy's `dashboards.editable` is {str(want).lower()}",
+                           at_key="editable" in dash.data, fix=f"set `\"editable\": {str(want).lower()}`")

@@ -1,0 +1,433 @@
+"""UT: promtool unit-test files that `promtool test rules` would refuse to run: unknown keys,
+missing rule files, input series or values it cannot read, bad durations, expressions that
+do not parse."""
+from __future__ import annotations
+
+from obslint import classify as kinds
+from obslint.durations import parse_duration
+from obslint.findings import Severity
+from obslint.registry import Rule
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from obslint.testfiles.model import TestFile
+
+
+def _testfile(doc, ctx) -> TestFile | None:
+    if doc.kind != kinds.PROMTOOL_TEST:
+        return None
+    key = ("ut.model", id(doc))
+    if key not in ctx.cache:
+        from obslint.testfiles.model import from_document
+
+        ctx.cache[key] = from_document(doc)
+    return ctx.cache[key]
+
+
+class TestFileKeys(Rule):
+    """A promtool test file has a key promtool does not know, or a section of the wrong type.
+    promtool reads test files strictly: `alert_rule_tests` (for `alert_rule_test`) or
+    `exp_label` make it stop with "field ... not found" before running any test.
+
+    ## Why
+    A misspelt key is not ignored: the whole file fails to load, and every test in it is lost.
+
+    ## Bad (`alerts.test.yml`, `alerts.yml`)
+    ```yaml
+    rule_files: [alerts.yml]
+    tests:
+      - interval: 1m
+        input_series:
+          - series: 'up{job="api"}'
+            values: '0x10'
+        alert_rule_tests:
+          - eval_time: 10m
+            alertname: ApiDown
+            exp_alerts: [{exp_labels: {job: api}}]
+    ```
+    ```yaml
+    groups: [{name: api, rules: [{alert: ApiDown, expr: up == 0, for: 5m}]}]
+    ```
+
+    ## Good (`alerts.test.yml`, `alerts.yml`)
+    ```yaml
+    rule_files: [alerts.yml]
+    tests:
+      - interval: 1m
+        input_series:
+          - series: 'up{job="api"}'
+            values: '0x10'
+        alert_rule_test:
+          - eval_time: 10m
+            alertname: ApiDown
+            exp_alerts: [{exp_labels: {job: api}}]
+    ```
+    ```yaml
+    groups: [{name: api, rules: [{alert: ApiDown, expr: up == 0, for: 5m}]}]
+    ```
+    """
+
+    code, name, severity = "UT001", "test-file-keys", Severity.ERROR
+    summary = "promtool test file key unknown to promtool, or a section of the wrong type"
+
+    def check_document(self, doc, ctx):
+        tf = _testfile(doc, ctx)
+        if tf is None:
+            return
+        from obslint.testfiles import model as m
+        from obslint.suggest import closest
+
+        def keys(data, path, allowed, what):
+            if not isinstance(data, dict):
+                return
+            for k in data:
+                if k not in allowed:
+                    hint = closest(str(k), allowed, cutoff=0.6)
+                    fix = f"did you mean `{hint}`?" if hint else f"the keys of {what} are: {', '.join(allowed)}"
+                    yield self.finding(doc, path + (k,), f"promtool does not know the key `{k}` in {what}: "
+                                       "it refuses the whole file", fix=fix, at_key=True)
+
+        def typed(data, key, types, path, what):
+            v = data.get(key) if isinstance(data, dict) else None
+            if v is not None and not isinstance(v, types):
+                name = "a list" if types is list else "a mapping" if types is dict else "a string"
+                yield self.finding(doc, path + (key,), f"`{key}` of {what} must be {name}", fix=f"write `{key}` as {name}")
+
+        # vmalert-tool reads the same format plus `metricsql_expr_test` and `groupname`.
+        vm = m.is_vmalert_tool(tf.data)
+        group_keys = m.GROUP_KEYS + (("metricsql_expr_test",) if vm else ())
+        alert_keys = m.ALERT_TEST_KEYS + (("groupname",) if vm else ())
+        yield from keys(tf.data, (), m.FILE_KEYS, "a test file")
+        yield from typed(tf.data, "rule_files", list, (), "a test file")
+        yield from typed(tf.data, "tests", list, (), "a test file")
+        for i, g in enumerate(tf.data.get("tests") if isinstance(tf.data.get("tests"), list) else []):
+            gp = ("tests", i)
+            if not isinstance(g, dict):
+                yield self.finding(doc, gp, "a test group must be a mapping (interval, input_series, alert_rule_test, "
+                                   "promql_expr_test)", fix="write the group as a mapping")
+                continue
+            yield from keys(g, gp, group_keys, "a test group")
+            for key in ("input_series", "alert_rule_test", "promql_expr_test"):
+                yield from typed(g, key, list, gp, "a test group")
+            yield from typed(g, "external_labels", dict, gp, "a test group")
+            for s in _items(g, "input_series"):
+                yield from keys(s[1], gp + ("input_series", s[0]), m.SERIES_KEYS, "an input series")
+            for ti, t in _items(g, "alert_rule_test"):
+                tp = gp + ("alert_rule_test", ti)
+                yield from keys(t, tp, alert_keys, "an alert rule test")
+                yield from typed(t, "exp_alerts", list, tp, "an alert rule test")
+                for ai, a in _items(t, "exp_alerts"):
+                    ap = tp + ("exp_alerts", ai)
+                    yield from keys(a, ap, m.EXP_ALERT_KEYS, "an expected alert")
+                    yield from typed(a, "exp_labels", dict, ap, "an expected alert")
+                    yield from typed(a, "exp_annotations", dict, ap, "an expected alert")
+            for ti, t in _items(g, "promql_expr_test"):
+                tp = gp + ("promql_expr_test", ti)
+                yield from keys(t, tp, m.EXPR_TEST_KEYS, "a PromQL expression test")
+                yield from typed(t, "exp_samples", list, tp, "a PromQL expression test")
+                for si, s in _items(t, "exp_samples"):
+                    yield from keys(s, tp + ("exp_samples", si), m.SAMPLE_KEYS, "an expected sample")
+
+
+def _items(data, key):
+    v = data.get(key) if isinstance(data, dict) else None
+    for i, x in enumerate(v if isinstance(v, list) else []):
+        if isinstance(x, dict):
+            yield i, x
+
+
+class TestRuleFiles(Rule):
+    """A `rule_files` entry of a promtool test file names no file, or a file that holds no
+    Prometheus rule groups (a PrometheusRule resource, a dashboard, a policy). Paths are
+    relative to the test file.
+
+    ## Why
+    promtool stops with "cannot load rule file": none of the file's tests run.
+
+    ## Bad (`tests/alerts.test.yml`, `rules/alerts.yml`)
+    ```yaml
+    rule_files: [alerts.yml]
+    tests: []
+    ```
+    ```yaml
+    groups: [{name: api, rules: [{alert: ApiDown, expr: up == 0, for: 5m}]}]
+    ```
+
+    ## Good (`tests/alerts.test.yml`, `rules/alerts.yml`)
+    ```yaml
+    rule_files: [../rules/alerts.yml]
+    tests: []
+    ```
+    ```yaml
+    groups: [{name: api, rules: [{alert: ApiDown, expr: up == 0, for: 5m}]}]
+    ```
+    """
+
+    code, name, severity = "UT002", "test-rule-files", Severity.ERROR
+    summary = "rule_files entry of a promtool test names no rule file"
+
+    def check_document(self, doc, ctx):
+        tf = _testfile(doc, ctx)
+        if tf is None:
+            return
+        from obslint.testfiles.ruleset import ruleset
+
+        rs = ruleset(tf, ctx)
+        for path, name in rs.missing:
+            if not isinstance(name, str) or not name.strip():
+                yield self.finding(doc, path, "a rule_files entry must be a file path", fix="give the path of a rule file")
+                continue
+            yield self.finding(doc, path, f"rule file `{name}` does not exist (paths are relative to the test file, "
+                               f"{_shown(tf.directory)})", fix="correct the path; promtool stops on a missing rule file")
+        for path, f, kind in rs.not_rules:
+            what = ("a PrometheusRule resource: promtool reads plain rule files (`groups:` at the top)"
+                    if kind == "resource" else "not a Prometheus rule file (no `groups:`)")
+            yield self.finding(doc, path, f"`{_shown(f)}` is {what}",
+                               fix="point rule_files at the rule file itself (extract `spec` of a resource)")
+        for path, f in rs.broken:
+            yield self.finding(doc, path, f"rule file `{_shown(f)}` cannot be read as YAML: promtool stops on it",
+                               fix="fix the rule file (`obslint` on it shows where)")
+
+
+def _shown(path: str) -> str:
+    import os
+
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return rel if not rel.startswith("../../") else path
+
+
+class TestSeriesValues(Rule):
+    """The `values` of an input series are not promtool's expanding notation: items separated by
+    spaces, each `N`, `NxK` (N, K+1 times), `N+MxK` / `N-MxK` (K+1 values from N, growing by M),
+    `_` / `_xK` (missing samples), `stale`, or a native histogram `{{schema:0 sum:5 count:4
+    buckets:[1 2 1]}}` (also `{{...}}xK` and `{{...}}+{{...}}xK`).
+
+    ## Why
+    promtool refuses the whole test file on the first value it cannot read.
+
+    ## Bad (`alerts.test.yml`)
+    ```yaml
+    rule_files: []
+    tests:
+      - interval: 1m
+        input_series:
+          - series: 'up{job="api"}'
+            values: '1, 1, 0+0x10'
+    ```
+
+    ## Good (`alerts.test.yml`)
+    ```yaml
+    rule_files: []
+    tests:
+      - interval: 1m
+        input_series:
+          - series: 'up{job="api"}'
+            values: '1 1 0+0x10'
+    ```
+    """
+
+    code, name, severity = "UT003", "test-series-values", Severity.ERROR
+    summary = "input_series values that promtool cannot read"
+
+    def check_document(self, doc, ctx):
+        tf = _testfile(doc, ctx)
+        if tf is None:
+            return
+        from obslint.testfiles import place_in_string
+        from obslint.testfiles.notation import NotationError, parse_values
+
+        for g in tf.groups:
+            for s in g.input_series:
+                v = s.values
+                if v is None:
+                    continue
+                if not isinstance(v, str):
+                    yield self.finding(doc, s.path + ("values",), "`values` must be a string such as '0+1x10'",
+                                       fix="quote the values")
+                    continue
+                try:
+                    parse_values(v)
+                except NotationError as exc:
+                    f = self.finding(doc, s.path + ("values",), f"invalid input series values: {exc.message} "
+                                     f"(at column {exc.offset + 1} of {v!r})",
+                                     fix="write values as `1 2 3`, `0+10x20`, `5x10`, `_x3` or `stale`")
+                    yield place_in_string(f, v, exc.offset)
+
+
+class TestSeriesSelector(Rule):
+    """An input series (or an expected sample's `labels`) is not a series description:
+    a metric name and/or `{label="value", ...}` with `=` only and quoted values.
+
+    ## Why
+    promtool refuses the whole test file; matchers such as `=~` select series, they cannot
+    describe one.
+
+    ## Bad (`alerts.test.yml`)
+    ```yaml
+    rule_files: []
+    tests:
+      - interval: 1m
+        input_series:
+          - series: 'http_requests_total{status=~"5.."}'
+            values: '0+1x10'
+    ```
+
+    ## Good (`alerts.test.yml`)
+    ```yaml
+    rule_files: []
+    tests:
+      - interval: 1m
+        input_series:
+          - series: 'http_requests_total{status="500"}'
+            values: '0+1x10'
+    ```
+    """
+
+    code, name, severity = "UT004", "test-series-selector", Severity.ERROR
+    summary = "input series or expected labels that are not a series description"
+
+    def check_document(self, doc, ctx):
+        tf = _testfile(doc, ctx)
+        if tf is None:
+            return
+        from obslint.testfiles import place_in_string
+        from obslint.testfiles.notation import NotationError, parse_series
+
+        def one(text, path, what, required):
+            if text is None:
+                if required:
+                    yield self.finding(doc, path[:-1], f"{what} has no `series`", fix="add `series: 'metric{label=\"v\"}'`")
+                return
+            if not isinstance(text, str):
+                text = str(text)
+            try:
+                parse_series(text)
+            except NotationError as exc:
+                f = self.finding(doc, path, f"invalid {what}: {exc.message} (at column {exc.offset + 1} of {text!r})",
+                                 fix='describe one series: metric{label="value", ...}')
+                yield place_in_string(f, text, exc.offset)
+
+        for g in tf.groups:
+            for s in g.input_series:
+                yield from one(s.series, s.path + ("series",), "input series", True)
+            for t in g.expr_tests:
+                for path, sample in t.exp_samples:
+                    if sample.get("labels") not in (None, ""):
+                        yield from one(sample["labels"], path + ("labels",), "expected sample labels", False)
+
+
+class TestDurations(Rule):
+    """`evaluation_interval`, a group's `interval` or a test's `eval_time` is not a Prometheus
+    duration (`30s`, `5m`, `1h30m`, `0`): no fractions, no bare numbers other than 0.
+
+    ## Why
+    promtool refuses the file ("not a valid duration string").
+
+    ## Bad (`alerts.test.yml`)
+    ```yaml
+    rule_files: []
+    evaluation_interval: 1m
+    tests:
+      - interval: 60
+        input_series:
+          - series: up
+            values: '1x10'
+        promql_expr_test:
+          - expr: up
+            eval_time: 1.5m
+            exp_samples: [{labels: up, value: 1}]
+    ```
+
+    ## Good (`alerts.test.yml`)
+    ```yaml
+    rule_files: []
+    evaluation_interval: 1m
+    tests:
+      - interval: 1m
+        input_series:
+          - series: up
+            values: '1x10'
+        promql_expr_test:
+          - expr: up
+            eval_time: 90s
+            exp_samples: [{labels: up, value: 1}]
+    ```
+    """
+
+    code, name, severity = "UT005", "test-durations", Severity.ERROR
+    summary = "eval_time / interval that is not a Prometheus duration"
+
+    def check_document(self, doc, ctx):
+        tf = _testfile(doc, ctx)
+        if tf is None:
+            return
+
+        def bad(value, path, what):
+            if value is None:
+                return
+            if isinstance(value, bool) or parse_duration(str(value)) is None:
+                yield self.finding(doc, path, f"{what} {value!r} is not a duration (e.g. 30s, 5m, 1h30m)",
+                                   fix="write a whole number with a unit: ms, s, m, h, d, w, y")
+
+        yield from bad(tf.evaluation_interval, ("evaluation_interval",), "evaluation_interval")
+        for g in tf.groups:
+            yield from bad(g.interval, g.path + ("interval",), "interval")
+            for t in g.alert_tests:
+                yield from bad(t.eval_time, t.path + ("eval_time",), "eval_time")
+            for t in g.expr_tests:
+                yield from bad(t.eval_time, t.path + ("eval_time",), "eval_time")
+
+
+class TestExprSyntax(Rule):
+    """The `expr` of a `promql_expr_test` does not parse as PromQL.
+
+    ## Why
+    promtool reports the test as failed with the parse error; the test checks nothing.
+
+    ## Bad (`alerts.test.yml`)
+    ```yaml
+    rule_files: []
+    tests:
+      - input_series:
+          - series: up
+            values: '1x10'
+        promql_expr_test:
+          - expr: sum(up
+            eval_time: 5m
+            exp_samples: [{value: 1}]
+    ```
+
+    ## Good (`alerts.test.yml`)
+    ```yaml
+    rule_files: []
+    tests:
+      - input_series:
+          - series: up
+            values: '1x10'
+        promql_expr_test:
+          - expr: sum(up)
+            eval_time: 5m
+            exp_samples: [{value: 1}]
+    ```
+    """
+
+    code, name, severity = "UT008", "test-expr-syntax", Severity.ERROR
+    summary = "promql_expr_test expression that does not parse"
+
+    def check_document(self, doc, ctx):
+        tf = _testfile(doc, ctx)
+        if tf is None:
+            return
+        from obslint import promql
+
+        for _g, t in tf.expr_tests():
+            if t.expr is None or not t.expr.strip():
+                yield self.finding(doc, t.path, "a promql_expr_test needs an `expr`", fix="add the expression to test")
+                continue
+            parsed = promql.parse(t.expr)
+            if parsed.error:
+                yield self.finding(doc, t.path + ("expr",), f"invalid PromQL: {parsed.error}",
+                                   fix="correct the expression")

@@ -1,0 +1,142 @@
+"""The official v2 dashboard schema (vendored from grafana-foundation-sdk, see
+schemas/README.md), read the way Grafana applies it, with errors a person can act on."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from obslint import schemas
+
+_FILES = {"v2": "foundation-sdk-dashboardv2.jsonschema.json",
+          "v2beta1": "foundation-sdk-dashboardv2beta1.jsonschema.json"}
+_ANY_OBJECT = {"type": "object", "additionalProperties": {}}
+# A wrong type or kind: Grafana cannot decode the object. Anything else: a warning.
+HARD = ("type", "const", "kind")
+
+
+def schema_file(version: str) -> str:
+    return _FILES["v2" if version == "v2" or version.startswith("v2.") else "v2beta1"]
+
+
+@lru_cache(maxsize=None)
+def schema(version: str) -> dict:
+    with open(schemas.schema_dir() / schema_file(version), encoding="utf-8") as fh:
+        raw = json.load(fh)
+    out = _relax(raw)
+    out["$ref"] = "#/definitions/Dashboard"
+    return out
+
+
+def _relax(node):
+    """CUE's "any" (written by the generator as an open object) becomes any value; closed
+    objects are opened (CUE structs are open)."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "additionalProperties" and value is False:
+                continue
+            if key != "definitions" and isinstance(value, dict) and \
+                    {k: v for k, v in value.items() if k != "description"} == _ANY_OBJECT:
+                out[key] = {}
+            elif key == "additionalProperties" and isinstance(value, dict) and \
+                    {k: v for k, v in value.items() if k != "description"} == _ANY_OBJECT:
+                out[key] = {}
+            else:
+                out[key] = _relax(value)
+        return out
+    if isinstance(node, list):
+        return [_relax(v) for v in node]
+    return node
+
+
+@lru_cache(maxsize=None)
+def _validator(version: str):
+    import jsonschema
+
+    return jsonschema.Draft7Validator(schema(version))
+
+
+@lru_cache(maxsize=None)
+def _gate(version: str):
+    try:
+        import jsonschema_rs
+
+        return jsonschema_rs.validator_for(schema(version))
+    except Exception:  # noqa: BLE001 - optional accelerator
+        return None
+
+
+class V2Error:
+    __slots__ = ("path", "message", "hard", "at_key")
+
+    def __init__(self, path: tuple, message: str, hard: bool, at_key: bool = False) -> None:
+        self.path, self.message, self.hard, self.at_key = path, message, hard, at_key
+
+    def __repr__(self) -> str:
+        return f"V2Error({self.path!r}, {self.message!r}, hard={self.hard})"
+
+
+def errors(version: str, spec) -> list[V2Error]:
+    """Errors of a v2 `spec`, each at the most specific place, in document order."""
+    gate = _gate(version)
+    if gate is not None:
+        try:
+            if gate.is_valid(spec):
+                return []
+        except Exception:  # noqa: BLE001 - let jsonschema decide
+            pass
+    root = schema(version)
+    out: list[V2Error] = []
+    for err in _validator(version).iter_errors(spec):
+        _explain(err, root, out)
+    out.sort(key=lambda e: [str(p) for p in e.path])
+    return out
+
+
+def _explain(err, root: dict, out: list) -> None:
+    path = tuple(err.absolute_path)
+    if err.validator in ("oneOf", "anyOf") and err.context:
+        inst = err.instance
+        branches = err.validator_value
+        kinds = [_kind_const(b, root) for b in branches]
+        if isinstance(inst, dict) and any(kinds):
+            kind = inst.get("kind")
+            if kind not in kinds:
+                wanted = ", ".join(f"`{k}`" for k in kinds if k)
+                where = path + ("kind",) if "kind" in inst else path
+                out.append(V2Error(where, f"{_where(path)}has kind {_show(kind)}; Grafana expects one of {wanted}",
+                                   True, at_key=False))
+                return
+            index = kinds.index(kind)
+            for sub in err.context:
+                if sub.relative_schema_path and sub.relative_schema_path[0] == index:
+                    _explain(sub, root, out)
+            return
+        from jsonschema.exceptions import best_match
+
+        best = best_match(err.context)
+        if best is not None:
+            _explain(best, root, out)
+            return
+    out.append(V2Error(path, schemas.describe(err), err.validator in HARD))
+
+
+def _kind_const(branch, root: dict):
+    node = branch
+    for _ in range(4):
+        if not isinstance(node, dict):
+            return None
+        ref = node.get("$ref")
+        if not isinstance(ref, str) or not ref.startswith("#/definitions/"):
+            break
+        node = root["definitions"].get(ref.rsplit("/", 1)[1])
+    kind = node.get("properties", {}).get("kind") if isinstance(node, dict) else None
+    return kind.get("const") if isinstance(kind, dict) else None
+
+
+def _where(path: tuple) -> str:
+    return schemas._where(path)
+
+
+def _show(value) -> str:
+    return schemas._short(value)

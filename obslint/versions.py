@@ -1,0 +1,32 @@
+"""Which Grafana the files are for (policy `grafana: {version: "12.x"}`; default the newest),
+and the version-dependent facts the checks need."""
+from __future__ import annotations
+
+NEWEST_GRAFANA = 12
+
+
+def grafana_major(policy: dict | None) -> int:
+    """The major version of policy `grafana.version` ("12.x", "11.6", "10"), else the newest."""
+    g = (policy or {}).get("grafana")
+    version = g.get("version") if isinstance(g, dict) else None
+    if isinstance(version, (int, float)) and not isinstance(version, bool):
+        return int(version)
+    if isinstance(version, str):
+        head = version.strip().split(".", 1)[0]
+        if head.isdigit():
+            return int(head)
+    return NEWEST_GRAFANA
+
+
+def value_is_number(rule_data: dict, policy: dict | None) -> bool:
+    """Does `$value` hold the query's number in this Grafana alert rule? From Grafana 12, a
+    rule whose queries all use one datasource gives `$value` (and `.Value`) the number, as
+    Prometheus does; otherwise it is the evaluation string `[ var='A' labels={...} value=1 ]`."""
+    if grafana_major(policy) < 12:
+        return False
+    data = rule_data.get("data")
+    if not isinstance(data, list):
+        return False
+    sources = {d.get("datasourceUid") for d in data
+               if isinstance(d, dict) and d.get("datasourceUid") not in ("__expr__", "-100", None)}
+    return len(sources) == 1

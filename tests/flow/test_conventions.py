@@ -1,0 +1,45 @@
+"""PQ125 and DB043: counters and units by naming convention."""
+from __future__ import annotations
+
+from tests.checks.helpers import alert, dashboard, found, panel, record, rules
+
+
+def test_pq125_counter_named_series_read_raw(lint_files):
+    r = lint_files({"r.yaml": rules(
+        record("job:req:rate5m", "sum by (job) (rate(http_requests_total[5m]))"),
+        record("job:req:raw", "sum by (job) (http_requests_total)"),
+        alert("ReqHigh", "http_requests_total > 100"),
+        record("job:req:count", "count by (job) (http_requests_total)"),
+        record("job:req:sub", "max_over_time(rate(http_requests_total[1m])[1h:])"),
+        record("job:gauge:raw", "sum(openstack_resource_total)"),
+        record("job:req:lat", "histogram_quantile(0.9, sum by (le) (http_duration_seconds_bucket))"),
+        record("job:req:lat2", "histogram_quantile(0.9, sum by (le) (rate(http_duration_seconds_bucket[5m])))"))})
+    got = found(r, "PQ125")
+    assert [(f.line, f.context["metric"]) for f in got] == [
+        (7, "http_requests_total"), (9, "http_requests_total"), (21, "http_duration_seconds_bucket")]
+    assert "read through `sum`" in got[0].message and "as a raw value" in got[1].message
+    assert got[0].fix == "use `increase(http_requests_total[5m])`"
+    assert all(f.severity.name == "INFO" for f in got)
+
+
+def test_pq125_catalog_wins(lint_files):
+    r = lint_files({"r.yaml": rules(record("a:b", "sum(rate(x_total[5m]))"), record("a:c", "sum(x_total)"))},
+                   config={"metrics": [{"name": "x_total", "type": "gauge"}]})
+    assert not found(r, "PQ125")
+
+
+def test_db043_unit_contradicts_the_name(lint_files):
+    r = lint_files({"d.json": dashboard(panels=[
+        panel(1, "Heap", "max(go_memstats_heap_inuse_bytes)", unit="binBps"),
+        panel(2, "Reads", "rate(node_disk_read_bytes_total[$__rate_interval])", unit="bytes", x=12),
+        panel(3, "Latency", "max(request_duration_seconds)", unit="bytes", y=8),
+        panel(4, "Ok", "max(request_duration_seconds)", unit="ms", x=12, y=8),
+        panel(5, "Ok2", "rate(node_disk_read_bytes_total[$__rate_interval])", unit="Bps", y=16),
+        panel(6, "Count", "count(go_memstats_heap_inuse_bytes)", unit="short", x=12, y=16),
+        panel(7, "Ratio", "a_bytes / b_bytes", unit="percentunit", y=24),
+        panel(8, "Busy", "rate(cpu_seconds_total[5m])", unit="percentunit", x=12, y=24)])})
+    got = found(r, "DB043")
+    assert [f.context["metric"] for f in got] == ["go_memstats_heap_inuse_bytes", "node_disk_read_bytes_total",
+                                                  "request_duration_seconds"]
+    assert got[1].message == ("panel `Reads` shows `node_disk_read_bytes_total` with unit `bytes`, but the metric's "
+                              "name says bytes per second")

@@ -1,0 +1,27 @@
+"""PQ124: metric names with dashes read as subtractions."""
+from __future__ import annotations
+
+from tests.checks.helpers import dashboard, found, panel, record, rules
+
+
+def test_pq124_dashed_name_is_a_subtraction(lint_files):
+    r = lint_files({
+        "r.yaml": rules(record("a:b:0", "sum(operator_victoriametrics-metrics-datasource_up)"),
+                        record("a:b:1", "rate(my-app_requests_total{job=\"x\"}[5m])"),
+                        record("a:b:2", "node_memory_MemTotal_bytes - node_memory_MemFree_bytes"),
+                        record("a:b:3", "a - b{job=\"x\"}"),
+                        record("a:b:4", "x{job=\"my-app\"}")),
+        "d.json": dashboard(panels=[panel(1, "A", "grafana-plugin_up > 0")])})
+    got = found(r, "PQ124")
+    assert [(f.file, f.line) for f in got] == [("d.json", 18), ("r.yaml", 5)]
+    assert got[1].message == ("`operator_victoriametrics-metrics-datasource_up` parses as the subtraction "
+                              "`operator_victoriametrics - metrics - datasource_up` of 3 metrics, not as one metric name")
+    assert got[1].fix.startswith('quote the name: `{"operator_victoriametrics-metrics-datasource_up"}`')
+
+
+def test_pq126_name_regex_that_matches_nothing(lint_files):
+    r = lint_files({"r.yaml": rules(*(record(f"a:b:{i}", e) for i, e in enumerate([
+        "sum({__name__=~\"up{job='api'}\"})", "count({__name__=~\"^$\", job=\"a\"})", "count({__name__=~\"a b|c d\"})",
+        "count({__name__=~\"node_.+\"})", "count({__name__=~\"$prefix\\\\_?up\"})", "count({__name__=~\"a|b c\"})",
+        "count({__name__=~\"http\\\\.server\\\\.duration\"})"])))})
+    assert [f.line for f in found(r, "PQ126")] == [5, 7, 9]

@@ -1,0 +1,70 @@
+"""DB040-DB042: dashboard template variables."""
+from __future__ import annotations
+
+import json
+
+from tests.checks.helpers import found, panel
+
+
+def _dash(panels, variables=(), **extra):
+    d = {"uid": "api", "title": "API", "schemaVersion": 39, "panels": panels,
+         "templating": {"list": list(variables)}}
+    d.update(extra)
+    return {"d.json": json.dumps(d, indent=2)}
+
+
+def _var(name, query="label_values(up, job)", vtype="query", **extra):
+    return {"name": name, "type": vtype, "query": query, **extra}
+
+
+def test_db040_undefined_variable_in_query_title_repeat_and_datasource(lint_files):
+    r = lint_files(_dash([
+        panel(1, "Requests of $job", 'sum(rate(x{job="$job", env="${env}", pod="[[pod:regex]]"}[$__rate_interval]))'),
+        panel(2, "B", "up", repeat="node", datasource="${DS_PROM}"),
+        panel(3, "C", 'up{cluster="$Cluster"}')],
+        [_var("job"), _var("cluster")]))
+    got = found(r, "DB040")
+    assert sorted(f.context["variable"] for f in got) == ["Cluster", "DS_PROM", "env", "node"]
+    cluster = next(f for f in got if f.context["variable"] == "Cluster")
+    assert cluster.fix == "did you mean `$cluster`? Variable names are case-sensitive"
+    assert all(f.severity.name == "ERROR" for f in got)
+
+
+def test_db040_built_ins_inputs_and_escaped_dollars_are_defined(lint_files):
+    r = lint_files(_dash([
+        panel(1, "${__field.labels.pod}", 'sum(rate(x{job=~"$job", t!~"\\\\$SYS.*"}[$__interval])) / $__range_s '
+                                          '+ ($__interval_ms) * label_replace(y, "a", "$1", "b", "(.*)")',
+              datasource="${DS_PROMETHEUS}", links=[{"url": "/d/x?var-job=${job}&${__url_time_range}"}]),
+        panel(2, "Legacy [[interval]]", "rate(x[$interval])")],
+        [_var("job")], __inputs=[{"name": "DS_PROMETHEUS", "type": "datasource", "pluginId": "prometheus"}]))
+    assert not found(r, "DB040")
+
+
+def test_db040_skips_queries_of_other_languages(lint_files):
+    p = panel(1, "Logs", None, datasource={"type": "influxdb", "uid": "influx"},
+              targets=[{"refId": "A", "query": "SELECT mean(v) FROM m WHERE $timeFilter", "alias": "$tag_host $col"}])
+    assert not found(lint_files(_dash([p])), "DB040")
+
+
+def test_db041_unused_variable_is_info(lint_files):
+    r = lint_files(_dash([panel(1, "A", 'up{job="$job"}')],
+                         [_var("job"), _var("pod"), _var("ns", "label_values(up{pod=~\"$pod2\"}, ns)"),
+                          _var("pod2"), {"name": "Filters", "type": "adhoc"}]))
+    got = found(r, "DB041")
+    assert [(f.context["variable"], f.severity.name) for f in got] == [("pod", "INFO"), ("ns", "INFO")]
+
+
+def test_db041_quiet_when_links_pass_variables_on(lint_files):
+    r = lint_files(_dash([panel(1, "A", "up")], [_var("job")], links=[{"type": "dashboards", "includeVars": True}]))
+    assert not found(r, "DB041")
+
+
+def test_db042_variable_query_promql_must_parse(lint_files):
+    r = lint_files(_dash([panel(1, "A", 'up{job="$job", pod="$pod", x="$x", y="$y"}')], [
+        _var("job", 'label_values(pgbouncer_up{,job=~"$job"}, job)'),
+        _var("pod", {"query": "query_result(topk(5, sum by (pod) (rate(x[5m]))", "refId": "V"}),
+        _var("x", "label_values(up{job=\"a\"}, instance)"), _var("y", "label_values(job)"),
+        _var("z", "label_values({a=\"b\",}, c)", datasource={"type": "loki"})]))
+    got = found(r, "DB042")
+    assert [f.context["variable"] for f in got] == ["job", "pod"]
+    assert "the PromQL in `label_values(...)` does not parse" in got[0].message

@@ -1,0 +1,48 @@
+"""Policy `grafana: {version}`: alerting apiVersion 2, provisioning keys Grafana reads."""
+from tests.checks.helpers import found
+
+
+ALERTING_V2 = """apiVersion: 2
+groups:
+  - orgId: 1
+    name: api
+    folder: API
+    interval: 1m
+    rules:
+      - uid: api-down
+        title: ApiDown
+        condition: A
+        data:
+          - refId: A
+            datasourceUid: prometheus
+            model: {expr: 'up == 0', refId: A}
+"""
+
+
+def test_alerting_api_version_2_is_read_by_grafana_12(lint_files):
+    assert found(lint_files({"alerting.yaml": ALERTING_V2}), "GA001") == []
+    old = found(lint_files({"alerting.yaml": ALERTING_V2}, config={"grafana": {"version": "11.6"}}), "GA001")
+    assert [f.message.split(";")[0] for f in old] == ["`apiVersion: 2` is read from Grafana 12"]
+    assert old[0].line == 1
+
+
+def test_provider_editable_and_datasource_correlations_are_grafana_keys(lint_files):
+    files = {
+        "dashboards.yaml": "apiVersion: 1\nproviders:\n  - name: default\n    editable: true\n"
+                           "    options: {path: /var/lib/grafana/dashboards}\n",
+        "datasources.yaml": "apiVersion: 1\ndatasources:\n  - name: Loki\n    type: loki\n    uid: loki\n"
+                            "    correlations:\n      - targetUID: tempo\n        label: trace\n",
+    }
+    assert found(lint_files(files), "PV001") == []
+    files["dashboards.yaml"] = files["dashboards.yaml"].replace("editable", "editabel")
+    assert len(found(lint_files(files), "PV001")) == 1
+
+
+def test_policy_grafana_version_is_validated(tmp_path):
+    import pytest
+
+    from obslint.config import ConfigError, from_dict
+
+    with pytest.raises(ConfigError):
+        from_dict({"grafana": {"version": "twelve"}})
+    assert from_dict({"grafana": {"version": "12.x"}}).policy["grafana"] == {"version": "12.x"}
