@@ -1,18 +1,16 @@
 """Command line: `obslint [check] PATHS`, `obslint rules`, `obslint explain CODE`, `obslint probe`.
 
-Exit status: 0 clean, 1 findings at or above `--fail-on`, 2 usage or configuration error
-(one line on stderr)."""
+The CLI parses arguments (argparse), calls `obslint.lint` and renders the Result; everything a
+run decides lives in the engine. Exit status: 0 clean, 1 findings at or above `--fail-on`,
+2 usage or configuration error (one line on stderr)."""
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+from pathlib import Path
 
 from obslint import __version__
-
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
-if TYPE_CHECKING:
-    import argparse
-    from pathlib import Path
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("check", "rules", "explain", "probe", "coverage", "gen-tests")
@@ -23,118 +21,11 @@ class UsageError(Exception):
     pass
 
 
-_PARSER_CLASS = None
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors raise UsageError (one clear line, exit 2)."""
 
-
-def _parser_class():
-    """`_Parser`, an ArgumentParser whose errors raise UsageError: argparse is imported only
-    when a parser is built (the fast path for `check` needs none)."""
-    global _PARSER_CLASS
-    if _PARSER_CLASS is None:
-        import argparse
-
-        class _Parser(argparse.ArgumentParser):
-            def error(self, message: str):  # one clear line, exit 2
-                raise UsageError(message)
-
-        _PARSER_CLASS = _Parser
-    return _PARSER_CLASS
-
-
-def __getattr__(name: str):
-    if name == "_Parser":  # `from obslint.cli import _Parser` (obslint.probe)
-        return _parser_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-# What `build_parser` accepts, for the fast path below: option -> destination.
-_FLAGS = {"--no-config": "no_config", "--exit-zero": "exit_zero", "--quiet": "quiet", "-q": "quiet",
-          "--statistics": "statistics", "--no-color": "no_color", "--color": "color",
-          "--report-unused-suppressions": "report_unused_suppressions", "--verbose": "verbose", "-v": "verbose"}
-_VALUES = {"--config": "config", "--format": "format", "--output": "output", "-o": "output",
-           "--also-output": "also_output", "--select": "select", "--ignore": "ignore", "--fail-on": "fail_on",
-           "--min-severity": "min_severity", "--project-root": "project_root", "--metrics-from": "metrics_from",
-           "--max-file-size": "max_file_size"}
-_PATH_VALUES = ("config", "output", "project_root")
-_APPEND_VALUES = ("also_output", "select", "ignore", "metrics_from")
-
-
-class _Args:
-    """The namespace `build_parser().parse_args` would return."""
-
-    def __init__(self) -> None:
-        self.paths: list = []
-        self.config = self.format = self.output = self.select = self.ignore = None
-        self.project_root = self.max_file_size = None
-        self.no_config = self.exit_zero = self.quiet = self.statistics = False
-        self.no_color = self.color = self.report_unused_suppressions = self.verbose = False
-        self.also_output: list = []
-        self.metrics_from: list = []
-        self.fail_on = "error"
-        self.min_severity = "info"
-
-
-def parse_check_args(argv: list[str]):
-    """The arguments of `obslint check`: by hand for the plain command lines hooks and CI run
-    (options written out in full, then the paths), through argparse for anything else
-    (abbreviations, `--`, `-qv`, values that start with `-`, errors, --help). argparse and
-    building the parser cost more than the rest of a small run's start-up. Both give the
-    same namespace (tests/test_cli_args.py)."""
-    args = fast_check_args(argv)
-    return args if args is not None else build_parser().parse_args(argv)
-
-
-def fast_check_args(argv: list[str]):
-    """The namespace for a plain command line, or None when argparse should parse it."""
-    from pathlib import Path
-
-    args = _Args()
-    i, n = 0, len(argv)
-    while i < n:
-        arg = argv[i]
-        i += 1
-        if not arg.startswith("-"):
-            if args.paths:
-                return None  # paths, options, then paths again: argparse's error
-            j = i
-            while j < n and not argv[j].startswith("-"):
-                j += 1
-            args.paths = [Path(p) for p in argv[i - 1:j]]
-            i = j
-            continue
-        if arg in _FLAGS:
-            setattr(args, _FLAGS[arg], True)
-            continue
-        option, eq, value = arg.partition("=")
-        if eq:
-            if not option.startswith("--") or not value:
-                return None
-        elif i < n:
-            value = argv[i]
-            i += 1
-        else:
-            return None  # missing value: argparse's error
-        dest = _VALUES.get(option)
-        if dest is None or value.startswith("-"):
-            return None
-        if dest in _PATH_VALUES:
-            setattr(args, dest, Path(value))
-        elif dest in _APPEND_VALUES:
-            if getattr(args, dest) is None:
-                setattr(args, dest, [])
-            getattr(args, dest).append(value)
-        elif dest == "format":
-            if value not in FORMATS:
-                return None
-            args.format = value
-        elif dest == "max_file_size":
-            try:
-                args.max_file_size = int(value)
-            except ValueError:
-                return None
-        else:
-            setattr(args, dest, value)
-    return args
+    def error(self, message: str):
+        raise UsageError(message)
 
 
 def _csv(values) -> list[str]:
@@ -145,9 +36,7 @@ def _csv(values) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pathlib import Path
-
-    p = _parser_class()(prog="obslint", description="Lint Grafana dashboards, Prometheus rules and Grafana alerting "
+    p = _Parser(prog="obslint", description="Lint Grafana dashboards, Prometheus rules and Grafana alerting "
                 "provisioning. Commands: check (default), rules, explain CODE, probe.",
                 epilog="Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or configuration error.")
     p.add_argument("--version", action="version", version=f"obslint {__version__}")
@@ -191,9 +80,6 @@ def main(argv: list[str] | None = None) -> int:
             cmd, rest = argv[0], argv[1:]
         else:
             cmd, rest = "check", argv
-        if argv == ["--version"]:  # what argparse's version action prints, without building the parser
-            print(f"obslint {__version__}")
-            return EXIT_OK
         if cmd == "rules":
             return cmd_rules(rest)
         if cmd == "explain":
@@ -243,39 +129,6 @@ def run() -> None:
     os._exit(code)
 
 
-class ReportScope:
-    """The files a `--project-root` run reports on: the given files and everything below the
-    given directories. The engine asks `normalised_abs_path in scope`."""
-
-    def __init__(self, paths) -> None:
-        self.files: set[str] = set()
-        self.dirs: list[str] = []
-        for p in paths:
-            a = _norm(p)
-            if os.path.isdir(a):
-                self.dirs.append(a if a.endswith(os.sep) else a + os.sep)
-            else:
-                self.files.add(a)
-
-    def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and (path in self.files or any(path.startswith(d) for d in self.dirs))
-
-    def shows(self, display: str) -> bool:
-        return _norm(display) in self
-
-
-def _norm(p) -> str:
-    return os.path.normpath(os.path.abspath(p))
-
-
-def _under(path, root) -> bool:
-    a, r = _norm(path), _norm(root)
-    try:
-        return os.path.commonpath([a, r]) == r
-    except ValueError:
-        return False
-
-
 def _severity(text: str, allow_never: bool = False):
     from obslint.findings import Severity
 
@@ -287,11 +140,23 @@ def _severity(text: str, allow_never: bool = False):
         raise UsageError(str(exc) + (" or never" if allow_never else "")) from None
 
 
-def cmd_check(argv: list[str]) -> int:
-    args = parse_check_args(argv)
-    from pathlib import Path
+def load_run_config(args, paths):
+    """The Config a command line asks for: none, `--config`, or the one found upwards."""
+    from obslint.config import Config, find_config, load_config
 
-    from obslint.config import ConfigError, find_config, load_config
+    if args.no_config:
+        return Config()
+    cfg_path = args.config
+    if cfg_path is not None and not cfg_path.is_file():
+        raise UsageError(f"config file not found: {cfg_path}")
+    if cfg_path is None:
+        cfg_path = find_config(args.project_root or paths[0])
+    return load_config(cfg_path)
+
+
+def cmd_check(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    from obslint.config import ConfigError
 
     fail_on = _severity(args.fail_on, allow_never=True)
     min_sev = _severity(args.min_severity)
@@ -319,65 +184,23 @@ def cmd_check(argv: list[str]) -> int:
             raise UsageError(f"no such file or directory: {p}")
     if args.project_root is not None and not args.project_root.is_dir():
         raise UsageError(f"--project-root is not a directory: {args.project_root}")
-    try:
-        if args.no_config:
-            from obslint.config import Config
+    if args.max_file_size is not None and args.max_file_size < 1:
+        raise UsageError("--max-file-size must be a positive number of bytes")
+    from obslint import lint
 
-            config = Config()
-        else:
-            cfg_path = args.config
-            if cfg_path is not None and not cfg_path.is_file():
-                raise UsageError(f"config file not found: {cfg_path}")
-            if cfg_path is None:
-                cfg_path = find_config(args.project_root or paths[0])
-            config = load_config(cfg_path)
-        if args.max_file_size is not None:
-            if args.max_file_size < 1:
-                raise UsageError("--max-file-size must be a positive number of bytes")
-            config.max_file_size = args.max_file_size
-        if args.metrics_from:
-            config.policy = {**config.policy,
-                             "metrics-from": list(config.policy.get("metrics-from", [])) + args.metrics_from}
-    except ConfigError as exc:
+    try:
+        config = load_run_config(args, paths)
+        result = lint(paths, config, select=_csv(args.select), ignore=_csv(args.ignore),
+                      project_root=args.project_root, report_unused=args.report_unused_suppressions,
+                      min_severity=min_sev, metrics_from=args.metrics_from, max_file_size=args.max_file_size)
+    except ConfigError as exc:  # also a policy value found unusable while checking (bad regex, metrics-from)
         print(f"obslint: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    from obslint import registry
+    return render(result, args, config, fmt=args.format, extra_outputs=extra_outputs, fail_on=fail_on)
 
-    known = registry.load_all()
-    for name in _csv(args.select) + _csv(args.ignore):
-        if name.upper() != "ALL" and not any(registry.matches(c, [name]) for c in known):
-            raise UsageError(f"unknown check {name!r} (see `obslint rules`)")
-    _anchor_ignores(config)
 
-    from obslint import suppress
-    from obslint.engine import active_rules, lint
-
-    select, ignore = _csv(args.select) or None, _csv(args.ignore)
-    scope = None
-    lint_paths = list(paths)
-    if args.project_root is not None:
-        # Cross-file checks see the whole tree; findings are reported for PATHS only.
-        scope = ReportScope(paths)
-        lint_paths = [args.project_root] + [p for p in paths if not _under(p, args.project_root)]
-    active = {r.code for r in active_rules(config, select, ignore)}
-    # --report-unused-suppressions turns SU001 on unless it is explicitly ignored.
-    report_unused = args.report_unused_suppressions and not registry.matches("SU001", [*ignore, *config.ignore])
-    try:
-        with suppress.active_codes(active):
-            result = lint(lint_paths, config, select=select, ignore=ignore, report_only=scope,
-                          report_unused=report_unused)
-    except ConfigError as exc:  # a policy value found unusable while checking (bad regex, metrics-from)
-        print(f"obslint: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if report_unused:
-        result.findings.extend(_unused_ignores(config, active, lint_paths))
-        result.findings.sort(key=lambda f: f.sort_key())
-    if scope is not None:
-        result.findings = [f for f in result.findings if scope.shows(f.file)]
-        result.skipped = [s for s in result.skipped if scope.shows(s)]
-    result.findings = [f for f in result.findings if f.severity >= min_sev]
-
-    fmt = args.format
+def render(result, args, config, fmt, extra_outputs, fail_on) -> int:
+    """Write the report(s), then the exit status."""
     color = False
     if fmt is None:
         out_is_tty = args.output is None and sys.stdout is not None and sys.stdout.isatty()
@@ -388,6 +211,11 @@ def cmd_check(argv: list[str]) -> int:
             (sys.stdout is not None and sys.stdout.isatty()) or args.color)
     from obslint import report
 
+    scope = None
+    if args.project_root is not None:
+        from obslint.engine import ReportScope
+
+        scope = ReportScope(args.paths or [Path(".")])
     opts = {"color": color and args.output is None, "quiet": args.quiet, "statistics": args.statistics,
             "config": config, "report_files": scope.shows if scope is not None else None}
     jobs = [(fmt, args.output, opts)] + [(f, file, {**opts, "color": False, "quiet": False})
@@ -437,81 +265,19 @@ def cmd_check(argv: list[str]) -> int:
     return EXIT_FINDINGS if any(f.severity >= fail_on for f in result.findings) else EXIT_OK
 
 
-def _anchor_ignores(config) -> None:
-    """Make policy `ignore:` path globs relative to the config file's directory, and remember
-    where each entry is written (for --report-unused-suppressions)."""
-    from obslint.suppress import prepare_ignores
-
-    entries = config.policy.get("ignore")
-    if not entries:
-        return
-    root = str(config.root.resolve()) if config.path is not None else None
-    config.policy = {**config.policy, "ignore": prepare_ignores(entries, root, _ignore_lines(config.path))}
-
-
-def _ignore_lines(path: Path | None) -> list[int]:
-    """1-based line of each `ignore:` entry in the config file (best effort; 0 when unknown)."""
-    if path is None:
-        return []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return []
-    if path.name == "pyproject.toml":
-        import re
-
-        return [i for i, line in enumerate(text.splitlines(), 1)
-                if re.match(r"\s*\[\[\s*tool\.obslint\.ignore\s*\]\]", line)]
-    import yaml
-
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return []
-    if not isinstance(node, yaml.MappingNode):
-        return []
-    for key, value in node.value:
-        if getattr(key, "value", None) == "ignore" and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
-    return []
-
-
-def _unused_ignores(config, active: set[str], lint_paths) -> list:
-    """SU001 findings for policy `ignore:` entries that silenced nothing. Only when this run
-    covered the config's whole directory (a partial run cannot tell)."""
-    from obslint.config import relative
-    from obslint.findings import Finding, Severity
-    from obslint.suppress import IgnoreEntry, _normalise, code_matches
-
-    entries = config.policy.get("ignore") or []
-    if config.path is None or not any(_under(config.root, p) for p in lint_paths if os.path.isdir(p)):
-        return []
-    out = []
-    for e in entries:
-        if not isinstance(e, IgnoreEntry) or e.hits:
-            continue
-        if "code" in e:
-            selectors = [_normalise(t) for t in str(e["code"]).split(",")]
-            if not any(code_matches(s, a) for s in selectors for a in active):
-                continue  # the checks it names did not run
-        what = ", ".join(f"{k}: {e[k]}" for k in ("code", "path", "dashboard", "panel", "alert") if k in e)
-        out.append(Finding(code="SU001", severity=Severity.WARNING, file=relative(config.path),
-                           line=e.line or 1, col=1, message=f"policy ignore entry {{{what}}} silences nothing",
-                           fix="remove the entry, or correct its path, code or names"))
-    return out
-
-
 def _check_output_path(path: Path) -> None:
     """Refuse an output path inside the working tree whose directory is reached through a
     symlink that leads out of the tree. (A symlink at the file itself is replaced, never
     followed: see atomic.write_atomic.)"""
+    from obslint.engine import under
+
     cwd = os.getcwd()
     real_cwd = os.path.realpath(cwd)
     absolute = os.path.abspath(path)
-    if not (_under(absolute, cwd) or _under(absolute, real_cwd)):
+    if not (under(absolute, cwd) or under(absolute, real_cwd)):
         return  # an explicit path elsewhere: the user named it
     parent_real = os.path.realpath(os.path.dirname(absolute))
-    if not _under(parent_real, real_cwd):
+    if not under(parent_real, real_cwd):
         raise UsageError(f"refusing to write {path}: its directory is a symlink to {parent_real}, "
                          f"outside the working tree")
     if os.path.isdir(absolute) and not os.path.islink(absolute):
@@ -530,7 +296,7 @@ def _write_output(path: Path, text: str) -> None:
 def cmd_rules(argv: list[str]) -> int:
     from obslint import registry
 
-    p = _parser_class()(prog="obslint rules", description="List the checks: code, default severity, name, summary.")
+    p = _Parser(prog="obslint rules", description="List the checks: code, default severity, name, summary.")
     p.add_argument("selectors", nargs="*", help="only these codes, prefixes or names (e.g. PQ RF001)")
     p.add_argument("--format", choices=("plain", "json", "markdown"), default="plain")
     args = p.parse_args(argv)
@@ -543,9 +309,8 @@ def cmd_rules(argv: list[str]) -> int:
     if args.format == "json":
         import json
 
-        print(json.dumps([{"code": r.code, "name": r.name, "severity": str(r.severity), "summary": r.summary,
-                           "needs_policy": r.needs_policy, "options": r.options} for r in chosen],
-                         indent=2, default=str))
+        wanted = {r.code for r in chosen}
+        print(json.dumps([row for row in registry.table() if row["code"] in wanted], indent=2, default=str))
         return EXIT_OK
     if args.format == "markdown":
         print("| code | name | severity | summary |\n|---|---|---|---|")
@@ -563,7 +328,7 @@ def cmd_rules(argv: list[str]) -> int:
 def cmd_explain(argv: list[str]) -> int:
     from obslint import registry
 
-    p = _parser_class()(prog="obslint explain", description="Explain a check: why it matters, bad and good examples, "
+    p = _Parser(prog="obslint explain", description="Explain a check: why it matters, bad and good examples, "
                 "options, how to suppress it.")
     p.add_argument("codes", nargs="*", metavar="CODE", help="a check code (e.g. RF001) or name (e.g. unknown-field)")
     p.add_argument("--query", help="a PromQL expression: show the labels its result can carry (label flow)")

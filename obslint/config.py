@@ -10,10 +10,6 @@ from obslint.findings import Severity
 from obslint.load import DEFAULT_MAX_BYTES
 from obslint.record import Record
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
-if TYPE_CHECKING:
-    from typing import Any
-
 CONFIG_NAMES = ("obslint.yaml", ".obslint.yaml", "obslint.yml", ".obslint.yml")
 
 
@@ -21,7 +17,8 @@ class ConfigError(Exception):
     """A configuration problem: reported in one line, exit 2."""
 
 
-_FIELDS = ("path", "root", "select", "ignore", "severity", "options", "exclude", "max_file_size", "policy")
+_FIELDS = ("path", "root", "select", "ignore", "severity", "options", "exclude", "max_file_size", "policy",
+           "ignore_lines")
 
 
 class Config(Record):
@@ -33,7 +30,8 @@ class Config(Record):
     def __init__(self, path: Path | None = None, root: Path | None = None, select: list[str] | None = None,
                  ignore: list[str] | None = None, severity: dict[str, Severity] | None = None,
                  options: dict[str, dict] | None = None, exclude: list[str] | None = None,
-                 max_file_size: int = DEFAULT_MAX_BYTES, policy: dict[str, Any] | None = None) -> None:
+                 max_file_size: int = DEFAULT_MAX_BYTES, policy: dict | None = None,
+                 ignore_lines: list[int] | None = None) -> None:
         self.path = path
         self.root = Path.cwd() if root is None else root
         self.select = ["ALL"] if select is None else select
@@ -43,6 +41,14 @@ class Config(Record):
         self.exclude = [] if exclude is None else exclude
         self.max_file_size = max_file_size
         self.policy = {} if policy is None else policy
+        # 1-based line of each policy `ignore:` entry in the config file (0: unknown).
+        self.ignore_lines = [] if ignore_lines is None else ignore_lines
+
+    def replace(self, **changes) -> Config:
+        """A copy with some fields changed (the run's own view: the CLI's overrides)."""
+        values = {f: getattr(self, f) for f in self._fields}
+        values.update(changes)
+        return Config(**values)
 
     def rule_options(self, rule) -> dict:
         return {**self.options.get(rule.name, {}), **self.options.get(rule.code, {})}
@@ -79,14 +85,40 @@ def load_config(path: Path | None) -> Config:
         return Config()
     from obslint import policyload
 
+    text = _read(path)
     try:  # the guards of linted files: aliases, depth, constructors, key types (obslint.policyload)
-        data = policyload.parse(path, _read(path))
+        data = policyload.parse(path, text)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    return from_dict(data or {}, path)
+    cfg = from_dict(data or {}, path)
+    cfg.ignore_lines = _ignore_lines(path, text)
+    return cfg
 
 
-def from_dict(data: Any, path: Path | None = None) -> Config:
+def _ignore_lines(path: Path, text: str) -> list[int]:
+    """1-based line of each `ignore:` entry in the config text (0 when unknown)."""
+    if path.name == "pyproject.toml":
+        import re
+
+        return [i for i, line in enumerate(text.splitlines(), 1)
+                if re.match(r"\s*\[\[\s*tool\.obslint\.ignore\s*\]\]", line)]
+    if "ignore" not in text:
+        return []
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for key, value in node.value:
+        if getattr(key, "value", None) == "ignore" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def from_dict(data, path: Path | None = None) -> Config:
     from obslint import schemas
 
     where = str(path) if path else "config"
@@ -107,10 +139,11 @@ def from_dict(data: Any, path: Path | None = None) -> Config:
     cfg.policy = {k: v for k, v in data.items() if k not in ("checks", "exclude", "max-file-size")}
     from obslint import registry
 
-    known = registry.load_all()
-    for name in [*cfg.select, *cfg.ignore, *cfg.severity, *cfg.options]:
-        if name.upper() != "ALL" and not any(registry.matches(c, [name]) for c in known):
-            raise ConfigError(f"{where}: unknown check {name!r} (see `obslint rules`)")
+    for name in registry.unknown([*cfg.select, *cfg.ignore, *cfg.severity, *cfg.options]):
+        raise ConfigError(f"{where}: unknown check {name!r} (see `obslint rules`)")
+    for name, opts in cfg.options.items():
+        for problem in registry.option_errors(name, opts):
+            raise ConfigError(f"{where}: checks.options.{name}: {problem}")
     return cfg
 
 

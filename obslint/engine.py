@@ -1,7 +1,8 @@
-"""The pipeline: discover -> load -> classify -> model -> checks -> locate -> suppress."""
+"""The lint run, top to bottom: settings -> discover -> load -> classify -> model -> checks ->
+locate -> suppress -> scope -> Result. `lint()` is the whole of it; the CLI only parses its
+arguments, calls it and renders the Result."""
 from __future__ import annotations
 
-import gc
 import os
 import time
 
@@ -13,12 +14,9 @@ from obslint.findings import Finding, Severity
 from obslint.load import read_source
 from obslint.model import Project
 from obslint.record import Record
+from obslint.registry import query_key
 from obslint.resources import link as link_resources
-from obslint.suppress import Suppressions, policy_ignores
-
-TYPE_CHECKING = False  # pathlib is imported by the loader anyway; typing is not imported at run time
-if TYPE_CHECKING:
-    from pathlib import Path
+from obslint.suppress import IgnoreEntry, Suppressions, code_matches, policy_ignores, prepare_ignores
 
 # Seconds the checks of one file may take before the rest of them are skipped for that file
 # (IN010); the environment variable OBSLINT_TIME_BUDGET overrides it, 0 turns it off. Real
@@ -52,6 +50,7 @@ class Result(Record):
 
 
 def active_rules(config: Config, select=None, ignore=None) -> list[registry.Rule]:
+    """The rules this run checks, each with its options and severity from the config."""
     selected = list(select or config.select)
     ignored = list(ignore or []) + list(config.ignore)
     rules = []
@@ -60,34 +59,76 @@ def active_rules(config: Config, select=None, ignore=None) -> list[registry.Rule
             continue
         if cls.needs_policy and not config.policy:
             continue
-        rules.append(cls(config.rule_options(cls), config.severity.get(code) or config.severity.get(cls.name)))
+        rules.append(_instance(cls, config))
     return rules
 
 
-class Context:
-    """What rules may read besides the node they check: the config and the whole project."""
+def _instance(cls, config: Config) -> registry.Rule:
+    return cls(config.rule_options(cls), config.severity.get(cls.code) or config.severity.get(cls.name))
 
-    def __init__(self, config: Config, project: Project) -> None:
+
+class Context:
+    """What rules may read besides the node they check: the config, the whole project, the
+    codes this run checks (`active`) and a per-run memo (`cache`)."""
+
+    def __init__(self, config: Config, project: Project, active: frozenset = frozenset()) -> None:
         self.config = config
         self.policy = config.policy
         self.project = project
+        self.active = active
         self.cache: dict = {}
 
 
-def load_project(paths: list[Path], config: Config, result: Result | None = None):
-    """Discover, read, classify and model every file: (project, file-level findings, files)."""
+class ReportScope:
+    """The files a `project_root` run reports on: the given files and everything below the
+    given directories (normalised absolute paths)."""
+
+    def __init__(self, paths) -> None:
+        self.files: set[str] = set()
+        self.dirs: list[str] = []
+        for p in paths:
+            a = _norm(p)
+            if os.path.isdir(a):
+                self.dirs.append(a if a.endswith(os.sep) else a + os.sep)
+            else:
+                self.files.add(a)
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and (path in self.files or any(path.startswith(d) for d in self.dirs))
+
+    def shows(self, display: str) -> bool:
+        return _norm(display) in self
+
+
+def _norm(p) -> str:
+    return os.path.normpath(os.path.abspath(p))
+
+
+def under(path, root) -> bool:
+    a, r = _norm(path), _norm(root)
+    try:
+        return os.path.commonpath([a, r]) == r
+    except ValueError:
+        return False
+
+
+def load_project(paths: list, config: Config, result: Result | None = None, rules: dict | None = None):
+    """Discover, read, classify and model every file: (project, file-level findings, files).
+    `rules` (code -> active Rule) makes the input findings; None: every IN code at its default."""
     result = result if result is not None else Result()
     project = Project(policy=config.policy)
-    unreadable: list[tuple[Path, OSError]] = []
+    unreadable: list = []
     files = discover(paths, config.exclude, errors=unreadable)
-    file_findings: list[Finding] = [
-        Finding(code="IN001", message=f"cannot read directory: {exc.strerror or exc}; its files were not linted",
-                severity=Severity.ERROR, file=relative(path), line=1, col=1,
+    file_findings: list[Finding] = []
+    for path, exc in unreadable:
+        out = registry.Emitter(relative(path), rules)
+        out.add("IN001", f"cannot read directory: {exc.strerror or exc}; its files were not linted",
                 fix="check the directory's permissions, or exclude it")
-        for path, exc in unreadable]
+        file_findings.extend(out)
+    internal = rules.get("IN011") if rules is not None else registry.rule_class("IN011")()
     for path, fmt in files:
         display = relative(path)
-        source, problems = read_source(path, display, fmt, config.max_file_size)
+        source, problems = read_source(path, display, fmt, config.max_file_size, rules)
         project.sources.append(source)
         file_findings.extend(problems)
         known = False  # does the file hold anything obslint lints?
@@ -99,7 +140,8 @@ def load_project(paths: list[Path], config: Config, result: Result | None = None
                         known = True
                         project.add(d)
             except Exception as exc:  # noqa: BLE001 - a bug must not stop the run: report it on the file
-                file_findings.append(_internal_error(display, "reading the document's structure", exc))
+                if internal is not None:
+                    file_findings.append(_internal_error(internal, display, "reading the document's structure", exc))
         if not known and source.documents:
             result.skipped.append(display)
             reason = next((d.skip_reason for d in source.documents if getattr(d, "skip_reason", None)), None)
@@ -110,55 +152,73 @@ def load_project(paths: list[Path], config: Config, result: Result | None = None
     return project, file_findings, files
 
 
-def lint(paths: list[Path], config: Config, *, select=None, ignore=None, report_only: set[str] | None = None,
-         report_unused: bool = False) -> Result:
-    """Lint every file under paths. `report_only` (normalised paths) limits which files'
-    findings are reported while cross-file checks still see everything."""
+def lint(paths: list, config: Config | None = None, *, select=None, ignore=None, project_root=None,
+         report_unused: bool = False, min_severity: Severity | None = None, metrics_from=(),
+         max_file_size: int | None = None) -> Result:
+    """Lint every file under `paths` with `config` (default: no config file). The public API
+    (`obslint.lint`); the `obslint` command is this plus argument parsing and a report.
+
+    - `select` / `ignore`: codes, prefixes or names, on top of the config's `checks:`.
+    - `project_root`: lint this whole tree (cross-file checks see it all) but report only on
+      `paths`.
+    - `report_unused`: also report suppressions that silence nothing (SU001), unless SU001
+      is ignored.
+    - `min_severity`: leave out findings below it.
+    - `metrics_from`, `max_file_size`: as the config's `metrics-from:` (added to it) and
+      `max-file-size:` (replacing it).
+
+    Raises ConfigError for an unknown check or an unusable policy value."""
     start = time.perf_counter()
-    result = Result()
-    # A run builds millions of small objects and frees almost none of them before it ends:
-    # the cyclic garbage collector would re-scan them again and again (a quarter of the run
-    # time on large dashboard sets) for nothing. Reference counting still frees what dies.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _lint(paths, config, start, result, select, ignore, report_only, report_unused)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-
-
-def _lint(paths, config, start, result, select, ignore, report_only, report_unused) -> Result:
-    project, file_findings, files = load_project(paths, config, result)
-
-    result.files = len(files)
-
+    config = config if config is not None else Config()
+    select, ignore = list(select or []) or None, list(ignore or [])
+    for name in registry.unknown([*(select or []), *ignore]):
+        raise ConfigError(f"unknown check {name!r} (see `obslint rules`)")
+    changes: dict = {}
+    if max_file_size is not None:
+        changes["max_file_size"] = max_file_size
+    if metrics_from:
+        changes["policy"] = {**config.policy,
+                             "metrics-from": list(config.policy.get("metrics-from", [])) + list(metrics_from)}
+    if changes:
+        config = config.replace(**changes)
+    scope = None
+    lint_paths = list(paths)
+    if project_root is not None:
+        # Cross-file checks see the whole tree; findings are reported for `paths` only.
+        scope = ReportScope(paths)
+        lint_paths = [project_root] + [p for p in paths if not under(p, project_root)]
     rules = active_rules(config, select, ignore)
-    ctx = Context(config, project)
+    report_unused = report_unused and not registry.matches("SU001", [*ignore, *config.ignore])
+    result = Result()
+    _run(lint_paths, config, rules, scope, report_unused, result)
+    if scope is not None:
+        result.findings = [f for f in result.findings if scope.shows(f.file)]
+        result.skipped = [s for s in result.skipped if scope.shows(s)]
+    if min_severity is not None:
+        result.findings = [f for f in result.findings if f.severity >= min_severity]
+    result.elapsed = time.perf_counter() - start
+    return result
 
+
+def _run(paths, config: Config, rules, scope, report_unused: bool, result: Result) -> None:
     by_code = {r.code: r for r in rules}
-    found: list[Finding] = []
-    for f in file_findings:
-        if f.code in by_code:
-            f.severity = by_code[f.code].level
-            found.append(f)
+    project, found, files = load_project(paths, config, result, by_code)
+    result.files = len(files)
+    result.project = project
+    active = frozenset(by_code)
+    ctx = Context(config, project, active)
     only_sources = None
-    if report_only is not None:  # per-file checks only where findings will be shown
-        only_sources = {id(src) for src in project.sources
-                        if os.path.normpath(os.path.abspath(src.path)) in report_only}
-    for f in run_rules(rules, project, ctx, only_sources):
-        if f.code in _ENGINE_CODES:  # the engine's own findings obey --select/--ignore and severities too
-            if f.code not in by_code:
-                continue
-            f.severity = by_code[f.code].level
-        found.append(f)
+    if scope is not None:  # per-file checks only where findings will be shown
+        only_sources = {id(src) for src in project.sources if _norm(src.path) in scope}
+    found.extend(run_rules(rules, project, ctx, only_sources))
 
+    ignores = _anchored_ignores(config)
     suppressions: dict[str, Suppressions] = {}
     texts = {s.display: s for s in project.sources}
-    ignores = config.policy.get("ignore") or []
+    internal = by_code.get("IN011")
     cap = findingcap.Cap()  # at most N findings of one code per document are placed and listed
     for f in found:  # (a finding appended below is processed too)
-        if report_only is not None and os.path.normpath(os.path.abspath(f.file)) not in report_only:
+        if scope is not None and _norm(f.file) not in scope:
             continue
         if cap.full(f):
             continue
@@ -167,8 +227,8 @@ def _lint(paths, config, start, result, select, ignore, report_only, report_unus
                 f.line, f.col = f.doc.locate(f.node, f.at_key)
             except Exception as exc:  # noqa: BLE001 - keep the finding, at the top of its file
                 f.line, f.col = 1, 1
-                if "IN011" in by_code:
-                    found.append(_internal_error(f.file, f"placing a {f.code} finding", exc))
+                if internal is not None:
+                    found.append(_internal_error(internal, f.file, f"placing a {f.code} finding", exc))
         if f.doc is not None:
             f.context = {**_scope_context(f.doc, f.scope), **f.context}
         src = texts.get(f.file)
@@ -187,21 +247,46 @@ def _lint(paths, config, start, result, select, ignore, report_only, report_unus
         result.findings.append(f)
         cap.kept(f)
     if report_unused:
+        unused = by_code.get("SU001") or _instance(registry.rule_class("SU001"), config)
         for display, src in texts.items():
             if src.format != "yaml":
                 continue
             sup = suppressions.get(display) or Suppressions(src.text)
-            for line, code in sup.unused():
-                result.unused_suppressions.append(Finding(
-                    code="SU001", message=f"suppression of {code} is not used: nothing here reports {code}",
-                    severity=Severity.WARNING, file=display, line=line, col=1,
+            for line, code in sup.unused(active):
+                result.unused_suppressions.append(unused.at(
+                    display, f"suppression of {code} is not used: nothing here reports {code}", line,
                     fix="remove the comment"))
-    result.findings.extend(result.unused_suppressions)
+        result.findings.extend(result.unused_suppressions)
+        result.findings.extend(_unused_ignores(unused, config, ignores, active, paths))
     result.findings.sort(key=Finding.sort_key)
     result.findings = cap.finish(result.findings)
-    result.elapsed = time.perf_counter() - start
-    result.project = project
-    return result
+
+
+def _anchored_ignores(config: Config) -> list[IgnoreEntry]:
+    """The policy `ignore:` entries of this run, their path globs relative to the config
+    file's directory, each knowing the line it is written on (fresh hit counts per run)."""
+    entries = config.policy.get("ignore")
+    if not entries:
+        return []
+    root = str(config.root.resolve()) if config.path is not None else None
+    return prepare_ignores(entries, root, config.ignore_lines)
+
+
+def _unused_ignores(rule, config: Config, entries: list[IgnoreEntry], active, lint_paths) -> list[Finding]:
+    """SU001 findings for policy `ignore:` entries that silenced nothing. Only when this run
+    covered the config's whole directory (a partial run cannot tell)."""
+    if config.path is None or not any(under(config.root, p) for p in lint_paths if os.path.isdir(p)):
+        return []
+    out = []
+    for e in entries:
+        if e.hits:
+            continue
+        if e.codes is not None and not any(code_matches(s, a) for s in e.codes for a in active):
+            continue  # the checks it names did not run
+        what = ", ".join(f"{k}: {e[k]}" for k in ("code", "path", "dashboard", "panel", "alert") if k in e)
+        out.append(rule.at(relative(config.path), f"policy ignore entry {{{what}}} silences nothing",
+                           e.line or 1, fix="remove the entry, or correct its path, code or names"))
+    return out
 
 
 def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | None = None) -> list[Finding]:
@@ -213,6 +298,18 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
     checks always see everything."""
     hooks = {hook: [getattr(r, hook) for r in rules if hasattr(r, hook)] for hook in registry.HOOKS}
     on_query = hooks["check_query"]
+    # check_document hooks by document kind, from each rule's `applies_to`.
+    doc_hooks: dict = {}
+
+    def document_hooks(kind):
+        fns = doc_hooks.get(kind)
+        if fns is None:
+            fns = doc_hooks[kind] = [r.check_document for r in rules if hasattr(r, "check_document")
+                                     and (r.applies_to is None or kind in r.applies_to)]
+        return fns
+
+    by_code = {r.code: r for r in rules}
+    internal, over_budget = by_code.get("IN011"), by_code.get("IN010")
     # A check that raises is reported (IN011) on the file and the run goes on; a file whose
     # checks exceed the time budget is reported (IN010) and not checked further.
     budget = _time_budget()
@@ -242,7 +339,8 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
                 charge(src)
                 return
             except Exception as exc:  # noqa: BLE001 - a bug in one check must not stop the run
-                out.append(_internal_error(src.display, f"check {_code(fn)}", exc))
+                if internal is not None:
+                    out.append(_internal_error(internal, src.display, f"check {_code(fn)}", exc))
         if budget:
             meter[0] += 1
             if meter[0] >= 16:
@@ -255,10 +353,11 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
             total = spent[id(last)] = spent.get(id(last), 0.0) + now - meter[1]
             if total > budget and id(last) not in over:
                 over.add(id(last))
-                out.append(Finding(code="IN010", severity=Severity.ERROR, file=last.display, line=1, col=1,
-                                   message=f"checking this file took over {budget:g} s, the per-file time budget: "
-                                           "obslint stopped checking it there",
-                                   fix="split the file, or raise the budget with OBSLINT_TIME_BUDGET=SECONDS"))
+                if over_budget is not None:
+                    out.append(over_budget.at(
+                        last.display, f"checking this file took over {budget:g} s, the per-file time budget: "
+                                      "obslint stopped checking it there",
+                        fix="split the file, or raise the budget with OBSLINT_TIME_BUDGET=SECONDS"))
         meter[:] = [0, now, src]
         if src is not None:  # what is left of src's budget, for checks with long loops
             timebox.deadline = now + budget - spent.get(id(src), 0.0)
@@ -272,7 +371,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
 
     def queries(qs, src) -> None:
         for q in qs:
-            key = (q.expr, q.origin, q.grafana, getattr(q.owner, "is_alert", None), id(src))
+            key = query_key(q, src)
             if key in clean_queries:
                 continue
             before = len(out)
@@ -288,7 +387,9 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
     on_dash, on_panel, on_grule = hooks["check_dashboard"], hooks["check_panel"], hooks["check_grafana_rule"]
     for doc in project.documents:
         if on_doc and not skip(doc.source):
-            each(on_doc, doc, doc.source)
+            fns = document_hooks(doc.kind)
+            if fns:
+                each(fns, doc, doc.source)
     for group in project.groups:
         src = group.doc.source
         if skip(src):
@@ -336,12 +437,10 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
         except ConfigError:
             raise
         except Exception as exc:  # noqa: BLE001 - as above; blamed on the first file, there is no better one
-            if project.sources:
-                out.append(_internal_error(project.sources[0].display, f"project-wide check {_code(fn)}", exc))
+            if project.sources and internal is not None:
+                out.append(_internal_error(internal, project.sources[0].display,
+                                           f"project-wide check {_code(fn)}", exc))
     return out
-
-
-_ENGINE_CODES = ("IN010", "IN011")
 
 
 def _time_budget() -> float:
@@ -356,12 +455,11 @@ def _code(fn) -> str:
     return getattr(rule, "code", "") or getattr(fn, "__qualname__", "?")
 
 
-def _internal_error(display: str, what: str, exc: Exception) -> Finding:
+def _internal_error(rule, display: str, what: str, exc: Exception) -> Finding:
     """IN011: obslint itself failed on this file; the message says where, to report it."""
     detail = str(exc).splitlines()[0][:200] if str(exc) else ""
-    return Finding(code="IN011", severity=Severity.ERROR, file=display, line=1, col=1,
-                   message=f"{what} failed with {type(exc).__name__}{': ' + detail if detail else ''} "
-                           "(a bug in obslint, not in this file; the other checks ran)",
+    return rule.at(display, f"{what} failed with {type(exc).__name__}{': ' + detail if detail else ''} "
+                            "(a bug in obslint, not in this file; the other checks ran)",
                    fix="please report it with this file; `--ignore IN011` hides it meanwhile")
 
 

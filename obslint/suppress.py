@@ -19,49 +19,18 @@ matches everything below it.
 """
 from __future__ import annotations
 
-import contextvars
 import fnmatch
 import json
 import os
 import posixpath
 import re
-from functools import lru_cache
 
 from obslint.findings import Finding
-
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
-if TYPE_CHECKING:
-    from typing import Iterable
 
 _TOKEN = r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*"
 _DIRECTIVE = re.compile(
     r"obslint:\s*(disable-file|disable-next-line|disable)\s*=\s*(" + _TOKEN + r"(?:\s*,\s*" + _TOKEN + r")*)")
 _BLOCK_SCALAR = re.compile(r"^(?:.*[:?-][ \t]+|[ \t]*)[|>][0-9+-]*$")
-
-# The check codes active in the current run (set by the CLI); suppressions of codes that are
-# not active are not "unused", they are just not exercised by this run.
-_ACTIVE: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar("obslint_active", default=None)
-
-
-class _ActiveCodes:
-    """A context manager by hand: `contextlib` is not imported at run time (start-up cost)."""
-
-    __slots__ = ("codes", "token")
-
-    def __init__(self, codes: Iterable[str]) -> None:
-        self.codes = codes
-        self.token = None
-
-    def __enter__(self) -> None:
-        self.token = _ACTIVE.set(frozenset(self.codes))
-
-    def __exit__(self, *exc_info) -> None:
-        _ACTIVE.reset(self.token)
-
-
-def active_codes(codes: Iterable[str]) -> _ActiveCodes:
-    """Within this block, `Suppressions.unused()` ignores comments naming only inactive checks."""
-    return _ActiveCodes(codes)
 
 
 def _normalise(token: str) -> str:
@@ -178,10 +147,10 @@ class Suppressions:
                         return True
         return False
 
-    def unused(self) -> list[tuple[int, str]]:
-        """(line, code) of every comment code that silenced nothing. Within `active_codes(...)`,
-        codes that name only inactive checks are left out (this run could not have used them)."""
-        active = _ACTIVE.get()
+    def unused(self, active=None) -> list[tuple[int, str]]:
+        """(line, code) of every comment code that silenced nothing. Codes that name only
+        checks outside `active` (the codes this run checked) are left out: the run could not
+        have used them."""
         out = []
         for line, c in self._all:
             if (line, c) in self.used:
@@ -202,36 +171,52 @@ def _known(selector: str) -> bool:
 
 class IgnoreEntry(dict):
     """A policy `ignore:` entry that knows the directory its path globs are relative to,
-    where it was written (for reports), and how many findings it silenced."""
+    where it was written (for reports), and how many findings it silenced in this run."""
 
     def __init__(self, data: dict, root: str | None = None, line: int = 0) -> None:
         super().__init__(data)
         self.root = root
         self.line = line
         self.hits = 0
+        self.codes = [_normalise(t) for t in str(data["code"]).split(",")] if "code" in data else None
+        self.spec = compile_globs([str(data["path"])]) if "path" in data else None
 
 
 def prepare_ignores(entries: list, root: str | None, lines: list[int] | None = None) -> list[IgnoreEntry]:
     return [IgnoreEntry(e, root, (lines[i] if lines and i < len(lines) else 0)) for i, e in enumerate(entries)]
 
 
+def compile_globs(patterns):
+    """gitignore-style globs (`*` and `?` within one path segment, `**` across directories,
+    a pattern without `/` matches at any depth, a directory matches everything below it),
+    compiled once. pathspec is imported only when there are patterns (start-up cost)."""
+    import pathspec
+
+    cleaned = []
+    for p in patterns:
+        p = str(p).replace("\\", "/").strip()
+        while p.startswith("./"):
+            p = p[2:]
+        cleaned.append(p)
+    return pathspec.PathSpec.from_lines("gitignore", cleaned)
+
+
 _MATCH_KEYS = ("code", "path", "dashboard", "panel", "alert")
 
 
-def policy_ignores(finding: Finding, entries: list[dict]) -> bool:
+def policy_ignores(finding: Finding, entries: list[IgnoreEntry]) -> bool:
     """True when one of the entries silences the finding (and count that entry's hit)."""
     for e in entries:
         if not any(k in e for k in _MATCH_KEYS):
             continue  # an entry with only a `reason` silences nothing
-        if "code" in e and not any(code_matches(_normalise(t), finding.code) for t in str(e["code"]).split(",")):
+        if e.codes is not None and not any(code_matches(c, finding.code) for c in e.codes):
             continue
-        if "path" in e and not _path_matches(finding.file, e["path"], getattr(e, "root", None)):
+        if e.spec is not None and not _path_matches(finding.file, e.spec, e.root):
             continue
         ctx = finding.context or {}
         if any(k in e and not _glob_value(ctx.get(k), e[k]) for k in ("dashboard", "panel", "alert")):
             continue
-        if isinstance(e, IgnoreEntry):
-            e.hits += 1
+        e.hits += 1
         return True
     return False
 
@@ -242,7 +227,7 @@ def _glob_value(value, pattern: str) -> bool:
     return fnmatch.fnmatchcase(str(value), str(pattern))
 
 
-def _path_matches(file: str, pattern: str, root: str | None) -> bool:
+def _path_matches(file: str, spec, root: str | None) -> bool:
     candidates = [file.replace(os.sep, "/")]
     if root is not None:
         try:
@@ -251,50 +236,7 @@ def _path_matches(file: str, pattern: str, root: str | None) -> bool:
             rel = None
         if rel and not rel.startswith("../"):
             candidates.append(rel)
-    rx = _glob_regex(str(pattern))
-    return any(rx.match(posixpath.normpath(c)) for c in candidates)
-
-
-@lru_cache(maxsize=256)
-def _glob_regex(pattern: str) -> re.Pattern:
-    pat = pattern.replace("\\", "/").strip()
-    while pat.startswith("./"):
-        pat = pat[2:]
-    anchored = "/" in pat.rstrip("/")
-    pat = pat.strip("/")
-    out = []
-    i = 0
-    while i < len(pat):
-        ch = pat[i]
-        if pat.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pat.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if ch == "*":
-            out.append("[^/]*")
-        elif ch == "?":
-            out.append("[^/]")
-        elif ch == "[":
-            j = pat.find("]", i + 2 if pat[i + 1:i + 2] in ("!", "]") else i + 1)
-            if j == -1:
-                out.append(re.escape(ch))
-            else:
-                body = pat[i + 1:j]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                i = j + 1
-                continue
-        else:
-            out.append(re.escape(ch))
-        i += 1
-    body = "".join(out)
-    prefix = "" if anchored else "(?:.*/)?"
-    return re.compile(prefix + body + "(?:/.*)?$", re.S)
+    return any(spec.match_file(posixpath.normpath(c)) for c in candidates)
 
 
 # --- the exact text that silences a finding ---------------------------------------------

@@ -143,10 +143,10 @@ COMMANDS = {
 
 
 def main(cmd: str, argv: list[str]) -> int:
-    from obslint.cli import _parser_class
+    from obslint.cli import _Parser
 
     description, add_arguments, run = COMMANDS[cmd]
-    p = _parser_class()(prog=f"obslint {cmd}", description=description)
+    p = _Parser(prog=f"obslint {cmd}", description=description)
     add_arguments(p)
     args = p.parse_args(argv)
     return run(args)

@@ -1,79 +1,55 @@
-"""The hand-written fast path for `obslint check` arguments gives argparse's namespace, and
-leaves to argparse every command line it is not sure of (errors included)."""
+"""The command line is argparse's: `--` ends the options (pre-commit passes file names after
+it), and `obslint check ARGS` gives exactly what `obslint.lint` gives for the same settings."""
 from __future__ import annotations
 
-import itertools
-import random
+import json
+from pathlib import Path
 
-import pytest
-
+import obslint
 from obslint import cli
+from obslint.findings import Severity
+from tests.conftest import run_cli, write_tree
 
-TOKENS = [
-    "a.yml", "dir/", "", "x y.json", "-", "-1", "--", "-h", "--help", "--version",
-    "--no-config", "--exit-zero", "-q", "--quiet", "-v", "--verbose", "-qv", "--statistics", "--no-color", "--color",
-    "--report-unused-suppressions", "--no-conf", "--quiet=1",
-    "--config", "--config=c.yaml", "--config=", "c.yaml",
-    "--format", "--format=json", "--format=bogus", "json", "sarif", "plain", "bogus",
-    "--output", "-o", "-oout.json", "-o=out.json", "--output=out.json", "out.json",
-    "--also-output", "--also-output=sarif:o.sarif", "sarif:o.sarif",
-    "--select", "--select=PQ,RF", "PQ", "--ignore", "--ignore=AL001", "AL001", "--ignore=-x",
-    "--fail-on", "--fail-on=warning", "warning", "never", "--min-severity", "--min-severity=error",
-    "--project-root", "--project-root=.", ".",
-    "--metrics-from", "--metrics-from=m.txt", "m.txt", "http://h/metrics",
-    "--max-file-size", "--max-file-size=100", "100", " 7", "1e3", "-5",
-    "--fail", "--sel", "-x",
-]
+BAD = "groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: rate(x)\n"
+SUPPRESSED = ("groups:\n  - name: b\n    rules:\n      - alert: B  # obslint: disable=AL005,PQ001\n"
+              "        expr: up == 0\n")
 
 
-def _argparse(argv):
-    try:
-        return "ok", vars(cli.build_parser().parse_args(argv))
-    except cli.UsageError as exc:
-        return "error", str(exc)
-    except SystemExit as exc:
-        return "exit", exc.code
+def test_double_dash_ends_the_options(tmp_path):
+    write_tree(tmp_path, {"-q.yaml": BAD})
+    res = run_cli("--no-config", "--format", "json", "--", "-q.yaml", cwd=tmp_path)
+    assert res.code == 1, res.err
+    assert {f["file"] for f in json.loads(res.out)["findings"]} == {"-q.yaml"}
 
 
-def _fast(argv):
-    args = cli.fast_check_args(argv)
-    return None if args is None else vars(args)
+def test_parser_errors_are_usage_errors():
+    for argv in (["--format", "bogus"], ["--max-file-size", "x"], ["--nope"], ["--config"]):
+        try:
+            cli.build_parser().parse_args(argv)
+        except cli.UsageError as exc:
+            assert str(exc)
+        else:
+            raise AssertionError(argv)
 
 
-def _same(argv):
-    fast = _fast(argv)
-    if fast is None:
-        return  # argparse parses it, as before
-    kind, expected = _argparse(argv)
-    assert kind == "ok", (argv, kind, expected)
-    assert fast == expected, argv
+def _key(f) -> tuple:
+    return (f["code"], f["file"], f["line"], f["column"], f["severity"], f["message"], f["fix"])
 
 
-@pytest.mark.parametrize("argv", [
-    [], ["a.yml"], ["--no-config", "-q", "a.yml"], ["a.yml", "b.yml", "--no-config"],
-    ["--project-root", ".", "a.yml", "b.yml"], ["--format", "json", "--output", "o.json", "."],
-    ["--format=sarif", "--also-output", "json:o.json", "--also-output=junit:j.xml", "dir/"],
-    ["--select", "PQ,RF", "--select=AL", "--ignore", "AL001", "-v", "--statistics", "a.yml"],
-    ["--fail-on", "never", "--min-severity", "warning", "--max-file-size", "100", "a.yml"],
-    ["--metrics-from", "m.txt", "--metrics-from=http://h/m", "--config", "c.yaml", "--exit-zero"],
-    ["a.yml", "--no-config", "b.yml"], ["--no-config", "--", "a.yml"], ["-qv", "a.yml"], ["--quiet=1"],
-    ["--format", "bogus"], ["--max-file-size", "x"], ["--max-file-size", "-5"], ["--config"], ["--no-conf"],
-    ["--version"], ["--help"], ["-o", "-"], ["-"], ["", "a.yml"],
-])
-def test_fast_path_matches_argparse(argv):
-    _same(argv)
+def test_cli_result_equals_the_api(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"src/bad.yaml": BAD, "src/sup.yaml": SUPPRESSED,
+                          "obslint.yaml": "ignore:\n  - {code: AL005, path: src/bad.yaml}\n"
+                                          "  - {code: RF001, path: nowhere/*.yaml}\n"})
+    monkeypatch.chdir(tmp_path)
+    res = run_cli(".", "--format", "json", "--report-unused-suppressions", "--min-severity", "warning",
+                  "--ignore", "AL006")
+    from obslint.config import find_config, load_config
 
-
-def test_fast_path_takes_the_usual_command_lines():
-    for argv in (["--no-config", "-q", "a.yml"], ["--project-root", ".", "a.yml", "b.yml"],
-                 ["--format", "json", "-o", "out.json", "dir"], []):
-        assert cli.fast_check_args(argv) is not None, argv
-
-
-def test_fast_path_random_command_lines():
-    rng = random.Random(7)
-    for n in range(1, 5):
-        for argv in itertools.islice(itertools.product(TOKENS, repeat=n), 0, None, max(1, len(TOKENS) ** n // 3000)):
-            _same(list(argv))
-    for _ in range(3000):
-        _same([rng.choice(TOKENS) for _ in range(rng.randint(0, 8))])
+    result = obslint.lint([Path(".")], load_config(find_config(Path("."))), ignore=["AL006"],
+                          report_unused=True, min_severity=Severity.WARNING)
+    shown = json.loads(res.out)
+    assert shown["summary"]["suppressed"] == result.suppressed == 2  # AL005 by the entry, by the comment
+    api = [(f.code, f.file, f.line, f.col, str(f.severity), f.message, f.fix) for f in result.findings]
+    assert [_key(f) for f in shown["findings"]] == api
+    codes = [f.code for f in result.findings]
+    assert "PQ001" in codes and codes.count("SU001") == 2  # the unused comment code and ignore entry

@@ -50,9 +50,10 @@ class UnknownField(Rule):
 
     code, name, severity = "RF001", "unknown-field", Severity.ERROR
     summary = "unknown key in a rule file, group or rule"
+    applies_to = ("prometheus-rules",)
 
     def check_document(self, doc, ctx):
-        if doc.kind != "prometheus-rules" or not isinstance(doc.root, dict):
+        if not isinstance(doc.root, dict):
             return
         root = doc.root
         if not doc.base:
@@ -118,10 +119,9 @@ class GroupStructure(Rule):
 
     code, name, severity = "RF002", "group-structure", Severity.ERROR
     summary = "rule group is malformed (name, uniqueness, rules list, interval, limit)"
+    applies_to = ("prometheus-rules",)
 
     def check_document(self, doc, ctx):
-        if doc.kind != "prometheus-rules":
-            return
         root = doc.root
         if not isinstance(root, dict):
             yield self.finding(doc, (), "a rule file must be a mapping with `groups:`")

@@ -217,24 +217,24 @@ class GrafanaAlertingSchema(Rule):
 
     code, name, severity = "GA001", "grafana-alerting-schema", Severity.ERROR
     summary = "Grafana alerting provisioning file does not match Grafana's format"
+    applies_to = ("grafana-alerting",)
 
     def check_document(self, doc, ctx):
-        if doc.kind == "grafana-alerting":
-            from obslint.checks.grafana_strict import consequence
+        from obslint.checks.grafana_strict import consequence
 
-            for f in _schema_findings(self, doc, "grafana-alerting", skip_unknown=True):
-                f.message += f"; {consequence(doc)}"
-                yield f
-            root = doc.root
-            if isinstance(root, dict) and root.get("apiVersion") == 2:
-                from obslint.versions import grafana_major
+        for f in _schema_findings(self, doc, "grafana-alerting", skip_unknown=True):
+            f.message += f"; {consequence(doc)}"
+            yield f
+        root = doc.root
+        if isinstance(root, dict) and root.get("apiVersion") == 2:
+            from obslint.versions import grafana_major
 
-                major = grafana_major(ctx.policy)
-                if major < 12:
-                    yield self.finding(doc, ("apiVersion",), f"`apiVersion: 2` is read from Grafana 12; the policy's "
-                                       f"Grafana {major} reads only `apiVersion: 1`",
-                                       fix="write `apiVersion: 1`, or set `grafana: {version: ...}` to the Grafana "
-                                           "that reads this file")
+            major = grafana_major(ctx.policy)
+            if major < 12:
+                yield self.finding(doc, ("apiVersion",), f"`apiVersion: 2` is read from Grafana 12; the policy's "
+                                   f"Grafana {major} reads only `apiVersion: 1`",
+                                   fix="write `apiVersion: 1`, or set `grafana: {version: ...}` to the Grafana "
+                                       "that reads this file")
 
 
 class GrafanaAlertingUnknownKey(Rule):
@@ -283,10 +283,9 @@ class GrafanaAlertingUnknownKey(Rule):
 
     code, name, severity = "GA002", "grafana-alerting-unknown-key", Severity.ERROR
     summary = "unknown key in Grafana alerting provisioning (silently dropped by Grafana)"
+    applies_to = ("grafana-alerting",)
 
     def check_document(self, doc, ctx):
-        if doc.kind != "grafana-alerting":
-            return
         for err in schemas.errors("grafana-alerting", doc.root):
             if err.validator != "additionalProperties" or not isinstance(err.instance, dict):
                 continue
@@ -433,6 +432,7 @@ class ProvisioningSchema(Rule):
     code, name, severity = "PV001", "provisioning-schema", Severity.ERROR
     summary = "dashboard-provider or datasource provisioning file does not match Grafana's format"
 
+    applies_to = ("grafana-dashboard-provider", "grafana-datasources")
+
     def check_document(self, doc, ctx):
-        if doc.kind in ("grafana-dashboard-provider", "grafana-datasources"):
-            yield from _schema_findings(self, doc, "grafana-provisioning")
+        yield from _schema_findings(self, doc, "grafana-provisioning")

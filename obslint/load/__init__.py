@@ -12,7 +12,7 @@ from pathlib import Path
 # The module, not its names: obslint.document imports obslint.load.text, so importing
 # obslint.document first runs this file while it is half initialised.
 from obslint import document as _document
-from obslint.findings import Finding, Severity
+from obslint.registry import Emitter
 
 # Files over this size are reported (IN008), not read. The largest real files we know are
 # near 1 MB; at 5 MiB every path stays within ~300 MB and a few seconds (YAML that needs
@@ -35,36 +35,30 @@ def file_format(path: Path) -> str | None:
     return None
 
 
-def _problem(code: str, message: str, display: str, line: int = 1, col: int = 1,
-             severity: Severity = Severity.ERROR, fix: str | None = None) -> Finding:
-    return Finding(code=code, message=message, severity=severity, file=display, line=line, col=col, fix=fix)
-
-
-def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple["_document.Source", list[Finding]]:
-    """Read and parse one file. Never raises for anything the file contains."""
+def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX_BYTES,
+                rules: dict | None = None) -> tuple["_document.Source", list]:
+    """Read and parse one file. Never raises for anything the file contains. Problems are
+    findings made by their IN rules (`rules`: the run's active ones, code -> Rule)."""
     source = _document.Source(path, display, None, fmt)
-    findings: list[Finding] = []
+    findings = Emitter(display, rules)
     try:
         raw = _read(path, max_bytes)
     except _Skip as skip:
-        findings.append(skip.finding(display, max_bytes))
+        skip.report(findings, max_bytes)
         return source, findings
     except OSError as exc:
-        findings.append(_problem("IN001", f"cannot read file: {exc.strerror or exc}", display,
-                                 fix="check the file's permissions and that it still exists"))
+        findings.add("IN001", f"cannot read file: {exc.strerror or exc}", fix="check the file's permissions and that it still exists")
         return source, findings
     if len(raw) > max_bytes:
-        findings.append(_problem("IN008", f"file grew over the limit of {max_bytes:,} bytes while being read; not read",
-                                 display, fix=_RAISE_LIMIT))
+        findings.add("IN008", f"file grew over the limit of {max_bytes:,} bytes while being read; not read", fix=_RAISE_LIMIT)
         return source, findings
 
-    text = _decode(raw, display, fmt, findings)
+    text = _decode(raw, fmt, findings)
     if text is None:
         return source, findings
     source.text = text
     if not text or text.isspace():  # (strip() would copy the whole text)
-        findings.append(_problem("IN005", "file is empty", display, severity=Severity.INFO,
-                                 fix="remove the file or give it content"))
+        findings.add("IN005", "file is empty", fix="remove the file or give it content")
         return source, findings
     if fmt == "json":
         _parse_json(source, findings)
@@ -77,7 +71,7 @@ def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX
     return source, findings
 
 
-def _skip_if_templated(source: "_document.Source", findings: list[Finding], helm: bool = False) -> None:
+def _skip_if_templated(source: "_document.Source", findings: Emitter, helm: bool = False) -> None:
     """A Helm/Go template is YAML only once rendered: one info finding instead of syntax errors."""
     from obslint.classify import templated
 
@@ -88,9 +82,8 @@ def _skip_if_templated(source: "_document.Source", findings: list[Finding], helm
     findings[:] = [f for f in findings if f.code not in ("IN003", "IN004")]
     source.documents = []
     kind = "JSON" if source.format == "json" else "YAML"
-    findings.append(_problem("IN012", f"skipped: a Helm/Go template (`{action}` at line {line}), not {kind} until "
-                             "it is rendered", source.display, line, col, severity=Severity.INFO,
-                             fix="lint the rendered output instead, e.g. `helm template . > rendered.yaml`"))
+    findings.add("IN012", f"skipped: a Helm/Go template (`{action}` at line {line}), not {kind} until "
+                 "it is rendered", line, col, fix="lint the rendered output instead, e.g. `helm template . > rendered.yaml`")
 
 
 _RAISE_LIMIT = "raise `max-file-size` in the obslint config (or pass --max-file-size) if this file is meant to be linted"
@@ -105,12 +98,12 @@ class _Skip(Exception):
         super().__init__(kind)
         self.kind, self.size = kind, size
 
-    def finding(self, display: str, max_bytes: int) -> Finding:
+    def report(self, findings: Emitter, max_bytes: int) -> None:
         if self.kind == "too-large":
-            return _problem("IN008", f"file is {self.size:,} bytes, over the limit of {max_bytes:,}; not read",
-                            display, fix=_RAISE_LIMIT)
-        return _problem("IN001", f"skipped: {self.kind}", display,
-                        fix="lint regular files only, or exclude this path")
+            findings.add("IN008", f"file is {self.size:,} bytes, over the limit of {max_bytes:,}; not read",
+                         fix=_RAISE_LIMIT)
+        else:
+            findings.add("IN001", f"skipped: {self.kind}", fix="lint regular files only, or exclude this path")
 
 
 def _read(path: Path, max_bytes: int) -> bytes:
@@ -153,28 +146,24 @@ def _read_upto(fh, size: int, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def _decode(raw: bytes, display: str, fmt: str, findings: list[Finding]) -> str | None:
+def _decode(raw: bytes, fmt: str, findings: Emitter) -> str | None:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        findings.append(_problem("IN002", "file is UTF-16; Prometheus and Grafana read UTF-8", display,
-                                 fix="save the file as UTF-8 without a byte order mark"))
+        findings.add("IN002", "file is UTF-16; Prometheus and Grafana read UTF-8", fix="save the file as UTF-8 without a byte order mark")
         return None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
         if fmt == "json":
-            findings.append(_problem("IN006", "file starts with a UTF-8 byte order mark, which Grafana's JSON reader rejects",
-                                     display, fix="save the file as UTF-8 without a byte order mark"))
+            findings.add("IN006", "file starts with a UTF-8 byte order mark, which Grafana's JSON reader rejects", fix="save the file as UTF-8 without a byte order mark")
     nul = raw.find(b"\x00")
     if nul != -1:
         line, col = _byte_position(raw, nul)
-        findings.append(_problem("IN002", "file contains NUL bytes: it is binary, not text", display, line, col,
-                                 fix="restore the file's text, or exclude it"))
+        findings.add("IN002", "file contains NUL bytes: it is binary, not text", line, col, fix="restore the file's text, or exclude it")
         return None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, col = _byte_position(raw, exc.start)
-        findings.append(_problem("IN002", f"invalid UTF-8 (byte 0x{raw[exc.start]:02x}); Prometheus and Grafana read UTF-8",
-                                 display, line, col, fix="re-encode the file as UTF-8"))
+        findings.add("IN002", f"invalid UTF-8 (byte 0x{raw[exc.start]:02x}); Prometheus and Grafana read UTF-8", line, col, fix="re-encode the file as UTF-8")
         return None
 
 
@@ -200,20 +189,19 @@ def _duplicate_keys_hook():
     return hook, seen
 
 
-def _parse_json(source: "_document.Source", findings: list[Finding]) -> None:
+def _parse_json(source: "_document.Source", findings: Emitter) -> None:
     text = source.text
     hook, repeated = _duplicate_keys_hook()
     try:
         data = json.loads(text, object_pairs_hook=hook)
     except json.JSONDecodeError as exc:
-        findings.append(_problem("IN003", f"invalid JSON: {exc.msg}", source.display, exc.lineno, exc.colno,
-                                 fix="fix the JSON syntax at this position"))
+        findings.add("IN003", f"invalid JSON: {exc.msg}", exc.lineno, exc.colno, fix="fix the JSON syntax at this position")
         return
     except RecursionError:
         _too_deep(source, findings)
         return
     except ValueError as exc:  # e.g. integer strings too long for Python to convert
-        findings.append(_problem("IN003", f"invalid JSON: {exc}", source.display))
+        findings.add("IN003", f"invalid JSON: {exc}")
         return
     if _json_nests_deeper(data, MAX_DEPTH):
         _too_deep(source, findings)
@@ -226,15 +214,14 @@ def _parse_json(source: "_document.Source", findings: list[Finding]) -> None:
     index = source.json_index()
     for path, offset in index.duplicates:
         line, col = source.lines.position(offset)
-        findings.append(_problem("IN004", f"duplicate key {path[-1]!r}; the later value silently wins",
-                                 source.display, line, col, fix="remove one of the two keys"))
+        findings.add("IN004", f"duplicate key {path[-1]!r}; the later value silently wins", line, col, fix="remove one of the two keys")
 
 
 _YAML_CODES = {"syntax": "IN003", "duplicate-key": "IN004", "alias-bomb": "IN009",
                "recursive-alias": "IN009", "too-deep": "IN009"}
 
 
-def _parse_yaml(source: "_document.Source", findings: list[Finding]) -> None:
+def _parse_yaml(source: "_document.Source", findings: Emitter) -> None:
     from obslint.load.yamlload import parse_yaml
 
     result = parse_yaml(source.text)
@@ -244,7 +231,7 @@ def _parse_yaml(source: "_document.Source", findings: list[Finding]) -> None:
         fix = {"duplicate-key": "remove one of the two keys",
                "syntax": "fix the YAML syntax at this position"}.get(p.kind, "simplify the document")
         message = p.message if p.kind != "syntax" else f"invalid YAML: {p.message}"
-        findings.append(_problem(_YAML_CODES[p.kind], message, source.display, p.line, p.col, fix=fix))
+        findings.add(_YAML_CODES[p.kind], message, p.line, p.col, fix=fix)
     for i, data in enumerate(result.documents):
         if data is None:
             continue
@@ -328,7 +315,7 @@ def _json_deep_offset(text: str, limit: int) -> int:
     return 0
 
 
-def _too_deep(source: "_document.Source", findings: list[Finding], index: int = 0, data=None) -> None:
+def _too_deep(source: "_document.Source", findings: Emitter, index: int = 0, data=None) -> None:
     kind = "JSON" if source.format == "json" else "YAML"
     line, col = 1, 1
     try:
@@ -338,6 +325,5 @@ def _too_deep(source: "_document.Source", findings: list[Finding], index: int = 
             line, col = _document.Document(source, index, data).locate(_deep_path(data, MAX_DEPTH))
     except Exception:  # noqa: BLE001 - a position is a nicety; the finding must not be lost
         pass
-    findings.append(_problem("IN009", f"{kind} nests more than {MAX_DEPTH} levels deep; it was not read "
-                             "(real files nest a dozen levels at most)", source.display, line, col,
-                             fix="flatten the document"))
+    findings.add("IN009", f"{kind} nests more than {MAX_DEPTH} levels deep; it was not read "
+                             "(real files nest a dozen levels at most)", line, col, fix="flatten the document")

@@ -122,3 +122,19 @@ def test_grafana_alert_on_a_provisioned_loki_datasource_is_checked_as_logql(lint
     r = lint_files({"alerting.yaml": grafana_file(good, bad)})
     assert r.project.datasources.find(uid="logs") is None
     assert not found(r, "PQ001") and len(found(r, "LQ001")) == 1
+
+
+def test_same_query_on_two_dialects_in_one_file_is_checked_for_each(lint_files):
+    """The engine skips a repeated clean query; a query clean as MetricsQL must still be
+    checked again where the same text runs on a plain Prometheus datasource."""
+    expr = "topk_max(3, rate(x_total[5m]))"
+
+    def panel(pid, ds_type, x):
+        return {"id": pid, "type": "timeseries", "title": f"p{pid}", "gridPos": {"x": x, "y": 0, "w": 12, "h": 8},
+                "datasource": {"type": ds_type, "uid": ds_type[:8]}, "targets": [{"refId": "A", "expr": expr}]}
+
+    dash = {"uid": "two", "title": "Two", "schemaVersion": 39,
+            "panels": [panel(1, "victoriametrics-metrics-datasource", 0), panel(2, "prometheus", 12)]}
+    result = lint_files({"d.json": json.dumps(dash)})
+    flagged = [f for f in result.findings if f.code in ("PQ001", "PQ002")]
+    assert len(flagged) == 1 and "topk_max" in flagged[0].message, result.findings
