@@ -1,8 +1,14 @@
 """Automatic fixes (issue 17): edits in offsets of a file's text, applied without re-dumping.
 
-Only the core is here so far: `Edit`, `Fix`, applying a file's fixes in one pass with
-overlapping edits resolved (the first fix wins, the rest are returned as dropped), and the
-map from an offset inside a JSON string value to an offset in the file text.
+A rule attaches a `Fix` to a finding (`Rule.finding(..., autofix=Fix(make, SAFE, title))`);
+its edits may be a callable that computes them only when they are needed (`--fix`, `--diff`,
+the JSON and SARIF reports), so an ordinary lint run never pays for them. Offsets are
+character offsets in `Source.text` (the decoded text, without a byte order mark).
+
+Here: `Edit`, `Fix`, applying a file's fixes in one pass with overlapping edits resolved
+(the first fix wins, the rest are returned as dropped), and the map from an offset inside a
+JSON string value to an offset in the file text. Where the spans come from: `fixspan.py`;
+applying them to files: `fixer.py`.
 """
 from __future__ import annotations
 
@@ -30,14 +36,44 @@ class Edit:
 
 
 class Fix:
-    """A set of edits that belong together, with how safe they are and a one-line title."""
+    """A set of edits that belong together, with how safe they are and a one-line title.
 
-    __slots__ = ("edits", "applicability", "title")
+    `edits` is a list, or a callable returning one (or None: no fix after all), called once
+    when the edits are first asked for. `expect` (set by the maker, optional): (path in the
+    file's document `doc_index`, value) pairs the file must hold after the fix, checked by
+    the fixer before anything is written. `strip_bom`: the fix removes the byte order mark."""
 
-    def __init__(self, edits: list[Edit], applicability: str = SAFE, title: str = "") -> None:
+    __slots__ = ("_edits", "applicability", "title", "expect", "strip_bom", "doc_index")
+
+    def __init__(self, edits, applicability: str = SAFE, title: str = "", *, strip_bom: bool = False) -> None:
         if applicability not in (SAFE, UNSAFE):
             raise ValueError(f"applicability must be safe or unsafe, not {applicability!r}")
-        self.edits, self.applicability, self.title = list(edits), applicability, title
+        self._edits = edits if callable(edits) else list(edits)
+        self.applicability, self.title, self.strip_bom = applicability, title, strip_bom
+        self.expect: list = []
+        self.doc_index = 0
+
+    @property
+    def edits(self) -> list[Edit]:
+        if callable(self._edits):
+            try:
+                made = self._edits()
+            except Exception:  # noqa: BLE001 - a fix that cannot be made is no fix, never a crash
+                made = None
+            if isinstance(made, tuple):  # (edits, expectations)
+                made, self.expect = made[0], list(made[1])
+            self._edits = list(made or [])
+        return self._edits
+
+    @property
+    def empty(self) -> bool:
+        return not self.edits and not self.strip_bom
+
+    def allowed(self, unsafe: bool) -> bool:
+        return self.applicability == SAFE or unsafe
+
+    def __repr__(self) -> str:
+        return f"Fix({self._edits!r}, {self.applicability!r}, {self.title!r})"
 
 
 def apply_fixes(text: str, fixes: list[Fix]) -> tuple[str, list[Fix], list[Fix]]:

@@ -8,6 +8,7 @@ import promql_parser as pp
 
 from obslint import promql
 from obslint.findings import Severity
+from obslint.fixes import SAFE, Fix
 from obslint.registry import Rule
 
 _META = re.compile(r"[.^$*+?()\[\]{}|\\]")
@@ -33,6 +34,18 @@ def _regex_matchers(parsed, ctx) -> list:
             (sel, label, op, value) for sel in parsed.selectors for label, op, value in sel.matchers
             if op in ("=~", "!~") and isinstance(value, str) and not _templated(value)]
     return found
+
+
+def _query_fix(query, pieces_of: str, matcher, plain: bool = False):
+    """The edits of a matcher fix (fixpromql.<pieces_of>) in the query's file; `plain`: also
+    the `=~` -> `=` of PQ110."""
+    from obslint import fixpromql
+    from obslint.fixspan import query_edits
+
+    pieces = getattr(fixpromql, pieces_of)(query.expr, *matcher)
+    if plain:
+        pieces += fixpromql.plain_matcher_pieces(query.expr, *matcher)
+    return query_edits(query, pieces)
 
 
 class RegexStatic(Rule):
@@ -61,6 +74,7 @@ class RegexStatic(Rule):
 
     code, name, severity = "PQ110", "regex-static", Severity.WARNING
     summary = "regex matcher on a plain string: use `=`/`!=`, or `.*` if a substring was meant"
+    fixable = SAFE  # `=~"api"` and `="api"` match the same series
 
     def check_query(self, query, ctx):
         if "=~" not in query.expr and "!~" not in query.expr:
@@ -76,7 +90,8 @@ class RegexStatic(Rule):
                                f"`{label}{op}\"{value}\"` is a regex without regex characters; it matches exactly "
                                f"`{value}` (regexes are anchored)",
                                fix=f"write `{label}{plain}\"{value}\"`, or `{label}{op}\".*{value}.*\"` for a substring",
-                               scope=query.scope)
+                               scope=query.scope, autofix=Fix(lambda q=query, a=(label, op, value): _query_fix(
+                                   q, "plain_matcher_pieces", a), SAFE, f"write `{label}{plain}\"{value}\"`"))
 
 
 class RegexAnchors(Rule):
@@ -105,6 +120,7 @@ class RegexAnchors(Rule):
 
     code, name, severity = "PQ111", "regex-anchors", Severity.INFO
     summary = "redundant `^`/`$` anchors in a label regex"
+    fixable = SAFE  # label regexes are anchored anyway
 
     def check_query(self, query, ctx):
         if "=~" not in query.expr and "!~" not in query.expr:
@@ -120,9 +136,13 @@ class RegexAnchors(Rule):
                 continue
             done.add((label, value))
             bare = value[1 if starts else 0: len(value) - (1 if ends else 0)]
+            # Without its anchors a plain string is PQ110's: fix both at once (fixing twice changes nothing).
+            plain = bare != "" and not _META.search(bare) and "PQ110" in ctx.active
             yield self.finding(query.doc, query.path,
                                f"`{label}{op}\"{value}\"` has redundant anchors: label regexes are always anchored",
-                               fix=f"write `{label}{op}\"{bare}\"`", scope=query.scope)
+                               fix=f"write `{label}{op}\"{bare}\"`", scope=query.scope,
+                               autofix=Fix(lambda q=query, a=(label, op, value), p=plain: _query_fix(
+                                   q, "anchor_pieces", a, p), SAFE, f"write `{label}{op}\"{bare}\"`"))
 
 
 class TopkInAlert(Rule):

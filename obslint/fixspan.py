@@ -1,0 +1,489 @@
+"""Where a fix edits: spans of keys and values in a file's text, and the map from a character
+of a string value (a query) to its offset in the file, for JSON and YAML alike.
+
+Only asked for while fixing (or rendering a fix), never on an ordinary run. Every answer is
+exact or None: a scalar style whose characters cannot be mapped one to one (a folded YAML
+scalar, a plain scalar over several lines, an anchored or merged node, a document embedded
+in another one's string) gets no fix rather than a wrong one. Paths are relative to the
+document's root (`doc.root`), as in findings.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+_BARE_JSON = json.JSONDecoder()
+
+
+def spans(doc) -> "JsonSpans | YamlSpans | None":
+    """The span finder of a document's file (built once per file), or None when edits cannot
+    be placed exactly (a document inside another one's string, a file without text)."""
+    src = doc.source
+    if doc.parent is not None or not src.text:
+        return None
+    found = getattr(src, "_fix_spans", None)
+    if found is None:
+        found = JsonSpans(src.text) if src.format == "json" else YamlSpans(src.text, src.yaml_nodes)
+        src._fix_spans = found
+    return found.at(doc)
+
+
+class JsonSpans:
+    """Spans in a JSON text, from one index of every node's key and value offsets."""
+
+    def __init__(self, text: str) -> None:
+        from obslint.load.jsonpos import JsonIndex
+
+        self.text = text
+        self.index = JsonIndex(text)
+        self.base: tuple = ()
+
+    def at(self, doc) -> "JsonSpans":
+        view = object.__new__(JsonSpans)
+        view.text, view.index, view.base = self.text, self.index, tuple(doc.base)
+        return view
+
+    def value(self, path) -> tuple[int, int] | None:
+        start = self.index.values.get(self.base + tuple(path))
+        if start is None:
+            return None
+        try:
+            return start, _BARE_JSON.raw_decode(self.text, start)[1]
+        except ValueError:
+            return None
+
+    def key(self, path) -> tuple[int, int] | None:
+        start = self.index.keys.get(self.base + tuple(path))
+        if start is None or self.text[start] != '"':
+            return None
+        return start, json.decoder.scanstring(self.text, start + 1)[1]
+
+    def string_map(self, path) -> list[int] | None:
+        from obslint.fixes import json_string_offsets
+
+        span = self.value(path)
+        return None if span is None else json_string_offsets(self.text, span[0])
+
+    def spell(self, path, value) -> str | None:
+        """How `value` is written in place of the value at path."""
+        return json.dumps(value, ensure_ascii=False)
+
+    def spell_inside(self, path, s: str) -> str:
+        """How the characters `s` are written inside the string at path."""
+        return json.dumps(s, ensure_ascii=False)[1:-1]
+
+    def spell_key(self, path, key: str) -> str:
+        return json.dumps(key, ensure_ascii=False)
+
+    def insert_member(self, path, key: str, value) -> tuple[int, str] | None:
+        """(offset, text) that adds `key: value` as the first member of the object at path,
+        spelt like its existing first member (indentation, separator)."""
+        span = self.value(path)
+        if span is None or self.text[span[0]] != "{":
+            return None
+        brace = span[0]
+        firsts = [o for p, o in self.index.keys.items() if len(p) == len(self.base) + len(path) + 1
+                  and p[:-1] == self.base + tuple(path)]
+        member = f"{json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}"
+        if not firsts:
+            return brace + 1, member
+        first = min(firsts)
+        gap = self.text[brace + 1:first]
+        return first, member + "," + (gap if "\n" in gap else " ")
+
+
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_$][A-Za-z0-9_$./-]*\Z")
+
+
+class YamlSpans:
+    """Spans in a YAML text from PyYAML's composed nodes (character indexes of their marks)."""
+
+    def __init__(self, text: str, nodes=None) -> None:
+        from obslint.load import yamlload
+
+        self.text = text
+        self.nodes = nodes if nodes is not None else yamlload.compose_all(text)
+        self.shared: dict[int, set] = {}
+        self.root = None
+        self.base: tuple = ()
+
+    def at(self, doc) -> "YamlSpans | None":
+        if doc.index >= len(self.nodes):
+            return None
+        view = object.__new__(YamlSpans)
+        view.text, view.nodes, view.shared, view.base = self.text, self.nodes, self.shared, tuple(doc.base)
+        view.root = self.nodes[doc.index]
+        if doc.index not in self.shared:
+            self.shared[doc.index] = _shared_nodes(view.root)
+        view.shared = self.shared
+        view._doc = doc.index
+        return view
+
+    def _walk(self, path):
+        """(key node, value node) at path, or None; None too when the way passes through a
+        node reached more than once (an anchor: editing it would change every alias)."""
+        import yaml
+
+        node, key_node = self.root, None
+        shared = self.shared[self._doc]
+        for step in self.base + tuple(path):
+            if id(node) in shared:
+                return None
+            if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+                hit = None
+                for k, v in node.value:  # the later key wins, as in the loaded data
+                    if isinstance(k, yaml.ScalarNode) and k.value == step and k.tag != "tag:yaml.org,2002:merge":
+                        hit = (k, v)
+                if hit is None:
+                    return None
+                key_node, node = hit
+            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+                key_node, node = None, node.value[step]
+            else:
+                return None
+        if id(node) in shared:
+            return None
+        return key_node, node
+
+    def value(self, path) -> tuple[int, int] | None:
+        hit = self._walk(path)
+        if hit is None:
+            return None
+        node = hit[1]
+        return node.start_mark.index, node.end_mark.index
+
+    def key(self, path) -> tuple[int, int] | None:
+        hit = self._walk(path)
+        if hit is None or hit[0] is None:
+            return None
+        k = hit[0]
+        return k.start_mark.index, k.end_mark.index
+
+    def _scalar(self, path):
+        import yaml
+
+        hit = self._walk(path)
+        if hit is None or not isinstance(hit[1], yaml.ScalarNode):
+            return None
+        return hit[1]
+
+    def string_map(self, path) -> list[int] | None:
+        node = self._scalar(path)
+        if node is None:
+            return None
+        start, end = node.start_mark.index, node.end_mark.index
+        style = node.style or ""
+        if style == "":
+            marks = _plain_map(self.text, start, end)
+        elif style == "'":
+            marks = _single_map(self.text, start, end)
+        elif style == '"':
+            marks = _double_map(self.text, start, end)
+        elif style == "|":
+            marks = _literal_map(self.text, start, end)
+        else:
+            return None  # folded (`>`): lines join with spaces; no one-to-one map
+        if marks is None or not _maps_exactly(self.text, marks, node.value, style):
+            return None
+        return marks
+
+    def _style(self, path) -> str | None:
+        node = self._scalar(path)
+        return None if node is None else (node.style or "")
+
+    def spell(self, path, value) -> str | None:
+        node = self._scalar(path)
+        if node is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            return None
+        if isinstance(value, int):
+            return str(value)
+        return _yaml_string(value, node.style or "")
+
+    def spell_inside(self, path, s: str) -> str | None:
+        style = self._style(path)
+        if style == "'":
+            return s.replace("'", "''")
+        if style == '"':
+            return json.dumps(s, ensure_ascii=False)[1:-1]
+        if style in ("", "|"):
+            return s if "\n" not in s else None
+        return None
+
+    def spell_key(self, path, key: str) -> str | None:
+        hit = self._walk(path)
+        if hit is None or hit[0] is None:
+            return None
+        return _yaml_string(key, hit[0].style or "")
+
+    def insert_member(self, path, key: str, value) -> tuple[int, str] | None:
+        """(offset, text) adding `key: value` before the first key of the block mapping at path."""
+        import yaml
+
+        hit = self._walk(path) if path or self.base else (None, self.root)
+        if hit is None or not isinstance(hit[1], yaml.MappingNode) or hit[1].flow_style or not hit[1].value:
+            return None
+        first = hit[1].value[0][0]
+        at = first.start_mark.index
+        line_start = self.text.rfind("\n", 0, at) + 1
+        indent = self.text[line_start:at]
+        if indent.strip(" "):
+            return None  # the key shares its line with a `- ` or another token
+        spelt = _yaml_string(value, "") if isinstance(value, str) else None
+        if spelt is None:
+            return None
+        return at, f"{_yaml_string(key, '')}: {spelt}\n{indent}"
+
+
+def _shared_nodes(root) -> set:
+    """ids of nodes reached more than once (anchors with aliases, merged mappings)."""
+    import yaml
+
+    seen, shared, stack = set(), set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            shared.add(id(node))
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag == "tag:yaml.org,2002:merge":
+                    shared.add(id(v))
+                stack.append(k)
+                stack.append(v)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return shared
+
+
+def _yaml_string(s: str, style: str) -> str:
+    """A YAML scalar spelling of `s`: the style it had where that is exact, else quoted."""
+    if style == "" and _PLAIN_SAFE.match(s) and not _resolves_to_other(s):
+        return s
+    if style == '"':
+        return json.dumps(s, ensure_ascii=False)
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _resolves_to_other(s: str) -> bool:
+    """Would a plain `s` load as something else than this string (a number, bool, null)?"""
+    from obslint.load import yamlload
+
+    import yaml
+
+    return yaml.load(s, Loader=yamlload.go_like_loader()) != s
+
+
+def _plain_map(text: str, start: int, end: int) -> list[int] | None:
+    raw = text[start:end]
+    if "\n" in raw or "\r" in raw:
+        return None  # a plain scalar over several lines is folded
+    return list(range(start, end + 1))
+
+
+def _single_map(text: str, start: int, end: int) -> list[int] | None:
+    if text[start] != "'" or text[end - 1] != "'":
+        return None
+    marks, i = [], start + 1
+    while i < end - 1:
+        c = text[i]
+        if c in "\r\n":
+            return None
+        marks.append(i)
+        i += 2 if c == "'" else 1
+    marks.append(end - 1)
+    return marks
+
+
+_SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "t": "\t", "n": "\n", "r": "\r", "0": "\0", "a": "\a",
+                   "b": "\b", "e": "\x1b", "f": "\f", "v": "\v", " ": " "}
+_HEX = {"x": 2, "u": 4, "U": 8}
+
+
+def _double_map(text: str, start: int, end: int) -> list[int] | None:
+    if text[start] != '"' or text[end - 1] != '"':
+        return None
+    marks, i = [], start + 1
+    while i < end - 1:
+        c = text[i]
+        if c in "\r\n":
+            return None  # line folding inside the quotes
+        marks.append(i)
+        if c == "\\":
+            e = text[i + 1] if i + 1 < end else ""
+            if e in _SIMPLE_ESCAPES:
+                i += 2
+            elif e in _HEX:
+                i += 2 + _HEX[e]
+            else:
+                return None
+        else:
+            i += 1
+    marks.append(end - 1)
+    return marks
+
+
+def _literal_map(text: str, start: int, end: int) -> list[int] | None:
+    """A `|` block scalar: each content line minus the block's indentation, then its newline."""
+    header_end = text.find("\n", start)
+    if header_end == -1 or header_end >= end:
+        return None
+    header = text[start:header_end].split("#", 1)[0].strip()
+    if any(ch.isdigit() for ch in header):
+        return None  # an explicit indentation indicator: rare, not mapped
+    lines = []
+    pos = header_end + 1
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        stop = end if nl == -1 else nl
+        lines.append((pos, stop))
+        pos = stop + 1
+    indent = None
+    for a, b in lines:
+        body = text[a:b]
+        if body.strip(" "):
+            indent = len(body) - len(body.lstrip(" "))
+            break
+    if indent is None:
+        return None
+    marks = []
+    for a, b in lines:
+        if b - a > indent:
+            marks.extend(range(a + indent, b))
+        if b < len(text) and b < end:
+            marks.append(b)  # the newline
+    marks.append(marks[-1] + 1 if marks else end)
+    return marks
+
+
+def _maps_exactly(text: str, marks: list[int], value: str, style: str) -> bool:
+    """The characters the map points at spell the loaded value (escapes aside)."""
+    if len(marks) < len(value) + 1:
+        return False
+    if style == '"':
+        return len(marks) == len(value) + 1
+    if style == "|":
+        # Chomping may drop final newlines: the value is a prefix of the mapped characters.
+        got = "".join(text[m] for m in marks[:len(value)])
+        if got != value:
+            return False
+        del marks[len(value) + 1:]
+        marks[len(value)] = marks[len(value) - 1] + 1 if value else marks[0]
+        return True
+    return len(marks) == len(value) + 1 and all(
+        text[m] == ch or (style == "'" and ch == "'") for m, ch in zip(marks, value))
+
+
+def replace_in_string(doc, path, expected: str, pieces) -> tuple[list, list] | None:
+    """Edits replacing parts of the string value at path (`pieces`: (start, end, new) in the
+    string's own characters), and the expectation the fixer checks: the new string. None
+    when the value is not `expected` or its characters cannot be mapped exactly."""
+    from obslint.fixes import Edit
+
+    sp = spans(doc)
+    if sp is None or not pieces:
+        return None
+    node = _value_at(doc.root, path)
+    if node != expected:
+        return None
+    marks = sp.string_map(path)
+    if marks is None or len(marks) != len(expected) + 1:
+        return None
+    edits, pos = [], 0
+    for a, b, repl in sorted(pieces):
+        if a < pos:
+            return None  # overlapping pieces
+        spelt = sp.spell_inside(path, repl)
+        if spelt is None:
+            return None
+        edits.append(Edit(marks[a], marks[b], spelt))
+        pos = b
+    return edits, [(sp.base + tuple(path), Pieces(sorted(pieces)))]
+
+
+class Pieces(list):
+    """An expectation that a string changes by these (start, end, new) pieces only; the
+    pieces of several fixes of one string combine."""
+
+    def apply(self, value: str) -> str | None:
+        out, pos = [], 0
+        for a, b, repl in sorted(self):
+            if a < pos or b > len(value):
+                return None
+            out.append(value[pos:a] + repl)
+            pos = b
+        out.append(value[pos:])
+        return "".join(out)
+
+
+def replace_value(doc, path, value) -> tuple[list, list] | None:
+    """Edits setting the scalar at path to `value` (spelt in the node's own style)."""
+    from obslint.fixes import Edit
+
+    sp = spans(doc)
+    span = sp.value(path) if sp is not None else None
+    if span is None:
+        return None
+    spelt = sp.spell(path, value)
+    if spelt is None:
+        return None
+    return [Edit(span[0], span[1], spelt)], [(sp.base + tuple(path), value)]
+
+
+def rename_key(doc, path, new_key: str) -> tuple[list, list] | None:
+    """Edits renaming the key at path (path ends with the old key) to `new_key`."""
+    from obslint.fixes import Edit
+
+    sp = spans(doc)
+    span = sp.key(path) if sp is not None else None
+    if span is None:
+        return None
+    parent = _value_at(doc.root, tuple(path)[:-1])
+    if not isinstance(parent, dict) or new_key in parent:
+        return None  # the right key is there already: renaming would make a duplicate
+    spelt = sp.spell_key(path, new_key)
+    if spelt is None:
+        return None
+    moved = parent[path[-1]]
+    return [Edit(span[0], span[1], spelt)], [(sp.base + tuple(path)[:-1] + (new_key,), moved)]
+
+
+def add_member(doc, path, key: str, value) -> tuple[list, list] | None:
+    """Edits adding `key: value` to the mapping at path."""
+    from obslint.fixes import Edit
+
+    sp = spans(doc)
+    if sp is None:
+        return None
+    placed = sp.insert_member(path, key, value)
+    if placed is None:
+        return None
+    return [Edit(placed[0], placed[0], placed[1])], [(sp.base + tuple(path) + (key,), value)]
+
+
+_MISSING = object()
+
+
+def _value_at(root, path):
+    node = root
+    for step in path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return _MISSING
+    return node
+
+
+def value_at(data, path):
+    """The value at path inside data, or `MISSING`."""
+    return _value_at(data, path)
+
+
+MISSING = _MISSING
+
+
+def query_edits(query, pieces) -> tuple[list, list] | None:
+    """Edits replacing `pieces` ((start, end, new) in the query's expression) in the file."""
+    return replace_in_string(query.doc, query.path, query.expr, pieces) if pieces else None
