@@ -131,3 +131,35 @@ def json_string_offsets(text: str, start: int) -> list[int] | None:
         else:
             i += 1
     return None
+
+
+def unique_match(word: str, choices, cutoff: float = 0.8) -> str | None:
+    """The one choice `word` clearly misspells, or None: a case-only difference shared by no
+    other choice, or the single nearest choice (difflib ratio at or above `cutoff`, clearly
+    ahead of the next one). Stricter than suggest.closest: a fix must not guess."""
+    pool = sorted({str(c) for c in choices})
+    same_case = [c for c in pool if c.lower() == word.lower()]
+    if same_case:
+        return same_case[0] if len(same_case) == 1 else None
+    import difflib
+
+    scored = sorted(((difflib.SequenceMatcher(None, word, c).ratio(), c) for c in pool), reverse=True)
+    if not scored or scored[0][0] < cutoff:
+        return None
+    if len(scored) > 1 and scored[1][0] > scored[0][0] - 0.1:
+        return None  # two keys are about as near: ambiguous
+    return scored[0][1]
+
+
+def rename_fix(doc, path: tuple, choices, applicability: str = SAFE) -> Fix | None:
+    """A Fix renaming the misspelt key at path (its last step) to its unique match in choices."""
+    target = unique_match(str(path[-1]), choices)
+    if target is None or not isinstance(path[-1], str):
+        return None
+
+    def make():
+        from obslint.fixspan import rename_key
+
+        return rename_key(doc, path, target)
+
+    return Fix(make, applicability, f"rename `{path[-1]}` to `{target}`")

@@ -376,6 +376,10 @@ def _maps_exactly(text: str, marks: list[int], value: str, style: str) -> bool:
         text[m] == ch or (style == "'" and ch == "'") for m, ch in zip(marks, value))
 
 
+_MISSING = object()
+MISSING = _MISSING  # an expectation that the key at a path is gone
+
+
 def replace_in_string(doc, path, expected: str, pieces) -> tuple[list, list] | None:
     """Edits replacing parts of the string value at path (`pieces`: (start, end, new) in the
     string's own characters), and the expectation the fixer checks: the new string. None
@@ -447,7 +451,8 @@ def rename_key(doc, path, new_key: str) -> tuple[list, list] | None:
     if spelt is None:
         return None
     moved = parent[path[-1]]
-    return [Edit(span[0], span[1], spelt)], [(sp.base + tuple(path)[:-1] + (new_key,), moved)]
+    return [Edit(span[0], span[1], spelt)], [(sp.base + tuple(path), MISSING),
+                                              (sp.base + tuple(path)[:-1] + (new_key,), moved)]
 
 
 def add_member(doc, path, key: str, value) -> tuple[list, list] | None:
@@ -461,9 +466,6 @@ def add_member(doc, path, key: str, value) -> tuple[list, list] | None:
     if placed is None:
         return None
     return [Edit(placed[0], placed[0], placed[1])], [(sp.base + tuple(path) + (key,), value)]
-
-
-_MISSING = object()
 
 
 def _value_at(root, path):
@@ -480,8 +482,6 @@ def value_at(data, path):
     """The value at path inside data, or `MISSING`."""
     return _value_at(data, path)
 
-
-MISSING = _MISSING
 
 
 def query_edits(query, pieces) -> tuple[list, list] | None:
