@@ -330,15 +330,16 @@ def cmd_rules(argv: list[str]) -> int:
         print(json.dumps([row for row in registry.table() if row["code"] in wanted], indent=2, default=str))
         return EXIT_OK
     if args.format == "markdown":
-        print("| code | name | severity | summary |\n|---|---|---|---|")
+        print("| code | name | severity | fix | summary |\n|---|---|---|---|---|")
         for r in chosen:
             summary = r.summary.replace("|", "\\|")
-            print(f"| `{r.code}` | {r.name} | {r.severity} | {summary} |")
+            print(f"| `{r.code}` | {r.name} | {r.severity} | {r.fixable or ''} | {summary} |")
         return EXIT_OK
     print(f"{'CODE':<7} {'SEVERITY':<8} {'NAME':<30} SUMMARY")
     for r in chosen:
         note = " (needs a policy)" if r.needs_policy else ""
-        print(f"{r.code:<7} {str(r.severity):<8} {r.name:<30} {r.summary}{note}")
+        fix = f" [fix: {r.fixable}]" if r.fixable else ""
+        print(f"{r.code:<7} {str(r.severity):<8} {r.name:<30} {r.summary}{note}{fix}")
     return EXIT_OK
 
 
@@ -382,6 +383,7 @@ def render_explain(rule) -> str:
     for i in range(1, len(parts), 2):
         sections.setdefault(parts[i].strip(), parts[i + 1].strip())
     out = [f"{rule.code}  {rule.name}  (default severity: {rule.severity})", rule.summary, ""]
+    out += ["Automatic fix", _indent(_fix_line(rule)), ""]
     why = "\n\n".join(x for x in (intro, sections.pop("Why", "")) if x)
     out += ["Why it matters", _indent(why or rule.summary), ""]
     shown = set()
@@ -423,6 +425,15 @@ def render_explain(rule) -> str:
             "                   (also by dashboard: UID, panel: TITLE, alert: NAME)",
             f"  everywhere:       obslint.yaml  checks: {{ignore: [{rule.code}]}}   or   --ignore {rule.code}"]
     return "\n".join(out)
+
+
+def _fix_line(rule) -> str:
+    if rule.fixable == "safe":
+        return "yes, safe: `obslint --fix` applies it (`--diff` shows it first)"
+    if rule.fixable == "unsafe":
+        return ("yes, unsafe (it changes behaviour): applied only with `obslint --fix --unsafe-fixes` "
+                "(`--diff --unsafe-fixes` shows it first)")
+    return "none: the finding's advice says what to change"
 
 
 def _indent(text: str, pad: str = "  ") -> str:
