@@ -94,6 +94,7 @@ def plan(result, unsafe: bool) -> Outcome:
             fix.doc_index = f.doc.index
         by_source.setdefault(id(src), (src, []))[1].append((f, fix))
     for src, pairs in by_source.values():
+        pairs.sort(key=lambda pair: pair[1].applicability != "safe")  # where fixes overlap, a safe one wins
         done = _fix_file(src, pairs, out)
         if done is not None and done.changed:
             out.files.append(done)

@@ -61,8 +61,8 @@ class DashboardUidMissing(Rule):
             path = ("uid",) if "uid" in dash.data else ("title",) if "title" in dash.data else ()
             autofix = None
             if isinstance(dash.title, str) and dash.title.strip() and dash.data is dash.doc.root:
-                autofix = _set_uid_fix(dash, lambda: uid_from_title(dash.title, _uids(ctx)), "unsafe",
-                                       "add a uid derived from the title")
+                autofix = _set_uid_fix(dash, lambda: _pinned_uid(dash, ctx) or uid_from_title(dash.title, _uids(ctx)),
+                                       "unsafe", "add a uid derived from the title")
             yield self.finding(dash.doc, path, f"dashboard `{dash.title or '(untitled)'}` has no uid",
                                fix='add a stable `"uid": "<team>-<name>"` (letters, digits, `-`, `_`; at most 40)',
                                at_key=path == ("title",), autofix=autofix)
@@ -81,6 +81,14 @@ def uid_from_title(title: str, taken=frozenset()) -> str:
     if len(slug) > 40 or slug in taken:
         slug = f"{slug[:31].rstrip('-')}-{digest}"
     return slug
+
+
+def _pinned_uid(dash, ctx) -> str | None:
+    """The uid the policy pins for this dashboard's title (`dashboards.required`), if any."""
+    for _path, e in pol.required_dashboards(ctx):
+        if isinstance(e.get("title"), str) and e["title"].strip() == dash.title.strip():
+            return e["uid"]
+    return None
 
 
 def _uids(ctx) -> set:
