@@ -199,3 +199,20 @@ def test_the_module_entry_point_fixes(tmp_path):
     _tree(tmp_path, {"rules.yaml": RULES})
     run = subprocess.run([sys.executable, "-m", "obslint", "--fix", "."], cwd=tmp_path, capture_output=True, text=True)
     assert (tmp_path / "rules.yaml").read_text() == FIXED, run.stderr
+
+
+def test_sarif_fixes_validate_against_the_sarif_schema(tmp_path, monkeypatch, capsys):
+    import jsonschema
+
+    from tests.integrations.test_formats import SARIF_SCHEMA
+
+    dash = (b'\xef\xbb\xbf{"uid": "api", "title": "API", "schemaVersion": "39", "panels": [{"id": 1, '
+            b'"type": "timeseries", "title": "A", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8}, "targets": '
+            b'[{"refId": "A", "expr": "sum(rate(x_total[$__interval]))"}]}]}')
+    _tree(tmp_path, {"rules.yaml": RULES, "d.json": dash})
+    _code, out, _err = _cli(tmp_path, monkeypatch, capsys, "--format", "sarif", ".")
+    sarif = json.loads(out)
+    validator = jsonschema.Draft7Validator(json.loads(SARIF_SCHEMA.read_text()))
+    assert not [e.message for e in validator.iter_errors(sarif)]
+    fixed = {r["ruleId"] for r in sarif["runs"][0]["results"] if r.get("fixes")}
+    assert {"PQ110", "PQ104", "DB008", "IN006"} <= fixed
