@@ -23,40 +23,40 @@ def spans(doc) -> "JsonSpans | YamlSpans | None":
         return None
     found = getattr(src, "_fix_spans", None)
     if found is None:
-        found = JsonSpans(src.text) if src.format == "json" else YamlSpans(src.text, src.yaml_nodes)
+        found = JsonSpans(src) if src.format == "json" else YamlSpans(src.text, src.yaml_nodes)
         src._fix_spans = found
     return found.at(doc)
 
 
 class JsonSpans:
-    """Spans in a JSON text, from one index of every node's key and value offsets."""
+    """Spans in a JSON text, found with the file's JsonLocator (which walks only the paths
+    asked for, and has usually walked them already to place the findings)."""
 
-    def __init__(self, text: str) -> None:
-        from obslint.load.jsonpos import JsonIndex
-
-        self.text = text
-        self.index = JsonIndex(text)
+    def __init__(self, source) -> None:
+        self.text = source.text
+        self.locator = source.json_locator()
         self.base: tuple = ()
 
     def at(self, doc) -> "JsonSpans":
         view = object.__new__(JsonSpans)
-        view.text, view.index, view.base = self.text, self.index, tuple(doc.base)
+        view.text, view.locator, view.base = self.text, self.locator, tuple(doc.base)
         return view
 
     def value(self, path) -> tuple[int, int] | None:
-        start = self.index.values.get(self.base + tuple(path))
-        if start is None:
+        found = self.locator.node(self.base + tuple(path))
+        if found is None:
             return None
         try:
-            return start, _BARE_JSON.raw_decode(self.text, start)[1]
+            return found[1], _BARE_JSON.raw_decode(self.text, found[1])[1]
         except ValueError:
             return None
 
     def key(self, path) -> tuple[int, int] | None:
-        start = self.index.keys.get(self.base + tuple(path))
-        if start is None or self.text[start] != '"':
-            return None
-        return start, json.decoder.scanstring(self.text, start + 1)[1]
+        full = self.base + tuple(path)
+        found = self.locator.node(full) if full else None
+        if found is None or found[0] == found[1] or self.text[found[0]] != '"':
+            return None  # an array item, or the root
+        return found[0], json.decoder.scanstring(self.text, found[0] + 1)[1]
 
     def string_map(self, path) -> list[int] | None:
         from obslint.fixes import json_string_offsets
@@ -77,17 +77,17 @@ class JsonSpans:
 
     def insert_member(self, path, key: str, value) -> tuple[int, str] | None:
         """(offset, text) that adds `key: value` as the first member of the object at path,
-        spelt like its existing first member (indentation, separator)."""
+        spelt like its existing first member (indentation)."""
         span = self.value(path)
         if span is None or self.text[span[0]] != "{":
             return None
         brace = span[0]
-        firsts = [o for p, o in self.index.keys.items() if len(p) == len(self.base) + len(path) + 1
-                  and p[:-1] == self.base + tuple(path)]
+        first = brace + 1
+        while self.text[first] in " \t\r\n":
+            first += 1
         member = f"{json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}"
-        if not firsts:
+        if self.text[first] == "}":
             return brace + 1, member
-        first = min(firsts)
         gap = self.text[brace + 1:first]
         return first, member + "," + (gap if "\n" in gap else " ")
 

@@ -32,6 +32,11 @@ def render_fixes(outcome, diff: bool, fix_only: bool = False) -> int | None:
     return None
 
 
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of an offset, counted at C speed (no line index of the file)."""
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+
 def edits_of(finding, source) -> dict | None:
     """The finding's fix as data: applicability, title and its edits (character offsets in
     the file's text and 1-based line:column of each end), or None when it has none."""
@@ -41,10 +46,10 @@ def edits_of(finding, source) -> dict | None:
     fix = fix_of(finding, sources)
     if fix is None or fix.empty or source is None or source.text is None:
         return None
-    lines = source.lines
+    text = source.text
     edits = []
     for e in fix.edits:
-        (sl, sc), (el, ec) = lines.position(e.start), lines.position(e.end)
+        (sl, sc), (el, ec) = _line_col(text, e.start), _line_col(text, e.end)
         edits.append({"start": e.start, "end": e.end, "start_line": sl, "start_col": sc, "end_line": el,
                       "end_col": ec, "replacement": e.replacement})
     out = {"applicability": fix.applicability, "title": fix.title, "edits": edits}
