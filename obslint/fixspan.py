@@ -195,10 +195,10 @@ class YamlSpans:
         node = self._scalar(path)
         if node is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             return None
-        if isinstance(value, int):
-            return str(value)
+        if isinstance(value, (int, float)):
+            return repr(value) if node.style in (None, "") else None
         return _yaml_string(value, node.style or "")
 
     def spell_inside(self, path, s: str) -> str | None:
@@ -218,22 +218,27 @@ class YamlSpans:
         return _yaml_string(key, hit[0].style or "")
 
     def insert_member(self, path, key: str, value) -> tuple[int, str] | None:
-        """(offset, text) adding `key: value` before the first key of the block mapping at path."""
+        """(offset, text) adding a `key: value` line to the block mapping at path, right after
+        its first member when that member fits on one line (`- alert: X`, `uid: x  # note`),
+        at the first key's column."""
         import yaml
 
         hit = self._walk(path) if path or self.base else (None, self.root)
         if hit is None or not isinstance(hit[1], yaml.MappingNode) or hit[1].flow_style or not hit[1].value:
             return None
-        first = hit[1].value[0][0]
-        at = first.start_mark.index
-        line_start = self.text.rfind("\n", 0, at) + 1
-        indent = self.text[line_start:at]
-        if indent.strip(" "):
-            return None  # the key shares its line with a `- ` or another token
+        first_key, first_value = hit[1].value[0]
+        if not isinstance(first_value, yaml.ScalarNode) or first_value.style in ("|", ">"):
+            return None
+        start, end = first_key.start_mark.index, first_value.end_mark.index
+        line_end = self.text.find("\n", end)
+        if "\n" in self.text[start:end] or line_end == -1:
+            return None  # the first member spans lines, or ends the file without a newline
         spelt = _yaml_string(value, "") if isinstance(value, str) else None
         if spelt is None:
             return None
-        return at, f"{_yaml_string(key, '')}: {spelt}\n{indent}"
+        column = start - (self.text.rfind("\n", 0, start) + 1)
+        newline = "\r\n" if self.text[line_end - 1:line_end] == "\r" else "\n"
+        return line_end + 1, f"{' ' * column}{_yaml_string(key, '')}: {spelt}{newline}"
 
 
 def _shared_nodes(root) -> set:
