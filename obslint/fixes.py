@@ -75,6 +75,14 @@ class Fix:
     def __repr__(self) -> str:
         return f"Fix({self._edits!r}, {self.applicability!r}, {self.title!r})"
 
+    def __getstate__(self):
+        """Pickled (a finding sent between processes) with its edits made: the maker is a
+        closure over the document, which stays behind."""
+        return (self.edits, self.applicability, self.title, self.expect, self.strip_bom, self.doc_index)
+
+    def __setstate__(self, state) -> None:
+        self._edits, self.applicability, self.title, self.expect, self.strip_bom, self.doc_index = state
+
 
 def apply_fixes(text: str, fixes: list[Fix]) -> tuple[str, list[Fix], list[Fix]]:
     """(new text, applied fixes, dropped fixes). A fix whose edits overlap an edit of an

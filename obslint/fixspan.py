@@ -381,8 +381,17 @@ def _maps_exactly(text: str, marks: list[int], value: str, style: str) -> bool:
         text[m] == ch or (style == "'" and ch == "'") for m, ch in zip(marks, value))
 
 
-_MISSING = object()
-MISSING = _MISSING  # an expectation that the key at a path is gone
+class _Missing:
+    """The expectation that the key at a path is gone (one object, also after pickling)."""
+
+    def __reduce__(self):
+        return "MISSING"
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _MISSING = _Missing()
 
 
 def replace_in_string(doc, path, expected: str, pieces) -> tuple[list, list] | None:

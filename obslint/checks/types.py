@@ -426,7 +426,7 @@ class PreferRateInterval(Rule):
     code, name, severity = "PQ104", "prefer-rate-interval", Severity.WARNING
     summary = "dashboard rate window is `$__interval` (or fixed) instead of `$__rate_interval`"
     options = {"hard-coded": False}
-    fixable = "safe"  # `$__interval` windows only; a fixed window is left to its author
+    fixable = "safe"  # `$__interval` windows of rate/irate only; increase() and fixed windows are left as they are
 
     def check_query(self, query, ctx):
         if query.origin != "panel" or "[" not in query.expr:
@@ -456,6 +456,8 @@ def _rate_interval_fix(query):
     from obslint.fixspan import query_edits
 
     expr = query.expr
+    # rate and irate are per second: a wider window only smooths. increase() sums over the
+    # window, so `increase(x[$__interval])` (bars of per-interval counts) would change its values.
     pieces = [(m.start(1), m.end(1), "$__rate_interval") for m in _INTERVAL_WINDOW.finditer(expr)
-              if _enclosing_function(expr, m.start()) in RATE_LIKE]
+              if _enclosing_function(expr, m.start()) in ("rate", "irate")]
     return query_edits(query, pieces)

@@ -27,3 +27,17 @@ def test_json_string_offsets_map_decoded_spans_to_raw_spans():
     new = raw[:marks[a]] + "$__rate_interval" + raw[marks[b]:]
     assert json.loads(new)["expr"] == value.replace("$__interval", "$__rate_interval")
     assert json_string_offsets(raw, 0) is None
+
+
+def test_a_fix_pickles_with_its_edits_made():
+    import pickle
+
+    from obslint.fixspan import MISSING, Pieces
+
+    made = []
+    fix = Fix(lambda: (made.append(1) or [Edit(1, 2, "x")], [(("a",), MISSING), (("b",), Pieces([(0, 1, "y")]))]),
+              "unsafe", "t")
+    back = pickle.loads(pickle.dumps(fix))
+    assert back.edits == [Edit(1, 2, "x")] and back.applicability == "unsafe" and back.title == "t"
+    assert back.expect[0][1] is MISSING and back.expect[1][1] == [(0, 1, "y")]
+    assert made == [1]
