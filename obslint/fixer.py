@@ -16,7 +16,7 @@ import re
 import tempfile
 
 from obslint.fixes import apply_fixes
-from obslint.fixspan import MISSING, Pieces
+from obslint.fixspan import MISSING, Embedded, Pieces
 
 BOM = "\ufeff"
 
@@ -91,7 +91,7 @@ def plan(result, unsafe: bool) -> Outcome:
         if src is None or src.text is None or fix.empty:
             continue
         if f.doc is not None:
-            fix.doc_index = f.doc.index
+            fix.doc_index = (f.doc.parent or f.doc).index
         by_source.setdefault(id(src), (src, []))[1].append((f, fix))
     for src, pairs in by_source.values():
         pairs.sort(key=lambda pair: pair[1].applicability != "safe")  # where fixes overlap, a safe one wins
@@ -162,21 +162,69 @@ def _verify(src, new: str, applied) -> str | None:
     if old is None:
         return "the file does not parse as it is"
     want = copy.deepcopy(old)
-    pieces: dict = {}  # the string edits of several fixes of one value combine
+    by_doc: dict = {}
     for fix in applied:
-        for path, value in fix.expect:
-            if isinstance(value, Pieces):
-                pieces.setdefault((fix.doc_index, tuple(path)), Pieces()).extend(value)
-            elif not _set(want, fix.doc_index, tuple(path), value):
-                return "it changes a place it does not own"
-    for (index, path), more in pieces.items():
-        node = _get(want, index, path)
-        new_value = more.apply(node) if isinstance(node, str) else None
-        if new_value is None or not _set(want, index, path, new_value):
+        by_doc.setdefault(fix.doc_index, []).extend(fix.expect)
+    for index, expectations in by_doc.items():
+        if not _expected(want, index, expectations):
             return "it changes a place it does not own"
     if docs != want:
         return "it would change the file's data beyond the fixed value"
     return None
+
+
+def _expected(docs: list, index: int, expectations) -> bool:
+    """Change docs[index] as the expectations say: values set, keys gone (MISSING), string
+    pieces replaced (the pieces of several fixes of one string together), and JSON held in a
+    string changed by its own expectations (Embedded). False when a path is not there."""
+    pieces: dict = {}
+    embedded: dict = {}
+    for path, value in expectations:
+        path = tuple(path)
+        if isinstance(value, Pieces):
+            pieces.setdefault(path, Pieces()).extend(value)
+        elif isinstance(value, Embedded):
+            embedded.setdefault(path, []).extend(value)
+        elif not _set(docs, index, path, value):
+            return False
+    for path, more in pieces.items():
+        node = _get(docs, index, path)
+        new_value = more.apply(node) if isinstance(node, str) else None
+        if new_value is None or not _set(docs, index, path, new_value):
+            return False
+    for path, inner in embedded.items():
+        node = _get(docs, index, path)
+        try:
+            data = [json.loads(node)] if isinstance(node, str) else None
+        except ValueError:
+            data = None
+        if data is None or not _expected(data, 0, inner) or not _set(docs, index, path, JsonText(data[0])):
+            return False
+    return True
+
+
+class JsonText:
+    """Equal to a string that parses as JSON to `data` (what an embedded document must read)."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, data) -> None:
+        self.data = data
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, str):
+            return NotImplemented
+        try:
+            return json.loads(other) == self.data
+        except ValueError:
+            return False
+
+    def __ne__(self, other) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __deepcopy__(self, memo) -> "JsonText":
+        return JsonText(copy.deepcopy(self.data, memo))
 
 
 def _get(docs: list, index: int, path: tuple):

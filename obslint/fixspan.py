@@ -19,8 +19,10 @@ def spans(doc) -> "JsonSpans | YamlSpans | None":
     """The span finder of a document's file (built once per file), or None when edits cannot
     be placed exactly (a document inside another one's string, a file without text)."""
     src = doc.source
-    if doc.parent is not None or not src.text:
+    if not src.text:
         return None
+    if doc.parent is not None:
+        return EmbeddedSpans.of(doc)
     found = getattr(src, "_fix_spans", None)
     if found is None:
         found = JsonSpans(src) if src.format == "json" else YamlSpans(src.text, src.yaml_nodes)
@@ -28,22 +30,40 @@ def spans(doc) -> "JsonSpans | YamlSpans | None":
     return found.at(doc)
 
 
-class JsonSpans:
+class _Paths:
+    """Paths of a document (relative to its root) -> paths in the file's data: the document's
+    `base` before them, and for a view of a resource (resources/view.py) its own translation."""
+
+    base: tuple = ()
+    real = None
+
+    def full(self, path) -> tuple:
+        full = self.base + tuple(path)
+        return tuple(self.real(full)) if self.real is not None else full
+
+
+class JsonSpans(_Paths):
     """Spans in a JSON text, found with the file's JsonLocator (which walks only the paths
     asked for, and has usually walked them already to place the findings)."""
 
-    def __init__(self, source) -> None:
-        self.text = source.text
-        self.locator = source.json_locator()
+    def __init__(self, source, text: str | None = None) -> None:
+        if source is None:  # a JSON text of its own (a document embedded in a YAML string)
+            from obslint.load.jsonpos import JsonLocator
+
+            self.text, self.locator = text, JsonLocator(text)
+        else:
+            self.text = source.text
+            self.locator = source.json_locator()
         self.base: tuple = ()
 
     def at(self, doc) -> "JsonSpans":
         view = object.__new__(JsonSpans)
         view.text, view.locator, view.base = self.text, self.locator, tuple(doc.base)
+        view.real = getattr(doc, "real_path", None)
         return view
 
     def value(self, path) -> tuple[int, int] | None:
-        found = self.locator.node(self.base + tuple(path))
+        found = self.locator.node(self.full(path))
         if found is None:
             return None
         try:
@@ -52,7 +72,7 @@ class JsonSpans:
             return None
 
     def key(self, path) -> tuple[int, int] | None:
-        full = self.base + tuple(path)
+        full = self.full(path)
         found = self.locator.node(full) if full else None
         if found is None or found[0] == found[1] or self.text[found[0]] != '"':
             return None  # an array item, or the root
@@ -95,7 +115,7 @@ class JsonSpans:
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_$][A-Za-z0-9_$./-]*\Z")
 
 
-class YamlSpans:
+class YamlSpans(_Paths):
     """Spans in a YAML text from PyYAML's composed nodes (character indexes of their marks)."""
 
     def __init__(self, text: str, nodes=None) -> None:
@@ -112,6 +132,7 @@ class YamlSpans:
             return None
         view = object.__new__(YamlSpans)
         view.text, view.nodes, view.shared, view.base = self.text, self.nodes, self.shared, tuple(doc.base)
+        view.real = getattr(doc, "real_path", None)
         view.root = self.nodes[doc.index]
         if doc.index not in self.shared:
             self.shared[doc.index] = _shared_nodes(view.root)
@@ -126,7 +147,7 @@ class YamlSpans:
 
         node, key_node = self.root, None
         shared = self.shared[self._doc]
-        for step in self.base + tuple(path):
+        for step in self.full(path):
             if id(node) in shared:
                 return None
             if isinstance(node, yaml.MappingNode) and isinstance(step, str):
@@ -223,7 +244,7 @@ class YamlSpans:
         at the first key's column."""
         import yaml
 
-        hit = self._walk(path) if path or self.base else (None, self.root)
+        hit = self._walk(path) if self.full(path) else (None, self.root)
         if hit is None or not isinstance(hit[1], yaml.MappingNode) or hit[1].flow_style or not hit[1].value:
             return None
         first_key, first_value = hit[1].value[0]
@@ -239,6 +260,83 @@ class YamlSpans:
         column = start - (self.text.rfind("\n", 0, start) + 1)
         newline = "\r\n" if self.text[line_end - 1:line_end] == "\r" else "\n"
         return line_end + 1, f"{' ' * column}{_yaml_string(key, '')}: {spelt}{newline}"
+
+
+class EmbeddedSpans(_Paths):
+    """Spans of a JSON document held in a YAML string (a dashboard in a ConfigMap or an
+    operator's `spec.json`): found in the JSON text, then carried to the file through the
+    exact map of the string's characters (literal, quoted or one-line plain scalars only).
+    What an edit writes must fit the scalar too: no new line inside a block scalar."""
+
+    @classmethod
+    def of(cls, doc) -> "EmbeddedSpans | None":
+        cached = getattr(doc, "_fix_spans", False)
+        if cached is False:
+            cached = doc._fix_spans = cls._make(doc)
+        return cached
+
+    @classmethod
+    def _make(cls, doc) -> "EmbeddedSpans | None":
+        parent = doc.parent
+        if doc.text is None or parent.parent is not None or parent.source.format != "yaml":
+            return None
+        outer = spans(parent)
+        if outer is None:
+            return None
+        outer.base, outer.real = (), None  # parent_path is a path in the file's data
+        if value_at(parent.data, doc.parent_path) != doc.text:
+            return None
+        marks = outer.string_map(doc.parent_path)
+        if marks is None or len(marks) != len(doc.text) + 1:
+            return None
+        view = object.__new__(cls)
+        view.inner = JsonSpans(None, doc.text).at(doc)
+        view.outer, view.marks, view.path = outer, marks, tuple(doc.parent_path)
+        view.base, view.real = tuple(doc.base), getattr(doc, "real_path", None)
+        return view
+
+    def _span(self, span):
+        return None if span is None else (self.marks[span[0]], self.marks[span[1]])
+
+    def _outer(self, s: str | None) -> str | None:
+        return None if s is None else self.outer.spell_inside(self.path, s)
+
+    def value(self, path):
+        return self._span(self.inner.value(path))
+
+    def key(self, path):
+        return self._span(self.inner.key(path))
+
+    def string_map(self, path):
+        inner = self.inner.string_map(path)
+        return None if inner is None else [self.marks[i] for i in inner]
+
+    def spell(self, path, value):
+        return self._outer(self.inner.spell(path, value))
+
+    def spell_inside(self, path, s: str):
+        return self._outer(self.inner.spell_inside(path, s))
+
+    def spell_key(self, path, key: str):
+        return self._outer(self.inner.spell_key(path, key))
+
+    def insert_member(self, path, key: str, value):
+        placed = self.inner.insert_member(path, key, value)
+        if placed is None:
+            return None
+        at, text = placed
+        if "\n" in text:  # keep it on the first member's line: the block's indentation stays
+            text = text[:text.index(",") + 1] + " "
+        spelt = self._outer(text)
+        return None if spelt is None else (self.marks[at], spelt)
+
+    def wrap(self, expectations: list) -> list:
+        """Expectations inside the JSON text, as one expectation on the YAML string."""
+        return [(self.path, Embedded(expectations))]
+
+
+class Embedded(list):
+    """The expectations of a fix inside a JSON text held in a string at some path."""
 
 
 def _shared_nodes(root) -> set:
@@ -418,7 +516,11 @@ def replace_in_string(doc, path, expected: str, pieces) -> tuple[list, list] | N
             return None
         edits.append(Edit(marks[a], marks[b], spelt))
         pos = b
-    return edits, [(sp.base + tuple(path), Pieces(sorted(pieces)))]
+    return edits, _expect(sp, [(sp.full(path), Pieces(sorted(pieces)))])
+
+
+def _expect(sp, expectations: list) -> list:
+    return sp.wrap(expectations) if isinstance(sp, EmbeddedSpans) else expectations
 
 
 class Pieces(list):
@@ -447,7 +549,7 @@ def replace_value(doc, path, value) -> tuple[list, list] | None:
     spelt = sp.spell(path, value)
     if spelt is None:
         return None
-    return [Edit(span[0], span[1], spelt)], [(sp.base + tuple(path), value)]
+    return [Edit(span[0], span[1], spelt)], _expect(sp, [(sp.full(path), value)])
 
 
 def rename_key(doc, path, new_key: str) -> tuple[list, list] | None:
@@ -465,8 +567,8 @@ def rename_key(doc, path, new_key: str) -> tuple[list, list] | None:
     if spelt is None:
         return None
     moved = parent[path[-1]]
-    return [Edit(span[0], span[1], spelt)], [(sp.base + tuple(path), MISSING),
-                                              (sp.base + tuple(path)[:-1] + (new_key,), moved)]
+    return [Edit(span[0], span[1], spelt)], _expect(sp, [(sp.full(path), MISSING),
+                                              (sp.full(tuple(path)[:-1] + (new_key,)), moved)])
 
 
 def add_member(doc, path, key: str, value) -> tuple[list, list] | None:
@@ -479,7 +581,7 @@ def add_member(doc, path, key: str, value) -> tuple[list, list] | None:
     placed = sp.insert_member(path, key, value)
     if placed is None:
         return None
-    return [Edit(placed[0], placed[0], placed[1])], [(sp.base + tuple(path) + (key,), value)]
+    return [Edit(placed[0], placed[0], placed[1])], _expect(sp, [(sp.full(tuple(path) + (key,)), value)])
 
 
 def _value_at(root, path):

@@ -216,3 +216,37 @@ def test_sarif_fixes_validate_against_the_sarif_schema(tmp_path, monkeypatch, ca
     assert not [e.message for e in validator.iter_errors(sarif)]
     fixed = {r["ruleId"] for r in sarif["runs"][0]["results"] if r.get("fixes")}
     assert {"PQ110", "PQ104", "DB008", "IN006"} <= fixed
+
+
+def test_dashboard_json_inside_a_configmap_is_fixed_in_place(tmp_path):
+    cm = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: dashboards  # kept
+data:
+  api.json: |
+    {
+      "title": "API Overview",
+      "schemaVersion": 39,
+      "panels": [
+        {"id": 1, "type": "timeseries", "title": "Rate", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8},
+         "targets": [{"refId": "A", "expr": "sum(rate(x_total{job=~\\"api\\"}[$__interval]))"}]},
+        {"id": 1, "type": "timeseries", "title": "Rate2", "gridPos": {"x": 0, "y": 8, "w": 24, "h": 8}}
+      ]
+    }
+  single.json: '{"title": "It''s", "schemaVersion": "39", "panels": []}'
+  folded.json: >
+    {"title": "Folded", "schemaVersion": "39", "panels": []}
+"""
+    _tree(tmp_path, {"cm.yaml": cm})
+    lint_tree(tmp_path, fix="unsafe")
+    import yaml
+
+    new = (tmp_path / "cm.yaml").read_text()
+    data = yaml.safe_load(new)["data"]
+    api = json.loads(data["api.json"])
+    assert api["uid"] == "api-overview" and [p["id"] for p in api["panels"]] == [1, 2]
+    assert api["panels"][0]["targets"][0]["expr"] == 'sum(rate(x_total{job="api"}[$__rate_interval]))'
+    assert json.loads(data["single.json"]) == {"uid": "it-s", "title": "It's", "schemaVersion": 39, "panels": []}
+    assert json.loads(data["folded.json"])["schemaVersion"] == "39"  # a folded scalar is not mapped: no fix
+    assert "  name: dashboards  # kept\n" in new and "  api.json: |\n    {\n" in new
