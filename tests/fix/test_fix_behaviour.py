@@ -250,3 +250,13 @@ data:
     assert json.loads(data["single.json"]) == {"uid": "it-s", "title": "It's", "schemaVersion": 39, "panels": []}
     assert json.loads(data["folded.json"])["schemaVersion"] == "39"  # a folded scalar is not mapped: no fix
     assert "  name: dashboards  # kept\n" in new and "  api.json: |\n    {\n" in new
+
+
+def test_project_root_fixes_only_the_given_files(tmp_path, monkeypatch, capsys):
+    """The pre-commit hook with `args: [--fix, "--"]`: the whole tree is read, only the
+    committed files are fixed."""
+    _tree(tmp_path, {"a.yaml": RULES, "b.yaml": RULES.replace("api", "web")})
+    code, _out, err = _cli(tmp_path, monkeypatch, capsys, "--project-root", ".", "--fix", "--", "a.yaml")
+    assert (tmp_path / "a.yaml").read_text() == FIXED
+    assert (tmp_path / "b.yaml").read_text() == RULES.replace("api", "web")
+    assert "Fixed 1 finding in 1 file." in err
