@@ -187,13 +187,23 @@ class Analyzer:
 
     def of_expr(self, expr: str) -> Flow | None:
         """The flow of a PromQL text, or None when it does not parse."""
+        return self._walk(expr)[0]
+
+    def _walk(self, expr: str) -> tuple[Flow | None, list]:
+        """One walk of the expression's tree gives both its flow and its vector matches
+        (AL006 asks for the one, PQ120 for the other, often of the same alert)."""
         if expr in self._by_expr:
-            return self._by_expr[expr]
-        parsed = promql.parse(expr)
-        ast = parsed.ast
-        result = None if ast is None else self.of_node(ast)
-        self._by_expr[expr] = result
-        return result
+            return self._by_expr[expr], self._by_matches[expr]
+        ast = promql.parse(expr).ast
+        result, found = None, []
+        if ast is not None:
+            sink, self._sink = self._sink, found
+            try:
+                result = self.of_node(ast)
+            finally:
+                self._sink = sink
+        self._by_expr[expr], self._by_matches[expr] = result, found
+        return result, found
 
     def of_record(self, name: str) -> Flow:
         hit = self._by_record.get(name)
@@ -202,7 +212,6 @@ class Analyzer:
         if name in self._visiting:  # a cycle of recording rules: nothing provable
             return OPEN
         self._visiting.add(name)
-        sink, self._sink = self._sink, None  # another rule's matches are not this expression's
         try:
             result = None
             for rule in self.records[name]:
@@ -217,7 +226,6 @@ class Analyzer:
                 result = inner if result is None else result.union(inner)
         finally:
             self._visiting.discard(name)
-            self._sink = sink
         result = result or OPEN
         self._by_record[name] = result
         return result
@@ -225,19 +233,7 @@ class Analyzer:
     def matches(self, expr: str) -> list:
         """Every vector-to-vector binary operation of `expr` with the flows of its two sides
         (`Match`), outermost last. Plain values: no syntax node is kept."""
-        hit = self._by_matches.get(expr)
-        if hit is not None:
-            return hit
-        ast = promql.parse(expr).ast
-        found: list = []
-        if ast is not None:
-            self._sink = found
-            try:
-                self.of_node(ast)
-            finally:
-                self._sink = None
-        self._by_matches[expr] = found
-        return found
+        return self._walk(expr)[1]
 
     # --- the walk -------------------------------------------------------------------
     def of_node(self, node) -> Flow:
