@@ -8,7 +8,6 @@ import promql_parser as pp
 
 from obslint import promql
 from obslint.findings import Severity
-from obslint.fixes import SAFE, Fix
 from obslint.registry import Rule
 
 _META = re.compile(r"[.^$*+?()\[\]{}|\\]")
@@ -34,6 +33,16 @@ def _regex_matchers(parsed, ctx) -> list:
             (sel, label, op, value) for sel in parsed.selectors for label, op, value in sel.matchers
             if op in ("=~", "!~") and isinstance(value, str) and not _templated(value)]
     return found
+
+
+def _plain_op(op: str) -> str:
+    return "=" if op == "=~" else "!="
+
+
+def _fix(make, title: str):
+    from obslint.fixes import Fix  # only once there is a finding: not on the start-up path
+
+    return Fix(make, "safe", title)
 
 
 def _query_fix(query, pieces_of: str, matcher, plain: bool = False):
@@ -74,7 +83,7 @@ class RegexStatic(Rule):
 
     code, name, severity = "PQ110", "regex-static", Severity.WARNING
     summary = "regex matcher on a plain string: use `=`/`!=`, or `.*` if a substring was meant"
-    fixable = SAFE  # `=~"api"` and `="api"` match the same series
+    fixable = "safe"  # `=~"api"` and `="api"` match the same series
 
     def check_query(self, query, ctx):
         if "=~" not in query.expr and "!~" not in query.expr:
@@ -85,13 +94,13 @@ class RegexStatic(Rule):
             if value == "" or _META.search(value) or (label, op, value) in done:
                 continue
             done.add((label, op, value))
-            plain = "=" if op == "=~" else "!="
+            plain = _plain_op(op)
             yield self.finding(query.doc, query.path,
                                f"`{label}{op}\"{value}\"` is a regex without regex characters; it matches exactly "
                                f"`{value}` (regexes are anchored)",
                                fix=f"write `{label}{plain}\"{value}\"`, or `{label}{op}\".*{value}.*\"` for a substring",
-                               scope=query.scope, autofix=Fix(lambda q=query, a=(label, op, value): _query_fix(
-                                   q, "plain_matcher_pieces", a), SAFE, f"write `{label}{plain}\"{value}\"`"))
+                               scope=query.scope, autofix=_fix(lambda q=query, a=(label, op, value): _query_fix(
+                                   q, "plain_matcher_pieces", a), f"write `{label}{plain}\"{value}\"`"))
 
 
 class RegexAnchors(Rule):
@@ -120,7 +129,7 @@ class RegexAnchors(Rule):
 
     code, name, severity = "PQ111", "regex-anchors", Severity.INFO
     summary = "redundant `^`/`$` anchors in a label regex"
-    fixable = SAFE  # label regexes are anchored anyway
+    fixable = "safe"  # label regexes are anchored anyway
 
     def check_query(self, query, ctx):
         if "=~" not in query.expr and "!~" not in query.expr:
@@ -141,8 +150,8 @@ class RegexAnchors(Rule):
             yield self.finding(query.doc, query.path,
                                f"`{label}{op}\"{value}\"` has redundant anchors: label regexes are always anchored",
                                fix=f"write `{label}{op}\"{bare}\"`", scope=query.scope,
-                               autofix=Fix(lambda q=query, a=(label, op, value), p=plain: _query_fix(
-                                   q, "anchor_pieces", a, p), SAFE, f"write `{label}{op}\"{bare}\"`"))
+                               autofix=_fix(lambda q=query, a=(label, op, value), p=plain: _query_fix(
+                                   q, "anchor_pieces", a, p), f"write `{label}{_plain_op(op) if plain else op}\"{bare}\"`"))
 
 
 class TopkInAlert(Rule):
