@@ -43,12 +43,27 @@ class Config(Record):
         self.policy = {} if policy is None else policy
         # 1-based line of each policy `ignore:` entry in the config file (0: unknown).
         self.ignore_lines = [] if ignore_lines is None else ignore_lines
+        self.source = None  # the config file as a Source (obslint.policyload.read), when read
+
+    def policy_document(self):
+        """The config file's Document (its data, and positions in it), read on first use when
+        this Config was not loaded from its file; None without a readable config file."""
+        if self.source is None and self.path is not None:
+            from obslint import policyload
+
+            try:
+                self.source = policyload.read(self.path, Path(self.path).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError):
+                return None
+        return self.source.documents[0] if self.source is not None else None
 
     def replace(self, **changes) -> Config:
         """A copy with some fields changed (the run's own view: the CLI's overrides)."""
         values = {f: getattr(self, f) for f in self._fields}
         values.update(changes)
-        return Config(**values)
+        cfg = Config(**values)
+        cfg.source = self.source if cfg.path == self.path else None
+        return cfg
 
     def rule_options(self, rule) -> dict:
         return {**self.options.get(rule.name, {}), **self.options.get(rule.code, {})}
@@ -87,35 +102,16 @@ def load_config(path: Path | None) -> Config:
 
     text = _read(path)
     try:  # the guards of linted files: aliases, depth, constructors, key types (obslint.policyload)
-        data = policyload.parse(path, text)
+        source = policyload.read(path, text)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    cfg = from_dict(data or {}, path)
-    cfg.ignore_lines = _ignore_lines(path, text)
+    doc = source.documents[0]
+    cfg = from_dict(doc.data or {}, path)
+    cfg.source = source
+    entries = doc.data.get("ignore") if isinstance(doc.data, dict) else None
+    if isinstance(entries, list):  # where each entry is written, for SU001 on unused ones
+        cfg.ignore_lines = [doc.locate(("ignore", i))[0] for i in range(len(entries))]
     return cfg
-
-
-def _ignore_lines(path: Path, text: str) -> list[int]:
-    """1-based line of each `ignore:` entry in the config text (0 when unknown)."""
-    if path.name == "pyproject.toml":
-        import re
-
-        return [i for i, line in enumerate(text.splitlines(), 1)
-                if re.match(r"\s*\[\[\s*tool\.obslint\.ignore\s*\]\]", line)]
-    if "ignore" not in text:
-        return []
-    import yaml
-
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return []
-    if not isinstance(node, yaml.MappingNode):
-        return []
-    for key, value in node.value:
-        if getattr(key, "value", None) == "ignore" and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
-    return []
 
 
 def from_dict(data, path: Path | None = None) -> Config:

@@ -19,10 +19,11 @@ class Source:
         self.path = path
         self.display = display
         self.text = text
-        self.format = fmt  # "json" or "yaml"
+        self.format = fmt  # "json", "yaml", or "toml" (a pyproject.toml policy)
         self.documents: list[Document] = []
         self._lines: LineIndex | None = None
         self._json_index = None
+        self._toml = None
         # Set by the JSON loader when no object repeats a key: the locator may then stop at a
         # key's first occurrence instead of reading every object to its end.
         self.unique_keys = False
@@ -43,6 +44,19 @@ class Source:
         start = self.lines.starts[line - 1]
         end = self.text.find("\n", start)
         return self.text[start:] if end == -1 else self.text[start:end]
+
+    def locate(self, doc_index: int, path: tuple, at_key: bool = False) -> tuple[int, int]:
+        """1-based line and column of the node at `path` in document `doc_index`: the one
+        locator of each format (linted files and the policy file alike)."""
+        if self.format == "json":
+            return self.json_locator().position(path, at_key)
+        if self.format == "yaml":
+            return self.yaml_position(doc_index, path, at_key)
+        if self._toml is None:
+            from obslint.load.tomlpos import TomlLocator
+
+            self._toml = TomlLocator(self.text or "")
+        return self._toml.position(path, at_key)
 
     def json_index(self):
         """A full index of every node (used to find duplicate keys)."""
@@ -131,12 +145,9 @@ class Document:
 
     def locate(self, path: tuple, at_key: bool = False) -> tuple[int, int]:
         """1-based line and column of the node at path (relative to the document root)."""
-        src = self.source
         if self.parent is not None:
             return self._locate_embedded(path, at_key)
-        if src.format == "json":
-            return src.json_locator().position(path, at_key)
-        return src.yaml_position(self.index, path, at_key)
+        return self.source.locate(self.index, path, at_key)
 
     def _locate_embedded(self, path: tuple, at_key: bool) -> tuple[int, int]:
         parent = self.parent

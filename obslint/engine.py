@@ -7,7 +7,7 @@ import os
 import time
 
 from obslint import findingcap, registry, timebox
-from obslint.classify import classify
+from obslint.classify import GRAFANA_ALERTING, PROM_RULES, classify
 from obslint.config import Config, ConfigError, relative
 from obslint.discover import discover
 from obslint.findings import Finding, Severity
@@ -397,7 +397,12 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
         return id(src) in over or (only_sources is not None and id(src) not in only_sources)
 
     on_doc, on_group, on_rule = hooks["check_document"], hooks["check_group"], hooks["check_rule"]
-    on_alert = hooks["check_alert"]  # alerting rules only: recording rules never pay for alert checks
+    # check_alert sees the alerts of both kinds (model.Alert), each in the document kinds of
+    # the rule's `applies_to`; recording rules never pay for alert checks.
+    on_alert = {kind: [r.check_alert for r in rules if hasattr(r, "check_alert")
+                        and (r.applies_to is None or kind in r.applies_to)]
+                for kind in (PROM_RULES, GRAFANA_ALERTING)}
+    on_prom_alert, on_grafana_alert = on_alert[PROM_RULES], on_alert[GRAFANA_ALERTING]
     on_dash, on_panel, on_grule = hooks["check_dashboard"], hooks["check_panel"], hooks["check_grafana_rule"]
     for doc in project.documents:
         if on_doc and not skip(doc.source):
@@ -415,8 +420,8 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
                 break
             if on_rule:
                 each(on_rule, rule, src)
-            if on_alert and rule.is_alert:
-                each(on_alert, rule, src)
+            if on_prom_alert and rule.alert is not None:
+                each(on_prom_alert, rule.alert, src)
             if rule.query is not None and on_query:
                 queries((rule.query,), src)
     for dash in project.dashboards:
@@ -438,6 +443,8 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
             continue
         if on_grule:
             each(on_grule, grule, src)
+        if on_grafana_alert and grule.alert is not None:
+            each(on_grafana_alert, grule.alert, src)
         if on_query:
             queries(grule.queries, src)
     if budget and meter[2] is not None:

@@ -38,6 +38,26 @@ _ARITHMETIC = {"+", "-", "*", "/", "%", "^", "atan2"}
 _SET_OPS = {"and", "or", "unless"}
 
 
+# Without one of these, every label a series has passes through (only `__name__` may be
+# dropped): no label is provably missing, so no walk of the tree is needed to say so.
+_CLOSING_CALLS = frozenset({"absent", "absent_over_time", "vector", "time", "scalar", "pi", "label_replace",
+                            "label_join", "histogram_quantile", "histogram_fraction"} | _DATE_FUNCS)
+_MATCHING = re.compile(r"\b(?:on|ignoring)\s*\(", re.I)
+
+
+def may_close(parsed, ctx) -> bool:
+    """Whether the expression's flow can be anything but open (all labels, perhaps without
+    `__name__`): it reads no series, aggregates, calls a function that sets or drops labels, matches `on`/
+    `ignoring`, reads a recording rule of the project, or removes a label with `{l=""}`.
+    From the facts of `promql.parse`, without the syntax tree; held to `Analyzer` by tests."""
+    if not parsed.selectors or parsed.aggregations or any(c in _CLOSING_CALLS for c in parsed.calls) \
+            or _MATCHING.search(parsed.text):
+        return True  # (no selector at all: a number, no labels)
+    records = analyzer(ctx).records
+    return any(sel.name in records or any(op == "=" and v == "" for _l, op, v in sel.matchers)
+               for sel in parsed.selectors)
+
+
 class Flow:
     """The label sets an expression's result series can have.
 
@@ -139,6 +159,7 @@ class Flow:
 
 OPEN = Flow()
 EMPTY = Flow(frozenset())
+_NAME_ONLY = frozenset({NAME})
 
 
 # The syntax tree may come from the expression with its regex matchers written as `=`
@@ -281,6 +302,8 @@ class Analyzer:
                 sure.add(label)
             elif op == "=" and value == "":
                 absent.add(label)
+        if base is OPEN and not absent:  # the common case, without the intermediate flows
+            return Flow(None, frozenset(), frozenset(sure) | _NAME_ONLY)
         out = base.drop(absent)
         present = [l for l in sure if out.may_have(l)]
         out = out.add(present, sure=True)

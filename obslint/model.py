@@ -70,7 +70,7 @@ class PromRule:
     language is another: a Loki ruler file's LogQL, a vmalert Graphite group; that query
     is in `other_query`)."""
 
-    __slots__ = ("doc", "path", "data", "group", "query", "other_query")
+    __slots__ = ("doc", "path", "data", "group", "query", "other_query", "alert")
 
     def __init__(self, doc: Document, path: tuple, data: dict, group: RuleGroup, query: Query | None = None) -> None:
         self.doc = doc
@@ -79,6 +79,7 @@ class PromRule:
         self.group = group
         self.query = query
         self.other_query: Query | None = None
+        self.alert: Alert | None = None  # set by the Project for alerting rules
 
     def __repr__(self) -> str:
         return f"PromRule(path={self.path!r}, data={self.data!r})"
@@ -157,7 +158,9 @@ class Dashboard:
 
 
 class GrafanaRule:
-    __slots__ = ("doc", "path", "data", "group", "queries", "other_queries")
+    """A Grafana-managed rule (alerting or recording) of a provisioning file."""
+
+    __slots__ = ("doc", "path", "data", "group", "queries", "other_queries", "alert")
 
     def __init__(self, doc: Document, path: tuple, data: dict, group: dict, queries: list[Query] | None = None) -> None:
         self.doc = doc
@@ -166,6 +169,7 @@ class GrafanaRule:
         self.group = group
         self.queries = [] if queries is None else queries
         self.other_queries: list[Query] = []
+        self.alert: Alert | None = None  # set by the Project unless it is a recording rule
 
     def __repr__(self) -> str:
         return f"GrafanaRule(path={self.path!r}, title={self.title!r})"
@@ -174,6 +178,141 @@ class GrafanaRule:
     def title(self) -> str:
         t = self.data.get("title")
         return t if isinstance(t, str) else ""
+
+    @property
+    def nodes(self) -> dict[str, tuple[int, dict]]:
+        """The rule's `data` entries (queries and expressions) by refId: (index, entry)."""
+        data = self.data.get("data")
+        out: dict[str, tuple[int, dict]] = {}
+        if isinstance(data, list):
+            for i, d in enumerate(data):
+                if isinstance(d, dict) and isinstance(d.get("refId"), str):
+                    out[d["refId"]] = (i, d)
+        return out
+
+
+# Datasource uids of Grafana's server-side expressions (math, reduce, threshold...): not queries.
+EXPRESSION_DATASOURCES = ("__expr__", "-100")
+# The two kinds of alert (`Alert.kind`).
+PROMETHEUS_ALERT, GRAFANA_ALERT = "prometheus", "grafana"
+# Labels Grafana adds to every alert instance of a Grafana-managed rule.
+GRAFANA_LABELS = frozenset({"alertname", "grafana_folder", "__alert_rule_uid__", "__alert_rule_namespace_uid__"})
+
+
+class Alert:
+    """One alert, whichever system evaluates it: a Prometheus-style alerting rule (`rule` is a
+    PromRule, `kind` "prometheus") or a Grafana-managed alert rule (`rule` a GrafanaRule, `kind`
+    "grafana"). Alert checks (`check_alert`) are written once against this view: the name,
+    labels, annotations, `for`, `keep_firing_for`, thresholds, queries, where the findings about
+    its expression go, and `mirrors`, the alerts of the other kind with the same name."""
+
+    __slots__ = ("kind", "rule", "project", "_thresholds")
+
+    def __init__(self, kind: str, rule: Any, project: Project) -> None:
+        self.kind = kind
+        self.rule = rule
+        self.project = project
+        self._thresholds: list | None = None
+
+    def __repr__(self) -> str:
+        return f"Alert(kind={self.kind!r}, name={self.name!r}, path={self.path!r})"
+
+    @property
+    def doc(self) -> Document:
+        return self.rule.doc
+
+    @property
+    def path(self) -> tuple:
+        return self.rule.path
+
+    @property
+    def data(self) -> dict:
+        return self.rule.data
+
+    @property
+    def group(self) -> Any:
+        """The rule's group: a RuleGroup, or a Grafana rule group's mapping."""
+        return self.rule.group
+
+    @property
+    def grafana(self) -> bool:
+        return self.kind == GRAFANA_ALERT
+
+    @property
+    def name(self) -> str:
+        """`alert:` of a Prometheus rule, `title:` of a Grafana rule."""
+        return self.rule.title if self.kind == GRAFANA_ALERT else self.rule.name
+
+    @property
+    def labels(self) -> dict:
+        v = self.rule.data.get("labels")
+        return v if isinstance(v, dict) else {}
+
+    @property
+    def annotations(self) -> dict:
+        v = self.rule.data.get("annotations")
+        return v if isinstance(v, dict) else {}
+
+    @property
+    def for_(self) -> Any:
+        """The raw `for:` value (None when absent)."""
+        return self.rule.data.get("for")
+
+    @property
+    def keep_firing_for(self) -> Any:
+        return self.rule.data.get("keep_firing_for")
+
+    @property
+    def queries(self) -> list[Query]:
+        """The PromQL queries the alert evaluates (a Prometheus rule has at most one)."""
+        if self.kind == GRAFANA_ALERT:
+            return self.rule.queries
+        return [] if self.rule.query is None else [self.rule.query]
+
+    @property
+    def query(self) -> Query | None:
+        """The first PromQL query (a Prometheus rule's `expr`)."""
+        qs = self.queries
+        return qs[0] if qs else None
+
+    @property
+    def expr_path(self) -> tuple | None:
+        """Where a finding about the alert's expression as a whole goes: the `expr` of a
+        Prometheus rule, the `data` list of a Grafana rule (None: a rule without PromQL)."""
+        if self.kind == GRAFANA_ALERT:
+            return self.rule.path + ("data",)
+        return None if self.rule.query is None else self.rule.query.path
+
+    @property
+    def template_labels(self) -> frozenset:
+        """Labels an alert template can read besides those of the query's result: Grafana adds
+        the rule's own `labels:` and its instance labels; Prometheus templates see neither."""
+        if self.kind == GRAFANA_ALERT:
+            return GRAFANA_LABELS | frozenset(self.labels)
+        return frozenset()
+
+    @property
+    def thresholds(self) -> list:
+        """The comparisons with a number the alert fires on (thresholds.Threshold), computed once."""
+        if self._thresholds is None:
+            from obslint import thresholds
+
+            self._thresholds = (thresholds.grafana_thresholds(self.rule) if self.kind == GRAFANA_ALERT
+                                else thresholds.rule_thresholds(self.rule))
+        return self._thresholds
+
+    @property
+    def is_mirror(self) -> bool:
+        """A Grafana rule mirroring a Prometheus rule of the same name: the Prometheus rule is
+        the one compared with the policy, the mirror is compared with it (XF001)."""
+        return self.kind == GRAFANA_ALERT and bool(self.mirrors)
+
+    @property
+    def mirrors(self) -> list[Alert]:
+        """The alerts of the other kind with the same name (a Grafana rule mirroring a
+        Prometheus rule, or the reverse)."""
+        other = PROMETHEUS_ALERT if self.kind == GRAFANA_ALERT else GRAFANA_ALERT
+        return self.project.alerts_named(other).get(self.name, [])
 
 
 class Project:
@@ -197,6 +336,8 @@ class Project:
         self.other_queries: list[Query] = []  # LogQL and queries obslint does not parse
         self.policy = policy or {}
         self.datasources = DatasourceIndex(self.policy)
+        self.alerts: list[Alert] = []  # both kinds, in file order
+        self._alert_names: dict = {}  # kind -> {name: [Alert]}, built on first use
         # Query or (owner, doc, path, expr, origin, ref, variables, language) to resolve, in order.
         self._pending: list = []
 
@@ -204,6 +345,19 @@ class Project:
         return (f"Project(sources={len(self.sources)}, documents={len(self.documents)}, rules={len(self.rules)}, "
                 f"dashboards={len(self.dashboards)}, panels={len(self.panels)}, "
                 f"grafana_rules={len(self.grafana_rules)}, queries={len(self.queries)})")
+
+    def alerts_named(self, kind: str) -> dict[str, list[Alert]]:
+        """Alerts of one kind by name (only those with a name: a string `alert:`, a non-empty
+        `title:`); several rules may share one."""
+        index = self._alert_names.get(kind)
+        if index is None:
+            index = self._alert_names[kind] = {}
+            for a in self.alerts:
+                if a.kind == kind:
+                    name = a.rule.data.get("alert") if kind == PROMETHEUS_ALERT else a.rule.title
+                    if isinstance(name, str) and (name or kind == PROMETHEUS_ALERT):
+                        index.setdefault(name, []).append(a)
+        return index
 
     def add(self, doc: Document) -> None:
         self.documents.append(doc)
@@ -222,12 +376,20 @@ class Project:
         (and their panel's, rule's or Grafana rule's), the others to `other_queries`."""
         pending, self._pending = self._pending, []
         resolve = self.datasources.resolve
+        # Panels of a dashboard repeat their datasource: one resolution per distinct reference
+        # and variables, except by-name guesses, which may look at the query (LogQL or not).
+        resolved: dict = {}
         for item in pending:
             if type(item) is Query:
                 q = item
             else:
                 owner, doc, path, expr, origin, ref, variables, language = item
-                res = resolve(ref, variables, expr)
+                key = _ref_key(ref, variables)
+                res = resolved.get(key) if key is not None else None
+                if res is None:
+                    res = resolve(ref, variables, expr)
+                    if key is not None and res.via != "name":
+                        resolved[key] = res
                 lang = res.language
                 if lang == PROMQL and language is None and looks_like_logql(expr) and res.via in ("default", "name"):
                     lang = LOGQL  # an unknown datasource, a LogQL pipeline: Loki
@@ -267,6 +429,9 @@ class Project:
                 if not isinstance(r, dict):
                     continue
                 rule = PromRule(doc, ("groups", gi, "rules", ri), r, group)
+                if "alert" in r:
+                    rule.alert = Alert(PROMETHEUS_ALERT, rule, self)
+                    self.alerts.append(rule.alert)
                 expr = r.get("expr")
                 if isinstance(expr, (str, int, float)) and not isinstance(expr, bool) and str(expr).strip():
                     self._pending.append(Query(doc, rule.path + ("expr",), str(expr), "rule", rule, False, language,
@@ -320,11 +485,14 @@ class Project:
                     continue
                 rule = GrafanaRule(doc, ("groups", gi, "rules", ri), r, g)
                 self.grafana_rules.append(rule)
+                if "record" not in r:
+                    rule.alert = Alert(GRAFANA_ALERT, rule, self)
+                    self.alerts.append(rule.alert)
                 data = r.get("data")
                 if not isinstance(data, list):
                     continue
                 for di, d in enumerate(data):
-                    if not isinstance(d, dict) or d.get("datasourceUid") in ("__expr__", "-100"):
+                    if not isinstance(d, dict) or d.get("datasourceUid") in EXPRESSION_DATASOURCES:
                         continue
                     model = d.get("model")
                     if not isinstance(model, dict):
@@ -365,3 +533,18 @@ def _iter_panels(root: dict):
                 for ni, n in enumerate(nested):
                     if isinstance(n, dict):
                         yield ("panels", pi, "panels", ni), n
+
+
+def _ref_key(ref, variables):
+    """A hashable key for what `DatasourceIndex.resolve` reads of a reference (its `type` and
+    `uid`, or the string), or None for anything else."""
+    if type(ref) is dict:
+        if ref.keys() - {"type", "uid"}:
+            return None
+        kind, uid = ref.get("type"), ref.get("uid")
+        if not (kind is None or type(kind) is str) or not (uid is None or type(uid) is str):
+            return None
+        return (id(variables), "d", kind, uid)
+    if ref is None or type(ref) is str:
+        return (id(variables), "s", ref)
+    return None

@@ -14,6 +14,18 @@ MAX_POLICY_BYTES = 5 * 2**20
 MAX_DEPTH = 64  # the policy schema needs 6 levels; deeper is not a policy
 
 
+def read(path, text: str):
+    """The policy file as a Source with one Document (the policy data), located by the same
+    per-format locator as linted files; ValueError as `parse`."""
+    from obslint.config import relative
+    from obslint.document import Document, Source
+
+    data = parse(path, text)
+    source = Source(path, relative(path), text, "toml" if str(path).endswith("pyproject.toml") else "yaml")
+    source.documents.append(Document(source, 0, data, kind="obslint-policy"))
+    return source
+
+
 def parse(path, text: str):
     """The policy data of the file's text; ValueError with `path[:line:col]: what` otherwise."""
     if len(text) > MAX_POLICY_BYTES:

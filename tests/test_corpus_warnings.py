@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import CORPUS
 
-# Codes of the policy/PromQL-aware checks (dashboards.py, catalog.py, types.py, alerts.py,
+# Codes of the policy/PromQL-aware checks (dashboards.py, catalog.py, types.py, alert_*.py,
 # required.py, crossfile.py, hygiene.py).
 CODES = ("DB002", "DB003", "DB004", "DB005", "DB006", "DB007", "PL", "AL", "XF", "PQ1")
 

@@ -12,7 +12,7 @@ journeys across the six services:
 * ``iep_staff`` login -> IEP plans, plan, compliance, AI IEP generation (waits for it), goals -> logout
 * ``visitor``   session checks, (failed) logins, password resets, token refreshes
 
-``--spike-service S`` puts S into spike mode (``POST /control/S/spike``) for the run and restores
+``--service S`` puts S into spike mode (``POST /control/S/spike``) for the run and restores
 ``normal`` at the end (also on Ctrl-C). The run stops by itself after ``--duration`` seconds or
 ``--max-requests`` requests. Connection-level failures (refused, reset, timeouts) are counted
 separately from HTTP status classes. Exit code: 0 fine, 1 connection errors / target unreachable /
@@ -761,10 +761,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--duration", type=seconds(0.0, MAX_SECONDS, low_open=True), default=60.0,
                     help="seconds to run (default 60)")
     ap.add_argument("--max-requests", type=int_range(1, 10**12), default=None, help="stop after this many requests")
-    ap.add_argument("--spike-service", choices=SERVICES, default=None,
+    # `--service` as in test-observability.py; `--spike-service` is its older spelling
+    ap.add_argument("--service", "--spike-service", dest="spike_service", choices=SERVICES, default=None,
                     help="put this service into spike mode (5xx burst) during the run")
     ap.add_argument("--spike-mode", choices=("spike", "slow"), default="spike",
-                    help="mode used for --spike-service (default spike)")
+                    help="mode used for --service (default spike)")
     ap.add_argument("--spike-after", type=seconds(0.0, MAX_SECONDS), default=0.0,
                     help="seconds into the run before the spike starts (less than --duration)")
     ap.add_argument("--mix", default=None,

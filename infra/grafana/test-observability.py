@@ -224,7 +224,7 @@ def step_spike(report: Report, args: argparse.Namespace) -> None:
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
     try:
-        rc, result = load_generator().cli(load_args(args, ["--spike-service", service]), console=console)
+        rc, result = load_generator().cli(load_args(args, ["--service", service]), console=console)
     finally:
         stop_watch.set()
         if watcher:

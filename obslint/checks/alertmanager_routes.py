@@ -61,7 +61,7 @@ def _label_values(rule, external: dict):
 
 def _walk(rule, ctx):
     setup = _routing(ctx)
-    if setup is None or not rule.is_alert:
+    if setup is None:
         return None
     doc, external = setup
     key = ("alertmanager-route", id(rule))
@@ -135,6 +135,7 @@ class AlertReachesOnlyDefaultRoute(Rule):
 
     code, name, severity = "AM010", "alert-reaches-only-default-route", Severity.WARNING
     summary = "an alert matches no Alertmanager route but the root's default receiver"
+    applies_to = ("prometheus-rules",)
 
     def check_alert(self, rule, ctx):
         walked = _walk(rule, ctx)
@@ -204,6 +205,7 @@ class AlertReachesNoIntegration(Rule):
 
     code, name, severity = "AM011", "alert-reaches-no-integration", Severity.WARNING
     summary = "every receiver an alert reaches has no integration: nobody is notified"
+    applies_to = ("prometheus-rules",)
 
     def check_alert(self, rule, ctx):
         walked = _walk(rule, ctx)

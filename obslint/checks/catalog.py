@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 
-from obslint import policy as pol
+from obslint import metriccatalog
 from obslint import promql
 from obslint.findings import Severity
 from obslint.registry import Rule
@@ -63,7 +63,7 @@ class UnknownMetric(Rule):
     needs_policy = True
 
     def check_query(self, query, ctx):
-        cat = pol.catalog(ctx)
+        cat = metriccatalog.catalog(ctx)
         if cat is None:
             return
         parsed = promql.parse(query.expr)
@@ -122,7 +122,7 @@ class UnknownLabel(Rule):
     needs_policy = True
 
     def check_query(self, query, ctx):
-        cat = pol.catalog(ctx)
+        cat = metriccatalog.catalog(ctx)
         if cat is None:
             return
         parsed = promql.parse(query.expr)

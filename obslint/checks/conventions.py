@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from obslint import policy as pol
+from obslint import metriccatalog
 from obslint import promql
 from obslint.findings import Severity
 from obslint.registry import Rule
@@ -93,7 +93,7 @@ class CounterNamedWithoutRate(Rule):
         expr = query.expr
         if "_total" not in expr and "_bucket" not in expr:
             return
-        if pol.has_catalog(ctx):
+        if metriccatalog.has_catalog(ctx):
             return
         parsed = promql.parse(expr)
         if parsed.error:
@@ -216,8 +216,8 @@ class UnitMismatch(Rule):
         if want is None or want[0] == have:
             return
         fam, metric = want
-        if fam == "rate-bytes" and pol.has_catalog(ctx):
-            known = pol.catalog(ctx).lookup(metric)
+        if fam == "rate-bytes" and metriccatalog.has_catalog(ctx):
+            known = metriccatalog.catalog(ctx).lookup(metric)
             if known is not None and not known.is_counter:
                 return  # a rate of a gauge: PL003's, and the catalog wins
         examples = {"time": "`s`", "bytes": "`bytes`", "rate-bytes": "`Bps`"}[fam]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import re
 
+from obslint import metriccatalog, thresholds
 from obslint import policy as pol
-from obslint.checks.alerts import grafana_alerts, prom_alerts
+from obslint.model import GRAFANA_ALERT, PROMETHEUS_ALERT
 from obslint.checks.required import _entry_for, matching_panels
-from obslint.durations import format_duration
+from obslint.durations import format_duration, parse_duration
 from obslint.findings import Severity
 from obslint.registry import Rule
 
@@ -21,13 +22,13 @@ def _where(rule) -> str:
 
 
 def _same_thresholds(a, b) -> bool:
-    return any(x.op == y.op and pol.same_number(x.value, y.value) for x in a for y in b)
+    return any(x.op == y.op and thresholds.same_number(x.value, y.value) for x in a for y in b)
 
 
-def _grafana_metrics(ctx, rule) -> set:
+def _grafana_metrics(ctx, alert) -> set:
     out: set = set()
-    for q in rule.queries:
-        out |= pol.base_metrics(ctx, q.expr)
+    for q in alert.queries:
+        out |= metriccatalog.base_metrics(ctx, q.expr)
     return out
 
 
@@ -106,37 +107,38 @@ class PrometheusGrafanaParity(Rule):
 
     code, name, severity = "XF001", "prometheus-grafana-parity", Severity.ERROR
     summary = "Grafana-managed rule and Prometheus rule of the same alert disagree (metric, threshold, for, severity)"
+    applies_to = ("grafana-alerting",)
 
-    def check_grafana_rule(self, rule, ctx):
-        twins = prom_alerts(ctx).get(rule.title)
+    def check_alert(self, rule, ctx):
+        twins = rule.mirrors  # Prometheus alerts of the same name
         if not twins:
             return
-        entry = pol.required_alerts(ctx).get(rule.title)
+        entry = pol.required_alerts(ctx).get(rule.name)
         e = entry[1] if entry else {}
-        g_thr = pol.grafana_thresholds(rule)
+        g_thr = rule.thresholds
         g_metrics = _grafana_metrics(ctx, rule)
-        g_for = pol.for_seconds(rule.data)
-        g_sev = (rule.data.get("labels") or {}).get("severity") if isinstance(rule.data.get("labels"), dict) else None
+        g_for = thresholds.for_seconds(rule.data)
+        g_sev = rule.labels.get("severity")
 
         # The twin that agrees best (several Prometheus rules may share a name, e.g. per severity).
         def score(p):
-            return (_same_thresholds(pol.rule_thresholds(p), g_thr), pol.for_seconds(p.data) == g_for,
-                    ((p.data.get("labels") or {}) if isinstance(p.data.get("labels"), dict) else {}).get("severity") == g_sev)
+            return (_same_thresholds(p.thresholds, g_thr), thresholds.for_seconds(p.data) == g_for,
+                    p.labels.get("severity") == g_sev)
 
         prom = max(twins, key=score)
         where = _where(prom)
-        p_thr = pol.rule_thresholds(prom)
+        p_thr = prom.thresholds
         if g_thr and p_thr and not _same_thresholds(g_thr, p_thr):
             pinned = False
             if "threshold" in e:
                 want = pol.threshold_of(ctx, entry[0] + ("threshold",), e["threshold"])
-                pinned = any(pol.same_number(t.value, want) and (not e.get("comparison") or t.op == e["comparison"])
+                pinned = any(thresholds.same_number(t.value, want) and (not e.get("comparison") or t.op == e["comparison"])
                              for t in g_thr)
             if not pinned:
-                yield self.finding(rule.doc, g_thr[0].path, f"Grafana rule `{rule.title}` fires at `{g_thr[0]}`, the "
+                yield self.finding(rule.doc, g_thr[0].path, f"Grafana rule `{rule.name}` fires at `{g_thr[0]}`, the "
                                    f"Prometheus rule at `{p_thr[0]}` ({where})",
                                    fix=f"use the same threshold in both (`{p_thr[0]}`)", scope=rule.path)
-        p_metrics = pol.base_metrics(ctx, prom.query.expr) if prom.query is not None else set()
+        p_metrics = metriccatalog.base_metrics(ctx, prom.query.expr) if prom.query is not None else set()
         if g_metrics and p_metrics and g_metrics != p_metrics:
             want = e.get("metric")
             want = {want} if isinstance(want, str) else set(want or [])
@@ -145,20 +147,20 @@ class PrometheusGrafanaParity(Rule):
                 detail = "; ".join(x for x in (
                     f"only the Grafana rule reads {', '.join(f'`{m}`' for m in only_g)}" if only_g else "",
                     f"only the Prometheus rule reads {', '.join(f'`{m}`' for m in only_p)}" if only_p else "") if x)
-                yield self.finding(rule.doc, rule.queries[0].path, f"Grafana rule `{rule.title}` and the Prometheus "
+                yield self.finding(rule.doc, rule.queries[0].path, f"Grafana rule `{rule.name}` and the Prometheus "
                                    f"rule ({where}) read different metrics: {detail}",
                                    fix="query the same metric in both", scope=rule.path)
-        p_for = pol.for_seconds(prom.data)
+        p_for = thresholds.for_seconds(prom.data)
         if g_for is not None and p_for is not None and g_for != p_for:
-            pinned = isinstance(e.get("for"), str) and pol.parse_duration(e["for"]) == g_for
+            pinned = isinstance(e.get("for"), str) and parse_duration(e["for"]) == g_for
             if not pinned:
                 node = rule.path + ("for",) if "for" in rule.data else rule.path
-                yield self.finding(rule.doc, node, f"Grafana rule `{rule.title}` has `for: {format_duration(g_for)}`, "
+                yield self.finding(rule.doc, node, f"Grafana rule `{rule.name}` has `for: {format_duration(g_for)}`, "
                                    f"the Prometheus rule `for: {format_duration(p_for)}` ({where})",
                                    fix=f"use `for: {format_duration(p_for)}` in both", scope=rule.path)
         p_sev = (prom.data.get("labels") or {}).get("severity") if isinstance(prom.data.get("labels"), dict) else None
         if g_sev is not None and p_sev is not None and str(g_sev) != str(p_sev) and e.get("severity") != g_sev:
-            yield self.finding(rule.doc, rule.path + ("labels", "severity"), f"Grafana rule `{rule.title}` has severity "
+            yield self.finding(rule.doc, rule.path + ("labels", "severity"), f"Grafana rule `{rule.name}` has severity "
                                f"`{g_sev}`, the Prometheus rule `{p_sev}` ({where})",
                                fix="use the same severity in both", scope=rule.path)
 
@@ -222,7 +224,7 @@ class AlertMetricNotOnDashboard(Rule):
                 metrics = dirs.setdefault(path, set())
                 for p in d.panels:
                     for q in p.queries:
-                        metrics |= {_family(m) for m in pol.base_metrics(ctx, q.expr)}
+                        metrics |= {_family(m) for m in metriccatalog.base_metrics(ctx, q.expr)}
             ctx.cache["xf.dashdirs"] = dirs
         return ctx.cache["xf.dashdirs"]
 
@@ -256,21 +258,17 @@ class AlertMetricNotOnDashboard(Rule):
         ignore = set(self.opts.get("ignore") or [])
         metrics: set = set()
         for e in exprs:
-            metrics |= pol.base_metrics(ctx, e)
+            metrics |= metriccatalog.base_metrics(ctx, e)
         missing = sorted({m for m in metrics if _family(m) not in shown and m not in ignore and "__var_" not in m})
         if missing:
             yield self.finding(doc, path, f"alert `{name}` watches {', '.join(f'`{m}`' for m in missing)}, which no "
                                f"dashboard of this stack shows", fix="add a panel with the metric to a dashboard",
                                scope=scope)
 
-    def check_alert(self, rule, ctx):
-        if rule.is_alert and rule.query is not None:
-            yield from self._check(ctx, rule.name, rule.doc, rule.query.path, rule.path, [rule.query.expr])
-
-    def check_grafana_rule(self, rule, ctx):
-        if rule.queries and "record" not in rule.data:
-            yield from self._check(ctx, rule.title, rule.doc, rule.queries[0].path, rule.path,
-                                   [q.expr for q in rule.queries])
+    def check_alert(self, alert, ctx):
+        if alert.queries:
+            yield from self._check(ctx, alert.name, alert.doc, alert.queries[0].path, alert.path,
+                                   [q.expr for q in alert.queries])
 
 
 def _panel_thresholds(panel):
@@ -364,12 +362,9 @@ class DashboardThresholdMismatch(Rule):
         entry = pol.required_alerts(ctx).get(name)
         if entry and "threshold" in entry[1]:
             return pol.threshold_of(ctx, entry[0] + ("threshold",), entry[1]["threshold"]), "the policy"
-        for r in prom_alerts(ctx).get(name, []):
-            t = pol.rule_thresholds(r)
-            if t:
-                return t[0].value, _where(r)
-        for r in grafana_alerts(ctx).get(name, []):
-            t = pol.grafana_thresholds(r)
+        for r in (*ctx.project.alerts_named(PROMETHEUS_ALERT).get(name, []),
+                  *ctx.project.alerts_named(GRAFANA_ALERT).get(name, [])):
+            t = r.thresholds
             if t:
                 return t[0].value, _where(r)
         return None, None
@@ -397,15 +392,15 @@ class DashboardThresholdMismatch(Rule):
                 if got is None:
                     continue
                 values, node, unit = got
-                scale = pol.PANEL_UNIT_SCALE.get(str(unit), 1.0) if unit else 1.0
+                scale = thresholds.PANEL_UNIT_SCALE.get(str(unit), 1.0) if unit else 1.0
                 expect = value * scale
-                if any(pol.same_number(v, expect) for v in values):
+                if any(thresholds.same_number(v, expect) for v in values):
                     continue
                 unit_note = f" in the panel's unit `{unit}`" if unit and scale != 1.0 else ""
                 if not values:
-                    msg = f"panel `{panel.title}` draws no threshold; {what} fires at {pol.show_number(value)} ({source})"
+                    msg = f"panel `{panel.title}` draws no threshold; {what} fires at {thresholds.show_number(value)} ({source})"
                 else:
-                    msg = (f"panel `{panel.title}` draws thresholds at {', '.join(pol.show_number(v) for v in values)}, "
-                           f"but {what} fires at {pol.show_number(expect)}{unit_note} ({source})")
-                yield self.finding(dash.doc, node, msg, fix=f"add a threshold step at {pol.show_number(expect)}",
+                    msg = (f"panel `{panel.title}` draws thresholds at {', '.join(thresholds.show_number(v) for v in values)}, "
+                           f"but {what} fires at {thresholds.show_number(expect)}{unit_note} ({source})")
+                yield self.finding(dash.doc, node, msg, fix=f"add a threshold step at {thresholds.show_number(expect)}",
                                    scope=panel.path)

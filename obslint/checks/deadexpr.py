@@ -408,6 +408,7 @@ class AbsentWithoutFor(Rule):
     code, name, severity = "AL020", "absent-without-for", Severity.WARNING
     summary = "absent() alert without a `for` of two evaluation intervals fires on one gap"
     options = {"evaluation-interval": "1m"}
+    applies_to = ("prometheus-rules",)
 
     def check_alert(self, rule, ctx):
         q = rule.query

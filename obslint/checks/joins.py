@@ -1,7 +1,6 @@
 """Vector matches that can never pair a series: one side provably lacks a label the match needs."""
 from __future__ import annotations
 
-import re
 
 from obslint import labelflow, promql
 from obslint.findings import Severity
@@ -45,22 +44,6 @@ def _describe_match(m) -> str:
     return f"`{'on' if m.on else 'ignoring'} ({', '.join(m.labels)})`"
 
 
-# Without one of these, both sides may carry any label and no match is provably impossible.
-_CLOSING_CALLS = {"absent", "absent_over_time", "vector", "time", "scalar", "label_replace", "label_join",
-                  "histogram_quantile", "histogram_fraction"}
-
-
-_MATCHING = re.compile(r"\b(?:on|ignoring)\s*\(", re.I)
-
-
-def _may_close(parsed, ctx) -> bool:
-    if parsed.aggregations or any(c in _CLOSING_CALLS for c in parsed.calls) or _MATCHING.search(parsed.text):
-        return True
-    records = labelflow.analyzer(ctx).records
-    return any(sel.name in records or any(op == "=" and v == "" for _l, op, v in sel.matchers)
-               for sel in parsed.selectors)
-
-
 class ImpossibleJoin(Rule):
     """A binary operation between two vectors pairs series whose matching labels are equal.
     When one side provably cannot carry a label the match needs (an aggregation kept only
@@ -100,7 +83,7 @@ class ImpossibleJoin(Rule):
     def check_query(self, query, ctx):
         parsed = promql.parse(query.expr)
         # Two vectors to match need two selectors (facts known without a syntax tree).
-        if parsed.error or not parsed.operators or len(parsed.selectors) < 2 or not _may_close(parsed, ctx):
+        if parsed.error or not parsed.operators or len(parsed.selectors) < 2 or not labelflow.may_close(parsed, ctx):
             return
         for m in labelflow.analyzer(ctx).matches(query.expr):
             found = unmatchable(m)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 
+from obslint import metriccatalog
 from obslint import policy as pol
-from obslint.checks.alerts import grafana_alerts, prom_alerts
+from obslint.model import GRAFANA_ALERT, PROMETHEUS_ALERT
 from obslint.findings import Severity
 from obslint.registry import Rule
 
@@ -156,7 +157,7 @@ def _panel_matches(ctx, panel, spec: dict) -> bool:
     func = spec.get("function")
     if not metric and not func:
         return True
-    used = [sf for q in panel.queries for sf in pol.selectors_with_functions(ctx, q.expr)]
+    used = [sf for q in panel.queries for sf in metriccatalog.selectors_with_functions(ctx, q.expr)]
     wanted = [metric] if isinstance(metric, str) else list(metric or [])
     if not wanted:
         return any(func in funcs for _name, funcs in used)
@@ -334,7 +335,7 @@ class RequiredAlert(Rule):
         required = pol.required_alerts(ctx)
         if not required:
             return
-        prom, graf = prom_alerts(ctx), grafana_alerts(ctx)
+        prom, graf = project.alerts_named(PROMETHEUS_ALERT), project.alerts_named(GRAFANA_ALERT)
         kinds_present = set()
         if project.rules:
             kinds_present.add("prometheus")

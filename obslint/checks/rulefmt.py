@@ -379,10 +379,9 @@ class TemplateSyntax(Rule):
 
     code, name, severity = "RF006", "template-syntax", Severity.ERROR
     summary = "label or annotation template does not parse"
+    applies_to = ("prometheus-rules",)
 
     def check_alert(self, rule, ctx):
-        if not rule.is_alert:
-            return
         functions = variables = None
         if _flavor(rule.doc) == "vmalert":
             from obslint.gotemplate import PROMETHEUS_FUNCS

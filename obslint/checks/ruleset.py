@@ -114,6 +114,7 @@ class RedundantForZero(Rule):
 
     code, name, severity = "RF021", "redundant-for-zero", Severity.INFO
     summary = "`for: 0s` is the default: remove it or set a real hold time"
+    applies_to = ("prometheus-rules",)
 
     def check_alert(self, rule, ctx):
         raw = rule.data.get("for")
@@ -307,6 +308,7 @@ class RuleRequiredLabels(Rule):
     code, name, severity = "PL021", "rule-required-labels", Severity.WARNING
     summary = "alert lacks a label/annotation the policy's `rules.require-labels` asks for"
     needs_policy = True
+    applies_to = ("prometheus-rules",)
 
     def check_alert(self, rule, ctx):
         policy = _rules_policy(ctx)

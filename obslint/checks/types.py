@@ -7,7 +7,7 @@ import re
 
 import promql_parser as pp
 
-from obslint import policy as pol
+from obslint import metriccatalog
 from obslint import promql
 from obslint.durations import format_duration, parse_duration
 from obslint.findings import Severity
@@ -28,7 +28,7 @@ def _quantile_inputs(query, ctx):
     parsed = promql.parse(query.expr)
     if parsed.error or "histogram_quantile" not in parsed.calls or parsed.ast is None:
         return
-    cat = pol.catalog(ctx) if pol.has_catalog(ctx) else None
+    cat = metriccatalog.catalog(ctx) if metriccatalog.has_catalog(ctx) else None
     for call in _calls(parsed.ast, "histogram_quantile"):
         if len(call.args) >= 2:
             yield cat, call.args[1]
@@ -97,7 +97,7 @@ class RateOnGauge(Rule):
     needs_policy = True
 
     def check_query(self, query, ctx):
-        cat = pol.catalog(ctx)
+        cat = metriccatalog.catalog(ctx)
         if cat is None:
             return
         parsed = promql.parse(query.expr)
@@ -159,7 +159,7 @@ class CounterWithoutRate(Rule):
     needs_policy = True
 
     def check_query(self, query, ctx):
-        cat = pol.catalog(ctx)
+        cat = metriccatalog.catalog(ctx)
         if cat is None:
             return
         parsed = promql.parse(query.expr)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obslint import policy as pol
+from obslint import metriccatalog, thresholds
 from tests.checks.helpers import alert, dashboard, found, panel, record, rules
 from tests.conftest import INFRA, REPO, lint_tree, write_tree
 
@@ -38,13 +38,13 @@ rpc_seconds_count 10
                                         (3, 3.0), (0.5, 0.5), ("85%", 0.85), ("2m", 120.0), ("512MiB", 512 * 2 ** 20),
                                         ("1KB", 1000.0), ("2x", 2.0), ("1.5e3ms", 1.5), ("-1", -1.0)])
 def test_parse_threshold(text, value):
-    assert pol.parse_threshold(text) == pytest.approx(value)
+    assert thresholds.parse_threshold(text) == pytest.approx(value)
 
 
 @pytest.mark.parametrize("text", ["2 %%", "abc", True, None, "5M", "1 parsec", ""])
 def test_parse_threshold_rejects(text):
     with pytest.raises(ValueError):
-        pol.parse_threshold(text)
+        thresholds.parse_threshold(text)
 
 
 def _families(parsed):
@@ -52,7 +52,7 @@ def _families(parsed):
 
 
 def test_exposition_parsers_agree(monkeypatch):
-    with_client = _families(pol.parse_exposition(EXPOSITION, "x"))
+    with_client = _families(metriccatalog.parse_exposition(EXPOSITION, "x"))
     import builtins
 
     real_import = builtins.__import__
@@ -63,7 +63,7 @@ def test_exposition_parsers_agree(monkeypatch):
         return real_import(name, *a, **kw)
 
     monkeypatch.setattr(builtins, "__import__", no_client)
-    small = _families(pol.parse_exposition(EXPOSITION, "x"))
+    small = _families(metriccatalog.parse_exposition(EXPOSITION, "x"))
     assert with_client == small == {
         "http_requests_total": ("counter", frozenset({"service", "status"})),
         "latency_seconds": ("histogram", frozenset({"service"})),
@@ -73,8 +73,8 @@ def test_exposition_parsers_agree(monkeypatch):
 
 
 def test_catalog_roles():
-    cat = pol.Catalog()
-    for info, samples in pol.parse_exposition(EXPOSITION):
+    cat = metriccatalog.Catalog()
+    for info, samples in metriccatalog.parse_exposition(EXPOSITION):
         cat.add(info, samples)
     assert cat.lookup("http_requests_total").is_counter
     assert cat.lookup("latency_seconds_bucket").role == "bucket"
@@ -206,7 +206,7 @@ def test_infra_policy_catalog_matches_the_mock_services():
 
     mod = _mock_server_module()
     text = generate_latest(mod.Metrics().registry).decode()
-    exposed = {i.name: (i.type, i.labels) for i, _s in pol.parse_exposition(text)}
+    exposed = {i.name: (i.type, i.labels) for i, _s in metriccatalog.parse_exposition(text)}
     policy = yaml.safe_load((INFRA / "obslint.yaml").read_text())
     declared = {m["name"]: (m["type"], frozenset(m["labels"])) for m in policy["metrics"]}
     assert exposed == declared

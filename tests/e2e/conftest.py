@@ -20,7 +20,6 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,6 +58,19 @@ LOAD_MAX_SECONDS = 150.0
 LOAD_MAX_REQUESTS = 400_000
 
 
+def _local_stack():
+    name = "local_stack"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, GRAFANA_DIR / "local_stack.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+local_stack = _local_stack()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "e2e: end-to-end test with the mock services and a real Prometheus (slow, needs prometheus)")
@@ -72,12 +84,6 @@ def _missing(what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{what} (required when CI is set)", pytrace=False)
     pytest.skip(what)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http_get_json(url: str, timeout: float = 5.0) -> dict:
@@ -104,49 +110,17 @@ def load_generator_module():
 def short_for_rules(source: Path, dest: Path, alert_for: str = ALERT_FOR) -> dict[str, str]:
     """Copy a Prometheus rule file, changing only each alert's `for:`. Returns alert -> original for."""
     doc = yaml.safe_load(source.read_text(encoding="utf-8"))
-    original: dict[str, str] = {}
-    for group in doc.get("groups") or []:
-        for rule in group.get("rules") or []:
-            if "alert" in rule:
-                original[rule["alert"]] = rule.get("for", "0s")
-                if "for" in rule:
-                    rule["for"] = alert_for
+    original = local_stack.shorten_for(doc, alert_for)
     dest.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return original
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: the child gets SIGTERM if pytest itself is killed, so nothing outlives the run."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-CHILD_KW = {"preexec_fn": _die_with_parent} if sys.platform.startswith("linux") else {}
-
-
-def stop_process(proc: subprocess.Popen | None, timeout: float = 10.0) -> int | None:
-    if proc is None:
-        return None
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return proc.returncode
+# Process helpers shared with `test-observability.py full-test` (infra/grafana/local_stack.py).
+CHILD_KW, free_port, stop_process = local_stack.CHILD_KW, local_stack.free_port, local_stack.stop_process
 
 
 def tail(path: Path, n: int = 25) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
-    except OSError:
-        return ""
+    return local_stack.tail(path, n)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -124,3 +124,45 @@ def test_cli_explain_query_follows_the_given_rules(tmp_path, cli):
     run = cli("explain", "--query", "sum by (job) (x)", "--format", "json")
     assert json.loads(run.out)["labels"] == {"exact": True, "labels": ["job"], "always": []}
     assert cli("explain").code == 2
+
+
+# --- the shortcut: `may_close` says when no walk is needed -------------------------------------
+
+_OPEN_SHAPES = ["up", "rate(x[5m])", "rate(x[5m]) > 0.5", "a / b", "a and b", "a unless b", "a or b", "-x",
+                "x offset 5m", "rate(x[5m:1m])", "sort(x)", "abs(x) > bool 1", "x{job=\"a\"} * 2",
+                "delta(x[5m]) + deriv(y[5m])", "(a + b) / c", "predict_linear(x[1h], 3600) < 0"]
+_CLOSING_SHAPES = ["sum(x)", "count_values(\"v\", x)", "absent(x)", "vector(1)", "time() - x", "scalar(x) * y",
+                   "label_replace(x, \"a\", \"$1\", \"b\", \"(.*)\")", "histogram_quantile(0.9, x)", "hour()",
+                   "a * on (job) b", "a / ignoring (x) b", "x{a=\"\"}"]
+
+
+def _flow_open(expr: str) -> bool:
+    result = labelflow.Analyzer().of_expr(expr)
+    return result is None or (result.only is None and result.minus <= {labelflow.NAME})
+
+
+@pytest.mark.parametrize("expr", _OPEN_SHAPES)
+def test_may_close_is_false_for_pass_through_expressions(expr):
+    from obslint import promql
+
+    assert not labelflow.may_close(promql.parse(expr), None) and _flow_open(expr)
+
+
+@pytest.mark.parametrize("expr", _CLOSING_SHAPES)
+def test_may_close_is_true_when_labels_may_be_lost(expr):
+    from obslint import promql
+
+    assert labelflow.may_close(promql.parse(expr), None)
+
+
+def test_may_close_never_hides_a_closed_flow_on_the_corpus():
+    """The shortcut (AL006 and PQ120 skip the walk when `may_close` is False) against the walk
+    itself on every corpus expression: a False must always mean an open flow."""
+    from obslint import promql
+    from tests.conftest import corpus_expressions
+
+    exprs = sorted(set(corpus_expressions()))
+    skipped = [e for e in exprs if not labelflow.may_close(promql.parse(e), None)]
+    assert len(skipped) > 1000  # the shortcut is taken often enough to pay
+    wrong = [e for e in skipped if not _flow_open(e)]
+    assert not wrong, wrong[:5]

@@ -138,3 +138,29 @@ def test_same_query_on_two_dialects_in_one_file_is_checked_for_each(lint_files):
     result = lint_files({"d.json": json.dumps(dash)})
     flagged = [f for f in result.findings if f.code in ("PQ001", "PQ002")]
     assert len(flagged) == 1 and "topk_max" in flagged[0].message, result.findings
+
+
+def test_resolutions_shared_across_panels_equal_resolving_each(monkeypatch):
+    """Project.finish resolves each distinct (reference, variables) once: the languages,
+    dialects and resolutions of every corpus query are those of resolving each on its own."""
+    from pathlib import Path
+
+    from obslint import model
+    from obslint.config import Config
+    from obslint.engine import load_project
+    from tests.conftest import CORPUS
+
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is not present")
+    roots = [p for p in (CORPUS / "logs-datasource-dashboards", CORPUS / "metricsql", CORPUS / "dotdc-grafana-dashboards-kubernetes") if p.is_dir()]
+    roots = roots or [CORPUS]
+
+    def seen(project):
+        return [(q.doc.source.display, q.path, q.language, q.dialect,
+                 repr(q.datasource) if q.datasource is not None else None)
+                for q in project.queries + project.other_queries]
+
+    shared = seen(load_project([Path(p) for p in roots], Config())[0])
+    monkeypatch.setattr(model, "_ref_key", lambda ref, variables: None)
+    single = seen(load_project([Path(p) for p in roots], Config())[0])
+    assert len(shared) > 100 and shared == single

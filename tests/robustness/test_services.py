@@ -182,6 +182,7 @@ def test_mock_options_are_checked(args, words):
     (["--target", "http://[::1"], "not a valid URL"), (["--target", "http://127.0.0.1:0"], "port 0"),
     (["--target", "ftp://127.0.0.1"], "http(s) URL"), (["--target", "http://127.0.0.1:8000/x\r\n"], "control"),
     (["--target", "http://example.com:8000"], "non-loopback"),
+    (["--service", "auth-svc", "--duration", "5", "--spike-after", "9"], "not within --duration"),
     (["--spike-service", "auth-svc", "--duration", "5", "--spike-after", "9"], "not within --duration"),
 ])
 def test_load_generator_options_are_checked(args, words):
