@@ -19,7 +19,7 @@ def threshold_fix(doc, threshold, new_value: float, title: str) -> Fix:
 
 def threshold_edits(doc, threshold, new_value: float):
     from obslint import fixspan
-    from obslint.policy import same_number, show_number
+    from obslint.thresholds import same_number, show_number
 
     node = fixspan.value_at(doc.root, threshold.path)
     spelt = show_number(new_value)

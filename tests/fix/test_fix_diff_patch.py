@@ -24,6 +24,11 @@ INJECTIONS = {
     "PQ111": (G + "provisioning/alerting/alert-rules.yml", '{status=~"5.."}', '{status=~"^5..$"}'),
     "RF001": (G + "provisioning/alerting/alert-rules.yml", "        annotations:\n", "        annotation:\n"),
     "GA002": (G + "provisioning/alerting/rules.yml", "datasourceUid: prometheus", "datasourceUID: prometheus"),
+    "AL002": (G + "provisioning/alerting/alert-rules.yml", 'ratio_rate5m{service="user-svc"} > 0.02',
+              'ratio_rate5m{service="user-svc"} > 0.03'),
+    "AL003": (G + "provisioning/alerting/alert-rules.yml",
+              'ratio_rate5m{service="learner-svc"} > 0.02\n        for: 5m\n',
+              'ratio_rate5m{service="learner-svc"} > 0.02\n        for: 1m\n'),
 }
 
 
@@ -37,6 +42,16 @@ def _inject(root: Path) -> None:
     finops = root / G / "dashboards/finops-dashboard.json"
     finops.write_text('{"dashboard": ' + finops.read_text(encoding="utf-8").rstrip("\n") + ', "overwrite": true}\n',
                       encoding="utf-8")
+    # XF001: a Grafana rule's threshold no longer that of its Prometheus twin: the payment
+    # service's, and the user service's, whose twin is moved off the policy by AL002 above (both
+    # end at the policy's 2% in one run).
+    grafana = root / G / "provisioning/alerting/rules.yml"
+    text = grafana.read_text(encoding="utf-8")
+    needle = "                      - 0.02\n"
+    at = [i for i in range(len(text)) if text.startswith(needle, i)]
+    for i in (at[3], at[1]):  # from the end, so the earlier offsets stay right
+        text = text[:i] + needle.replace("0.02", "0.05") + text[i + len(needle):]
+    grafana.write_text(text, encoding="utf-8")
     pay = root / G / "dashboards/payment-service.json"
     pay.write_bytes(b"\xef\xbb\xbf" + pay.read_bytes().replace(b'"id": 2\n', b'"id": 1\n', 1))  # and DB006
 
@@ -87,6 +102,6 @@ def test_diff_applied_with_patch_equals_fix(tmp_path):
     import json
 
     left = {f["code"] for f in json.loads(after.stdout)["findings"]}
-    assert not left & (set(INJECTIONS) | {"DB020", "IN006", "DB006"}), left
+    assert not left & (set(INJECTIONS) | {"DB020", "IN006", "DB006", "XF001"}), left
     again = _obslint(by_fix, "--diff", "--unsafe-fixes", ".")
     assert again.returncode == 0 and again.stdout == "", again.stdout
