@@ -250,6 +250,8 @@ class YamlSpans(_Paths):
         first_key, first_value = hit[1].value[0]
         if not isinstance(first_value, yaml.ScalarNode) or first_value.style in ("|", ">"):
             return None
+        if id(first_value) in self.shared[self._doc] or id(first_key) in self.shared[self._doc]:
+            return None  # an alias: its marks are those of the anchor, elsewhere in the file
         start, end = first_key.start_mark.index, first_value.end_mark.index
         line_end = self.text.find("\n", end)
         if "\n" in self.text[start:end] or line_end == -1:
