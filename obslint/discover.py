@@ -13,8 +13,8 @@ SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache_
              ".mypy_cache", ".pytest_cache", ".ruff_cache", "vendor", "third_party", ".terraform", "site-packages"}
 
 
-def sniff(path: Path) -> str | None:
-    """A file without a known suffix is a dashboard if its first non-blank byte opens a JSON object."""
+def _head(path: Path, size: int) -> bytes | None:
+    """The first bytes of a regular file, or None."""
     try:  # read-only and non-blocking: a FIFO without a suffix must not hang discovery
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError:
@@ -22,13 +22,38 @@ def sniff(path: Path) -> str | None:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        head = os.read(fd, 256)
+        return os.read(fd, size)
     except OSError:
         return None
     finally:
         os.close(fd)
+
+
+def sniff(path: Path) -> str | None:
+    """A file without a known suffix is a dashboard if its first non-blank byte opens a JSON object."""
+    head = _head(path, 256)
+    if head is None:
+        return None
     head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     return "json" if head.startswith(b"{") else None
+
+
+RULE_SUFFIXES = (".rules", ".rule")
+
+
+def sniff_rules(path: Path) -> str | None:
+    """`alert.rules`, `recording.rule`: Prometheus rule files named the old way (Prometheus and
+    vmalert load them by any name). Read as YAML only when the first statement is `groups:`;
+    Prometheus 1.x rule syntax, udev, audit or Snort `.rules` files are left alone."""
+    head = _head(path, 4096)
+    if head is None:
+        return None
+    for line in head.lstrip(b"\xef\xbb\xbf").splitlines():
+        line = line.strip()
+        if not line or line.startswith(b"#") or line == b"---":
+            continue
+        return "yaml" if line.split(b":", 1)[0].strip(b"\"' ") == b"groups" and b":" in line else None
+    return None
 
 
 def excluded(rel: str, patterns) -> bool:
@@ -62,6 +87,8 @@ def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[
                     fmt = file_format(p)
                     if fmt is None and "." not in name:
                         fmt = sniff(p) if _regular(p) else None
+                    elif fmt is None and name.lower().endswith(RULE_SUFFIXES):
+                        fmt = sniff_rules(p)
                     if fmt:
                         found.setdefault(os.path.normpath(str(p)), (p, fmt))
         else:

@@ -33,7 +33,9 @@ def _hash(value) -> str:
 def run_json(code_dir: str, args: list[str], cwd: str | None = None) -> dict:
     """obslint's JSON report for ARGS, run from the sources in `code_dir`."""
     env = {**os.environ, "PYTHONPATH": code_dir}
-    proc = subprocess.run([sys.executable, "-m", "obslint", *args, "--format", "json", "--exit-zero"],
+    # -P: the current directory is not put first on sys.path, or a run from the repository's
+    # root would import the working tree's obslint whatever PYTHONPATH says
+    proc = subprocess.run([sys.executable, "-P", "-m", "obslint", *args, "--format", "json", "--exit-zero"],
                           capture_output=True, text=True, env=env, cwd=cwd or os.getcwd())
     if proc.returncode != 0:
         raise SystemExit(f"obslint from {code_dir} exited {proc.returncode}: {proc.stderr.strip()[:500]}")

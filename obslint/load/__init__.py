@@ -68,7 +68,24 @@ def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX
         _skip_if_templated(source, findings)
     elif "{{" in text and (".Values" in text or ".Release." in text or "include \"" in text):
         _skip_if_templated(source, findings, helm=True)  # it parsed, but its values are Helm actions
+    elif _JUJU_TOPOLOGY in text:
+        _skip_juju_template(source, findings)
     return source, findings
+
+
+# Juju charms (the Loki and Prometheus charm libraries) ship rule files whose selectors hold
+# this placeholder; the charm replaces it with the unit's topology matchers before loading.
+_JUJU_TOPOLOGY = "%%juju_topology%%"
+
+
+def _skip_juju_template(source: "_document.Source", findings: Emitter) -> None:
+    at = source.text.index(_JUJU_TOPOLOGY)
+    line = source.text.count("\n", 0, at) + 1
+    col = at - (source.text.rfind("\n", 0, at) + 1) + 1
+    source.documents = []
+    findings.add("IN012", f"skipped: a Juju charm rule template (`{_JUJU_TOPOLOGY}` at line {line}), not a rule "
+                 "file until the charm fills in the topology", line, col,
+                 fix="lint the rules the charm renders, or replace the placeholder with the matchers it stands for")
 
 
 def _skip_if_templated(source: "_document.Source", findings: Emitter, helm: bool = False) -> None:

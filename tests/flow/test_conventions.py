@@ -1,6 +1,8 @@
 """PQ125 and DB043: counters and units by naming convention."""
 from __future__ import annotations
 
+import pytest
+
 from tests.checks.helpers import alert, dashboard, found, panel, record, rules
 
 
@@ -43,3 +45,22 @@ def test_db043_unit_contradicts_the_name(lint_files):
                                                   "request_duration_seconds"]
     assert got[1].message == ("panel `Reads` shows `node_disk_read_bytes_total` with unit `bytes`, but the metric's "
                               "name says bytes per second")
+
+
+@pytest.mark.parametrize("text", [
+    "rate(x[5m])", "sum(irate( foo:bar_total{a=\"b\"}[1m]))", "increase\n(\n  x_total[1h])", "myrate(x[5m])",
+    "x_rate(y[5m])", "ärate(z[5m])", "rate((x[5m]))", "rate(5)", "xincrease(a[5m]) / xrate(b[5m])",
+    "sum by (rate) (rate(c[5m]))", "rate(", "label_replace(rate(d[5m]), \"a\", \"$1\", \"b\", \"(.*)\")",
+])
+def test_rated_names_equal_the_regex(text):
+    from obslint.checks import conventions
+
+    assert conventions.rated_names(text) == conventions._RATED_NAME.findall(text)
+
+
+def test_rated_names_equal_the_regex_on_the_corpus():
+    from obslint.checks import conventions
+    from tests.conftest import corpus_expressions
+
+    wrong = [e for e in set(corpus_expressions()) if conventions.rated_names(e) != conventions._RATED_NAME.findall(e)]
+    assert not wrong, wrong[:3]

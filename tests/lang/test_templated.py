@@ -19,3 +19,26 @@ def test_alert_templates_in_strings_do_not_make_a_file_a_template(lint_files):
     r = lint_files({"rules.yaml": 'groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: up{job="x"} == 0\n'
                                   '        for: 5m\n        annotations:\n          summary: "{{ $labels.job }} down\n'})
     assert found(r, "IN003") and not found(r, "IN012")  # a real syntax error (unclosed quote) stays one
+
+
+def test_juju_charm_rule_templates_are_skipped_with_a_reason(lint_files):
+    r = lint_files({"loki_alert_rules/alerting.rule":
+                    "groups:\n  - name: errors\n    rules:\n      - alert: TooManyLogs\n"
+                    "        expr: count_over_time(({%%juju_topology%%})[30s]) > 40\n        for: 1m\n"})
+    assert not found(r, "PQ001") and not found(r, "LQ001")
+    (skip,) = found(r, "IN012")
+    assert (skip.line, skip.col, str(skip.severity)) == (5, 33, "info") and "Juju charm" in skip.message
+
+
+def test_rule_files_named_dot_rules_are_linted_and_other_dot_rules_files_are_not(tmp_path, cli):
+    (tmp_path / "alert.rules").write_text("groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: up = 0\n")
+    (tmp_path / "recording.rule").write_text("# recording rules\n---\ngroups: []\n")
+    (tmp_path / "99-disks.rules").write_text('ACTION=="add", KERNEL=="sd*", RUN+="/bin/true"\n')  # udev
+    (tmp_path / "old.rules").write_text("ALERT InstanceDown\n  IF up == 0\n  FOR 5m\n")  # Prometheus 1.x syntax
+    res = cli("--format", "json", "--exit-zero", str(tmp_path))
+    import json
+
+    report = json.loads(res.out)
+    assert {f["code"] for f in report["findings"] if f["file"].endswith("alert.rules")} >= {"PQ001"}
+    assert not [f for f in report["findings"] if f["file"].endswith(("99-disks.rules", "old.rules", "recording.rule"))]
+    assert report["summary"]["files"] == 2
