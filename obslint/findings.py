@@ -41,7 +41,7 @@ class Finding:
     the enclosing rule / panel / dashboard (for scoped suppressions and policy ignores).
 
     A plain class (not a dataclass: that costs start-up time) that behaves like the dataclass
-    it was: equality over every field but `doc` and `context`, unhashable, the same repr."""
+    it was: equality over every field but `doc`, `context` and `autofix`, unhashable, the same repr."""
 
     __slots__ = ("code", "message", "severity", "file", "line", "col", "fix", "doc", "node", "at_key", "scope",
                  "context", "end_line", "autofix")
