@@ -260,3 +260,16 @@ def test_project_root_fixes_only_the_given_files(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "a.yaml").read_text() == FIXED
     assert (tmp_path / "b.yaml").read_text() == RULES.replace("api", "web")
     assert "Fixed 1 finding in 1 file." in err
+
+
+def test_rules_and_explain_say_whether_and_how_safely_a_rule_fixes(tmp_path, monkeypatch, capsys):
+    _code, out, _err = _cli(tmp_path, monkeypatch, capsys, "rules", "PQ110", "DB002", "PQ001")
+    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert lines["PQ110"].endswith("[fix: safe]") and lines["DB002"].endswith("[fix: unsafe]")
+    assert "[fix:" not in lines["PQ001"]
+    _code, out, _err = _cli(tmp_path, monkeypatch, capsys, "rules", "--format", "json", "AL003")
+    assert json.loads(out)[0]["fix"] == "unsafe"
+    _code, out, _err = _cli(tmp_path, monkeypatch, capsys, "explain", "RF001")
+    assert "Automatic fix\n  yes, safe: `obslint --fix` applies it" in out
+    _code, out, _err = _cli(tmp_path, monkeypatch, capsys, "explain", "XF001")
+    assert "yes, unsafe (it changes behaviour)" in out and "--unsafe-fixes" in out
