@@ -61,26 +61,36 @@ class DashboardUidMissing(Rule):
             path = ("uid",) if "uid" in dash.data else ("title",) if "title" in dash.data else ()
             autofix = None
             if isinstance(dash.title, str) and dash.title.strip() and dash.data is dash.doc.root:
-                autofix = _set_uid_fix(dash, lambda: _pinned_uid(dash, ctx) or uid_from_title(dash.title, _uids(ctx)),
+                autofix = _set_uid_fix(dash, lambda: _pinned_uid(dash, ctx) or _derived_uid(dash, ctx),
                                        "unsafe", "add a uid derived from the title")
             yield self.finding(dash.doc, path, f"dashboard `{dash.title or '(untitled)'}` has no uid",
                                fix='add a stable `"uid": "<team>-<name>"` (letters, digits, `-`, `_`; at most 40)',
                                at_key=path == ("title",), autofix=autofix)
 
 
-def uid_from_title(title: str, taken=frozenset()) -> str:
+def uid_from_title(title: str, taken=frozenset(), where: str = "") -> str:
     """A dashboard uid made from a title, the same every time: its lower-case words joined
     by `-`, at most 40 characters; a short hash of the title is added when it is cut,
-    empty, or already taken."""
+    empty, or already taken (`where`, e.g. the file's path, goes into the hash when another
+    dashboard without a uid has the same title)."""
     import hashlib
 
-    digest = hashlib.sha1(title.strip().encode("utf-8")).hexdigest()[:8]
+    digest = hashlib.sha1((title.strip() + where).encode("utf-8")).hexdigest()[:8]
     slug = re.sub(r"[^a-z0-9]+", "-", title.strip().lower()).strip("-")
     if not slug:
         return f"dashboard-{digest}"
-    if len(slug) > 40 or slug in taken:
+    if len(slug) > 40 or slug in taken or where:
         slug = f"{slug[:31].rstrip('-')}-{digest}"
     return slug
+
+
+def _derived_uid(dash, ctx) -> str:
+    """DB002's uid for a dashboard: from its title, made distinct from every uid in the run
+    and from the uid of any other dashboard without one and with the same title."""
+    title = dash.title.strip()
+    twins = [d for d in ctx.project.dashboards if d is not dash and d.uid in (None, "")
+             and isinstance(d.title, str) and d.title.strip() == title]
+    return uid_from_title(title, _uids(ctx), f"\0{dash.doc.source.display}" if twins else "")
 
 
 def _pinned_uid(dash, ctx) -> str | None:

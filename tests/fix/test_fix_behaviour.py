@@ -273,3 +273,17 @@ def test_rules_and_explain_say_whether_and_how_safely_a_rule_fixes(tmp_path, mon
     assert "Automatic fix\n  yes, safe: `obslint --fix` applies it" in out
     _code, out, _err = _cli(tmp_path, monkeypatch, capsys, "explain", "XF001")
     assert "yes, unsafe (it changes behaviour)" in out and "--unsafe-fixes" in out
+
+
+def test_derived_uids_stay_unique(tmp_path):
+    """Two dashboards without a uid and with the same title get different uids; a uid taken
+    by a third dashboard is not reused."""
+    dash = '{"title": "API Overview", "schemaVersion": 39, "panels": []}\n'
+    taken = '{"uid": "payments", "title": "Other", "schemaVersion": 39, "panels": []}\n'
+    _tree(tmp_path, {"a/d.json": dash, "b/d.json": dash, "p.json": taken,
+                     "c.json": '{"title": "Payments", "schemaVersion": 39, "panels": []}\n'})
+    result = lint_tree(tmp_path, fix="unsafe")
+    uids = [json.loads((tmp_path / n).read_text())["uid"] for n in ("a/d.json", "b/d.json", "c.json")]
+    assert len(set(uids + ["payments"])) == 4, uids
+    assert all(u.startswith(("api-overview-", "payments-")) for u in uids)
+    assert not {"DB002", "DB004"} & {f.code for f in result.findings}
