@@ -103,21 +103,22 @@ def plan(result, unsafe: bool) -> Outcome:
 
 def _fix_file(src, pairs, out: Outcome) -> FileFix | None:
     fixes = [fix for _f, fix in pairs]
+    old_docs: list = []  # the old text's documents, parsed once for every check below
     finding_of = {id(fix): f for f, fix in pairs}
     new, applied, dropped = apply_fixes(src.text, fixes)
     for fix in dropped:
         out.dropped.append((finding_of[id(fix)], "it overlaps another fix in the same place"))
-    if _verify(src, new, applied) is not None:
+    if _verify(src, new, applied, old_docs) is not None:
         # Some fix breaks the file: keep the fixes that are fine on their own.
         good = []
         for fix in applied:
-            why = _verify(src, apply_fixes(src.text, [fix])[0], [fix])
+            why = _verify(src, apply_fixes(src.text, [fix])[0], [fix], old_docs)
             if why is None:
                 good.append(fix)
             else:
                 out.dropped.append((finding_of[id(fix)], why))
         new, applied, _ = apply_fixes(src.text, good)
-        if _verify(src, new, applied) is not None:
+        if _verify(src, new, applied, old_docs) is not None:
             for fix in applied:
                 out.dropped.append((finding_of[id(fix)], "together with the file's other fixes it breaks the file"))
             return None
@@ -151,14 +152,17 @@ def _parse(text: str, fmt: str):
     return list(parsed.documents)
 
 
-def _verify(src, new: str, applied) -> str | None:
-    """None when `new` parses to the old data changed exactly as the fixes expect; else why not."""
+def _verify(src, new: str, applied, old_docs: list) -> str | None:
+    """None when `new` parses to the old data changed exactly as the fixes expect; else why
+    not. `old_docs`: a one-item memo of the old text's documents (filled on first use)."""
     if not any(fix.edits for fix in applied):
         return None  # only a byte order mark goes
     docs = _parse(new, src.format)
     if docs is None:
         return "it would leave the file unparseable"
-    old = _parse(src.text, src.format)
+    if not old_docs:
+        old_docs.append(_parse(src.text, src.format))
+    old = old_docs[0]
     if old is None:
         return "the file does not parse as it is"
     want = copy.deepcopy(old)
