@@ -113,3 +113,15 @@ def test_rule_files_promtool_accepted_are_still_accepted(fixed_corpus, tmp_path)
             continue
         after = subprocess.run([promtool, "check", "rules", str(root / ff.display)], capture_output=True, text=True)
         assert after.returncode == 0, (ff.display, after.stdout[-500:], after.stderr[-500:])
+
+
+def test_files_without_fixes_are_byte_identical(fixed_corpus):
+    import filecmp
+
+    root, result = fixed_corpus
+    changed = {str(ff.display) for ff in result.fixes.files}
+    assert changed
+    for path in root.rglob("*"):
+        rel = path.relative_to(root)
+        if path.is_file() and not path.is_symlink() and str(rel) not in changed:
+            assert filecmp.cmp(path, CORPUS / rel, shallow=False), rel
