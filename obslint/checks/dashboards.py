@@ -286,14 +286,17 @@ class PanelIdDuplicate(Rule):
 
     def check_dashboard(self, dash, ctx):
         seen: dict = {}
-        ids = [p.data.get("id") for p in dash.panels]
-        free = iter(range(max([i for i in ids if isinstance(i, int) and not isinstance(i, bool)] + [0]) + 1, 1 << 62))
+        free = None  # the ids after the highest one, for the fixes (worked out at the first duplicate)
         for panel in dash.panels:
             pid = panel.data.get("id")
             if not isinstance(pid, int) or isinstance(pid, bool):
                 continue
             if pid in seen:
                 first = seen[pid]
+                if free is None:
+                    ids = [p.data.get("id") for p in dash.panels]
+                    top = max([i for i in ids if isinstance(i, int) and not isinstance(i, bool)] + [0])
+                    free = iter(range(top + 1, 1 << 62))
                 new_id = next(free)
                 yield self.finding(dash.doc, panel.path + ("id",),
                                    f"panel id {pid} (`{panel.title}`) is already used by panel `{first.title}`",
