@@ -1,7 +1,6 @@
 """Which files to lint: walk the given paths, skip tool and vendored trees and excludes."""
 from __future__ import annotations
 
-import fnmatch
 import os
 import stat
 from pathlib import Path
@@ -56,11 +55,6 @@ def sniff_rules(path: Path) -> str | None:
     return None
 
 
-def excluded(rel: str, patterns) -> bool:
-    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(rel, p.rstrip("/") + "/*") or
-               fnmatch.fnmatch(os.path.basename(rel), p) for p in patterns)
-
-
 def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[tuple[Path, str]]:
     """(path, format) for every file to lint, in a stable order, each file once.
     Directories that cannot be listed are appended to `errors` as (path, OSError).
@@ -68,17 +62,18 @@ def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[
     found: dict[str, tuple[Path, str]] = {}
     from obslint.globset import GlobSet
 
-    is_excluded = GlobSet(exclude)  # compiled once for the whole walk
+    is_excluded = GlobSet(exclude)  # gitignore-style, as policy `ignore: path:`; compiled once for the walk
 
     def unreadable(exc: OSError) -> None:
         if errors is not None:
             errors.append((Path(exc.filename) if exc.filename else root, exc))
 
     for root in paths:
+        root = Path(root)  # the library API takes strings too
         if _is_dir(root):
             for dirpath, dirnames, filenames in walk(root, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
-                                     and not (is_excluded and is_excluded(_rel(Path(dirpath) / d))))
+                                     and not (is_excluded and is_excluded(_rel(Path(dirpath) / d), is_dir=True)))
                 for name in sorted(filenames):
                     p = Path(dirpath) / name
                     rel = _rel(p)

@@ -32,15 +32,3 @@ def examples(rule) -> list[tuple[str, dict[str, str]]]:
         blocks = _BLOCK.findall(m.group(3))
         out.append((m.group(1).lower(), dict(zip(names, blocks))))
     return out
-
-
-def explain(rule) -> str:
-    head = f"{rule.code} {rule.name} ({rule.severity})\n{rule.summary}\n"
-    body = doc(rule)
-    opts = ""
-    if rule.options:
-        opts = "\n\nDefault options:\n" + "\n".join(f"  {k}: {v!r}" for k, v in rule.options.items())
-    suppress = (f"\n\nSuppress:\n  YAML: `# obslint: disable={rule.code}` on the line or the line above "
-                f"(or on the rule/panel), `# obslint: disable-file={rule.code}` for the whole file\n"
-                f"  config: checks: {{ignore: [{rule.code}]}}, or ignore: [{{code: {rule.code}, path: 'glob'}}]")
-    return f"{head}\n{body}{opts}{suppress}"

@@ -1,9 +1,11 @@
 """Sources (files as read) and documents (the data trees inside them), with lazy positions."""
 from __future__ import annotations
 
+from obslint import fastpaths
 from obslint.load.text import LineIndex
 
-TYPE_CHECKING = False  # typing and pathlib are not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
@@ -74,7 +76,7 @@ class Source:
 
     def yaml_position(self, doc_index: int, path: tuple, at_key: bool) -> tuple[int, int]:
         """1-based position: the fast line outline when it knows the path, else PyYAML's nodes."""
-        if self.yaml_nodes is None:
+        if self.yaml_nodes is None and fastpaths.ENABLED:
             from obslint.load.yamlindex import YamlOutline
             from obslint.load.yamlseek import YamlSeeker
 

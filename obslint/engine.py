@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from obslint import findingcap, registry, timebox
+from obslint import fastpaths, findingcap, registry, timebox
 from obslint.classify import GRAFANA_ALERTING, PROM_RULES, classify
 from obslint.config import Config, ConfigError, relative
 from obslint.discover import discover
@@ -70,13 +70,17 @@ def _instance(cls, config: Config) -> registry.Rule:
 
 class Context:
     """What rules may read besides the node they check: the config, the whole project, the
-    codes this run checks (`active`) and a per-run memo (`cache`)."""
+    codes this run checks (`active`), the run's PromQL facts and trees (`promql`, a
+    promql.Service; `promql.parse` reads it while the checks run) and a per-run memo (`cache`)."""
 
     def __init__(self, config: Config, project: Project, active: frozenset = frozenset()) -> None:
+        from obslint import promql
+
         self.config = config
         self.policy = config.policy
         self.project = project
         self.active = active
+        self.promql = promql.Service()
         self.cache: dict = {}
 
 
@@ -310,6 +314,16 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
     looks at one expression runs while its syntax tree is still in the small tree cache.
     `only_sources` (ids of Sources) limits per-object checks to those files; project-wide
     checks always see everything."""
+    from obslint import promql
+
+    before = promql.use(ctx.promql)  # the run's PromQL facts and trees, dropped with the run
+    try:
+        return _run_hooks(rules, project, ctx, only_sources)
+    finally:
+        promql.use(before)
+
+
+def _run_hooks(rules, project: Project, ctx: Context, only_sources: set[int] | None) -> list[Finding]:
     hooks = {hook: [getattr(r, hook) for r in rules if hasattr(r, hook)] for hook in registry.HOOKS}
     on_query = hooks["check_query"]
     # check_document hooks by document kind, from each rule's `applies_to`.
@@ -382,6 +396,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
     # found nothing has nothing to report either, and is skipped: rules_large.yml repeats one
     # expression 10,002 times, dashboards repeat queries across panels.
     clean_queries: set = set()
+    skip_clean = fastpaths.ENABLED  # OBSLINT_NO_FAST_PATHS=1: every query is checked
 
     def queries(qs, src) -> None:
         for q in qs:
@@ -390,7 +405,7 @@ def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | No
                 continue
             before = len(out)
             each(on_query, q, src)
-            if len(out) == before:
+            if len(out) == before and skip_clean:
                 clean_queries.add(key)
 
     def skip(src) -> bool:

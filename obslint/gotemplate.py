@@ -186,12 +186,10 @@ def _check_pipeline(tokens, funcs, declared) -> str | None:
             tokens = tokens[idx + 1:]
             break
     depth = 0
-    expect_cmd = True
     for kind, val in tokens:
         if kind == "op":
             if val == "(":
                 depth += 1
-                expect_cmd = True
                 continue
             if val == ")":
                 depth -= 1
@@ -199,12 +197,10 @@ def _check_pipeline(tokens, funcs, declared) -> str | None:
                     return "unexpected right paren"
                 continue
             if val == "|":
-                expect_cmd = True
                 continue
             if val in (":=", "="):
                 return f"unexpected {val!r} in operand"
             continue
-        expect_cmd = False
         if kind == "var":
             base = val.split(".")[0]
             if base not in declared:

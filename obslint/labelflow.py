@@ -162,8 +162,8 @@ EMPTY = Flow(frozenset())
 _NAME_ONLY = frozenset({NAME})
 
 
-# The syntax tree may come from the expression with its regex matchers written as `=`
-# (promql's fast path): a value with regex characters may be a regex that matches "".
+# The tree is `Parsed.shape`: its regex matchers may be written as `=` (promql's regex-free
+# parse), so a value with regex characters may be a regex that matches "".
 _META = re.compile(r"[.^$*+?()\[\]{}|\\]")
 
 
@@ -215,7 +215,7 @@ class Analyzer:
         (AL006 asks for the one, PQ120 for the other, often of the same alert)."""
         if expr in self._by_expr:
             return self._by_expr[expr], self._by_matches[expr]
-        ast = promql.parse(expr).ast
+        ast = promql.parse(expr).shape  # matcher operators are read defensively (see _present_matcher)
         result, found = None, []
         if ast is not None:
             sink, self._sink = self._sink, found

@@ -14,7 +14,8 @@ from obslint import promql
 from obslint.config import ConfigError
 from obslint.record import Record
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 

@@ -11,7 +11,8 @@ from obslint.datasources import (LOGQL, METRICSQL, OTHER, PROMETHEUS, PROMQL, Da
                                  looks_like_logql)
 from obslint.lang.flavor import group_language, rule_flavor
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 
@@ -151,11 +152,6 @@ class Dashboard:
         lst = templ.get("list") if isinstance(templ, dict) else None
         return [v for v in lst if isinstance(v, dict)] if isinstance(lst, list) else []
 
-    @property
-    def schema_version(self) -> int | None:
-        v = self.data.get("schemaVersion")
-        return v if isinstance(v, int) and not isinstance(v, bool) else None
-
 
 class GrafanaRule:
     """A Grafana-managed rule (alerting or recording) of a provisioning file."""
@@ -252,6 +248,16 @@ class Alert:
     def annotations(self) -> dict:
         v = self.rule.data.get("annotations")
         return v if isinstance(v, dict) else {}
+
+    def templates(self):
+        """(field, key, text) of every string in `annotations:` then `labels:`: the templates
+        Prometheus or Grafana render for each alert instance."""
+        for field in ("annotations", "labels"):
+            mapping = self.rule.data.get(field)
+            if isinstance(mapping, dict):
+                for key, value in mapping.items():
+                    if isinstance(value, str):
+                        yield field, key, value
 
     @property
     def for_(self) -> Any:

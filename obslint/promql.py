@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 import sys
 from collections import OrderedDict
-from functools import lru_cache
 
 import promql_parser as pp
 
-from obslint import promqlfast
+from obslint import fastpaths, promqlfast
 
 # Functions that older Prometheus versions had, or that newer ones added, which the
 # parser may not know: accepted rather than reported as false errors.
@@ -37,13 +36,11 @@ def _register_extras() -> None:
 _register_extras()
 
 COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
-RATE_FUNCS = {"rate", "irate", "increase", "delta", "idelta", "deriv", "resets"}
 _FIRST_ARG_SCALAR = {"topk", "bottomk", "quantile", "limitk", "limit_ratio", "histogram_quantile",
                      "quantile_over_time", "vector", "histogram_fraction"}
 _LATER_ARG_SCALAR = {"predict_linear", "clamp", "clamp_min", "clamp_max", "round", "holt_winters",
                      "double_exponential_smoothing", "histogram_fraction"}
 _LABEL_LISTS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
-_VAR = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([^\]]*)\]\]")
 # The function or aggregation that owns an opening paren, also in `topk by (x) (`.
 _IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
@@ -95,7 +92,7 @@ def substitute(expr: str) -> str:
         return expr
     if _NO_VARIABLE is not None and _NO_VARIABLE.fullmatch(expr):  # `$` only in strings and comments
         return expr
-    edits = _substitute_ranges(expr)
+    edits = _substitute_ranges(expr) if _FAST else None
     return _apply(expr, edits if edits is not None else _substitute(expr))[0]
 
 
@@ -104,7 +101,7 @@ def substitute_spans(expr: str) -> tuple[str, list]:
     offset in the substituted text can be mapped back (`original_offset`)."""
     if "$" not in expr and "[[" not in expr:
         return expr, []
-    edits = _substitute_ranges(expr)
+    edits = _substitute_ranges(expr) if _FAST else None
     return _apply(expr, edits if edits is not None else _substitute(expr))
 
 
@@ -164,7 +161,7 @@ _FAST_TOKENS = re.compile(r"""
 # fails in linear time. They exist from Python 3.11; before that the scan above does it all.
 _NO_VARIABLE = (re.compile(r"""(?:[^"'`\#$\[]++ | "[^"\\]*+(?:\\.[^"\\]*+)*+" | '[^'\\]*+(?:\\.[^'\\]*+)*+'
                                | `[^`]*+` | \#[^\n]*+ | \[(?!\[))*+""", re.X)
-                if sys.version_info >= (3, 11) else None)
+                if sys.version_info >= (3, 11) and fastpaths.ENABLED else None)
 _BRACKET_VAR = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -272,25 +269,38 @@ class Selector:
 
 class Parsed:
     """Facts about one expression. The syntax tree itself is heavy (promql-parser copies
-    every subtree into every node), so it is not kept here: `ast` fetches it from a small
-    weight-bounded cache, parsing again when it was evicted."""
+    every subtree into every node), so it is not kept here: `ast` fetches it from the run's
+    weight-bounded tree cache, parsing again when it was evicted."""
 
-    __slots__ = ("text", "error", "selectors", "calls", "aggregations", "ranges", "operators", "tree_text")
+    __slots__ = ("text", "error", "selectors", "calls", "aggregations", "ranges", "operators", "shape_text",
+                 "_service")
 
-    def __init__(self, text: str, error: str | None) -> None:
+    def __init__(self, text: str, error: str | None, service: Service | None = None) -> None:
         self.text, self.error = text, error
-        self.tree_text = text  # what `ast` parses: `text`, or `text` with regex matchers made plain
+        # What `shape` parses: `text`, or `text` with its regex matchers written as `=`/`!=`.
+        self.shape_text = text
         self.selectors: list[Selector] = []
         self.calls: list[str] = []
         self.aggregations: list = []  # (op, "by"/"without"/None, labels, param value)
         self.ranges: list = []  # (seconds, enclosing funcs)
         self.operators: list[str] = []  # binary operators (`/`, `>`, `and`, ...)
+        self._service = service
 
     @property
     def ast(self):
+        """The syntax tree of the expression (Grafana variables substituted), or None."""
         if self.error is not None:
             return None
-        return _ast(self.tree_text)
+        return (self._service or Service()).tree(self.text)
+
+    @property
+    def shape(self):
+        """A syntax tree of the same shape as `ast`, cheaper to get: when the facts came from
+        the regex-free parse, its regex matchers read `=`/`!=` (take operators from
+        `selectors`, never from this tree's matchers). For checks of structure only."""
+        if self.error is not None:
+            return None
+        return (self._service or Service()).tree(self.shape_text)
 
 
 def _matchers(vs) -> list:
@@ -370,7 +380,7 @@ def too_complex(expr: str) -> str | None:
     return None
 
 
-# Syntax trees are cached apart from the facts, under a weight budget: an AST's size grows
+# Syntax trees are kept apart from the facts, under a weight budget: an AST's size grows
 # with length times nesting, so each is charged len(text) x (1 + parentheses, ranges and
 # operator characters) and the oldest are dropped when the total passes the budget. The
 # engine runs every check of one rule or panel back to back, so only the trees of the
@@ -380,8 +390,6 @@ def too_complex(expr: str) -> str | None:
 # one for ~4. The facts (selectors, calls, aggregations, ranges) are small and kept for the run.
 _CACHE_BUDGET = 20_000
 _WEIGHED = ("(", "[", "+", "-", "*", "/", "%", "^", "<", ">", "=", " or ", " and ", " unless ")
-_trees: "OrderedDict[str, tuple[object, int]]" = OrderedDict()
-_trees_weight = 0
 
 
 def _weight(text: str) -> int:
@@ -390,106 +398,136 @@ def _weight(text: str) -> int:
     return len(text) * (1 + sum(map(text.count, _WEIGHED)))
 
 
-def _remember(text: str, ast) -> None:
-    global _trees_weight
-    w = _weight(text)
-    _trees[text] = (ast, w)
-    _trees_weight += w
-    while _trees_weight > _CACHE_BUDGET and len(_trees) > 1:
-        _old, (_tree, ow) = _trees.popitem(last=False)
-        _trees_weight -= ow
+class Service:
+    """PromQL facts and syntax trees for one run: facts once per distinct expression, trees
+    under the weight budget above. The engine makes one per run (`Context.promql`) and makes
+    it the active one while the checks run (`use`); `parse()` outside a run works on a
+    throwaway service, so nothing outlives a run."""
+
+    __slots__ = ("facts", "trees", "weight", "regexes")
+
+    def __init__(self) -> None:
+        self.facts: dict[str, Parsed] = {}
+        self.trees: OrderedDict[str, tuple[object, int]] = OrderedDict()
+        self.weight = 0
+        self.regexes: dict = {}  # (op, literal) -> whether promql-parser accepts it (promqlfast)
+
+    def parse(self, expr: str) -> Parsed:
+        """Facts about an expression, computed once per run."""
+        hit = self.facts.get(expr)
+        if hit is None:
+            hit = self.facts[expr] = self._parse(expr)
+        return hit
+
+    def remember(self, text: str, ast) -> None:
+        w = _weight(text)
+        trees = self.trees
+        trees[text] = (ast, w)
+        self.weight += w
+        while self.weight > _CACHE_BUDGET and len(trees) > 1:
+            _old, (_tree, ow) = trees.popitem(last=False)
+            self.weight -= ow
+
+    def tree(self, text: str):
+        """The syntax tree of `text` (a text that parsed before), parsed again when evicted."""
+        hit = self.trees.get(text)
+        if hit is not None:
+            self.trees.move_to_end(text)
+            return hit[0]
+        try:
+            ast = pp.parse(text)
+        except BaseException as exc:  # noqa: BLE001 - parsed before without error; be safe anyway
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            return None
+        self.remember(text, ast)
+        return ast
+
+    def _parse(self, expr: str) -> Parsed:
+        problem = too_complex(expr)
+        if problem is not None:
+            return Parsed(expr, problem, self)
+        text = substitute(expr)
+        if _FAST:
+            quick = promqlfast.facts(text)
+            if quick is not None:  # a common shape, valid and described without a syntax tree
+                parsed = Parsed(text, None, self)
+                selector, parsed.calls, parsed.aggregations, parsed.ranges = quick
+                parsed.selectors.append(Selector(*selector))
+                return parsed
+            plain = promqlfast.without_regexes(text, self.regexes)
+            if plain is not None:
+                parsed = self._parse_plain(text, *plain)
+                if parsed is not None:
+                    return parsed
+        try:
+            ast = pp.parse(text)
+        except ValueError as exc:
+            return Parsed(text, str(exc) or "invalid PromQL", self)
+        except BaseException as exc:  # the Rust core may panic on pathological input
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            return Parsed(text, f"the PromQL parser failed on this expression ({type(exc).__name__})", self)
+        parsed = Parsed(text, None, self)
+        try:
+            _collect(ast, parsed, ())
+        except RecursionError:
+            parsed.error = "expression nests too deeply to analyse"
+            return parsed
+        self.remember(text, ast)
+        return parsed
+
+    def _parse_plain(self, text: str, plain: str, matchers: list) -> Parsed | None:
+        """Facts of `text` from the parse of `plain` (its regex matchers written as `=`/`!=`,
+        their values already checked), operators restored; None when anything does not line
+        up, and the caller parses `text` itself. The plain tree is kept as the facts' `shape`;
+        `ast` is always the tree of `text` itself."""
+        try:
+            ast = pp.parse(plain)
+        except BaseException as exc:  # noqa: BLE001 - invalid: the full parse gives the exact message
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            return None
+        parsed = Parsed(text, None, self)
+        try:
+            _collect(ast, parsed, ())
+        except RecursionError:
+            return None
+        found = [m for sel in parsed.selectors for m in sel.matchers]
+        if len(found) != len(matchers):
+            return None
+        ops = iter(matchers)
+        for sel in parsed.selectors:
+            restored = []
+            for label, _op, value in sel.matchers:
+                want_label, want_op, literal = next(ops)
+                if label != want_label or ('\\' not in literal and literal[1:-1] != value):
+                    return None
+                restored.append((label, want_op, value))
+            sel.matchers = restored
+        if "absent" in parsed.calls or "absent_over_time" in parsed.calls:
+            return parsed  # result_labels reads absent()'s matcher operators: `shape` is `ast` here
+        parsed.shape_text = plain
+        self.remember(plain, ast)
+        return parsed
 
 
-def _ast(text: str):
-    hit = _trees.get(text)
-    if hit is not None:
-        _trees.move_to_end(text)
-        return hit[0]
-    try:
-        ast = pp.parse(text)
-    except BaseException as exc:  # noqa: BLE001 - parsed before without error; be safe anyway
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
-        return None
-    _remember(text, ast)
-    return ast
+_FAST = fastpaths.ENABLED
+_active: Service | None = None  # the running lint's service (set by `use`), not a cache
 
 
-_facts: dict[str, Parsed] = {}
+def use(service: Service | None) -> Service | None:
+    """Make `service` the one `parse()` works with (None: none); returns the one before, to
+    restore. The engine calls it around the checks of a run."""
+    global _active
+    before, _active = _active, service
+    return before
 
 
 def parse(expr: str) -> Parsed:
-    """Facts about an expression, computed once per run."""
-    hit = _facts.get(expr)
-    if hit is None:
-        hit = _facts[expr] = _parse(expr)
-    return hit
-
-
-def _parse(expr: str) -> Parsed:
-    problem = too_complex(expr)
-    if problem is not None:
-        return Parsed(expr, problem)
-    text = substitute(expr)
-    quick = promqlfast.facts(text)
-    if quick is not None:  # a common shape, valid and described without a syntax tree
-        parsed = Parsed(text, None)
-        selector, parsed.calls, parsed.aggregations, parsed.ranges = quick
-        parsed.selectors.append(Selector(*selector))
-        return parsed
-    plain = promqlfast.without_regexes(text)
-    if plain is not None:
-        parsed = _parse_plain(text, *plain)
-        if parsed is not None:
-            return parsed
-    try:
-        ast = pp.parse(text)
-    except ValueError as exc:
-        return Parsed(text, str(exc) or "invalid PromQL")
-    except BaseException as exc:  # the Rust core may panic on pathological input
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
-        return Parsed(text, f"the PromQL parser failed on this expression ({type(exc).__name__})")
-    parsed = Parsed(text, None)
-    try:
-        _collect(ast, parsed, ())
-    except RecursionError:
-        parsed.error = "expression nests too deeply to analyse"
-        return parsed
-    _remember(text, ast)
-    return parsed
-
-
-def _parse_plain(text: str, plain: str, matchers: list) -> Parsed | None:
-    """Facts of `text` from the parse of `plain` (its regex matchers written as `=`/`!=`, their
-    values already checked), operators restored; None when anything does not line up, and
-    the caller parses `text` itself."""
-    try:
-        ast = pp.parse(plain)
-    except BaseException as exc:  # noqa: BLE001 - invalid: the full parse gives the exact message
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
-        return None
-    parsed = Parsed(text, None)
-    try:
-        _collect(ast, parsed, ())
-    except RecursionError:
-        return None
-    found = [m for sel in parsed.selectors for m in sel.matchers]
-    if len(found) != len(matchers):
-        return None
-    ops = iter(matchers)
-    for sel in parsed.selectors:
-        restored = []
-        for label, _op, value in sel.matchers:
-            want_label, want_op, literal = next(ops)
-            if label != want_label or ('\\' not in literal and literal[1:-1] != value):
-                return None
-            restored.append((label, want_op, value))
-        sel.matchers = restored
-    parsed.tree_text = plain
-    _remember(plain, ast)
-    return parsed
+    """Facts about an expression, from the running lint's service (once per run)."""
+    svc = _active
+    return (svc if svc is not None else Service()).parse(expr)
 
 
 def _collect(node, out: Parsed, funcs: tuple) -> None:

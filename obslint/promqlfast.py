@@ -12,7 +12,6 @@ that every expression this path accepts, promql-parser accepts too, with the sam
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import promql_parser
 
@@ -106,13 +105,14 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 _PLAIN_OPS = {"=~": "= ", "!~": "!="}
 
 
-def without_regexes(text: str):
+def without_regexes(text: str, checked: dict):
     """(text with every regex matcher's operator made `=`/`!=`, [(label, op, literal)] of all
     matchers in text order), or None when the text has no regex matcher or something that
-    makes the rewrite unsafe: a regex value promql-parser rejects (its own message is
-    wanted), a selector without a metric name (whether a regex can match "" decides its
-    validity), `__name__` matchers, or `absent` (whose result labels read the operators)."""
-    if "~" not in text or "absent" in text:
+    would make the two parses disagree on validity or facts: a regex value promql-parser
+    rejects (its own message is wanted), a selector without a metric name (whether a regex
+    can match "" decides its validity), `__name__` matchers (part of the name). `checked`
+    memoises each regex value's verdict for the run (promql.Service.regexes)."""
+    if "~" not in text:
         return None
     matchers = []
     pieces = []
@@ -133,7 +133,10 @@ def without_regexes(text: str):
             return None
         matchers.append((label, op, literal))
         if op in _PLAIN_OPS:
-            if not _valid_regex(op, literal):
+            ok = checked.get((op, literal))
+            if ok is None:
+                ok = checked[(op, literal)] = _valid_regex(op, literal)
+            if not ok:
                 return None
             pieces.append(text[last:m.start("op")])
             pieces.append(_PLAIN_OPS[op])
@@ -144,7 +147,6 @@ def without_regexes(text: str):
     return "".join(pieces), matchers
 
 
-@lru_cache(maxsize=4096)
 def _valid_regex(op: str, literal: str) -> bool:
     try:
         promql_parser.parse("x{a" + op + literal + "}")

@@ -5,6 +5,8 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from obslint import fastpaths
+
 
 def schema_dir() -> Path:
     here = Path(__file__).resolve().parent
@@ -54,7 +56,7 @@ def errors(name: str, instance) -> list:
     Most documents are valid: a compiled validator confirms that in microseconds, and
     jsonschema (the reference implementation, with its precise error objects) runs only
     for documents that fail. (jsonschema is imported only then: importing it costs ~70 ms.)"""
-    gate = _gate(name)
+    gate = _gate(name) if fastpaths.ENABLED else None
     if gate is not None:
         try:
             if gate.is_valid(instance):

@@ -22,10 +22,10 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import posixpath
 import re
 
 from obslint.findings import Finding
+from obslint.globset import GlobSet
 
 _TOKEN = r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*"
 _DIRECTIVE = re.compile(
@@ -179,26 +179,11 @@ class IgnoreEntry(dict):
         self.line = line
         self.hits = 0
         self.codes = [_normalise(t) for t in str(data["code"]).split(",")] if "code" in data else None
-        self.spec = compile_globs([str(data["path"])]) if "path" in data else None
+        self.spec = GlobSet([data["path"]]) if "path" in data else None
 
 
 def prepare_ignores(entries: list, root: str | None, lines: list[int] | None = None) -> list[IgnoreEntry]:
     return [IgnoreEntry(e, root, (lines[i] if lines and i < len(lines) else 0)) for i, e in enumerate(entries)]
-
-
-def compile_globs(patterns):
-    """gitignore-style globs (`*` and `?` within one path segment, `**` across directories,
-    a pattern without `/` matches at any depth, a directory matches everything below it),
-    compiled once. pathspec is imported only when there are patterns (start-up cost)."""
-    import pathspec
-
-    cleaned = []
-    for p in patterns:
-        p = str(p).replace("\\", "/").strip()
-        while p.startswith("./"):
-            p = p[2:]
-        cleaned.append(p)
-    return pathspec.PathSpec.from_lines("gitignore", cleaned)
 
 
 _MATCH_KEYS = ("code", "path", "dashboard", "panel", "alert")
@@ -236,7 +221,7 @@ def _path_matches(file: str, spec, root: str | None) -> bool:
             rel = None
         if rel and not rel.startswith("../"):
             candidates.append(rel)
-    return any(spec.match_file(posixpath.normpath(c)) for c in candidates)
+    return any(spec(c) for c in candidates)
 
 
 # --- the exact text that silences a finding ---------------------------------------------

@@ -12,7 +12,8 @@ from obslint.durations import parse_duration
 from obslint.model import EXPRESSION_DATASOURCES
 from obslint.record import Record
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 

@@ -2,6 +2,8 @@
 and the version-dependent facts the checks need."""
 from __future__ import annotations
 
+from obslint.model import EXPRESSION_DATASOURCES
+
 NEWEST_GRAFANA = 12
 
 
@@ -28,5 +30,5 @@ def value_is_number(rule_data: dict, policy: dict | None) -> bool:
     if not isinstance(data, list):
         return False
     sources = {d.get("datasourceUid") for d in data
-               if isinstance(d, dict) and d.get("datasourceUid") not in ("__expr__", "-100", None)}
+               if isinstance(d, dict) and d.get("datasourceUid") not in (*EXPRESSION_DATASOURCES, None)}
     return len(sources) == 1

@@ -92,7 +92,7 @@ class AlertWithoutComparison(Rule):
             return
         expr, path, ref = cond
         parsed = promql.parse(expr)
-        if parsed.ast is None or not _always_fires(parsed.ast):
+        if parsed.shape is None or not _always_fires(parsed.shape):
             return
         if ref is None:
             yield self.finding(alert.doc, path, f"alert `{alert.name}` has no comparison in its expression: it fires for "

@@ -33,21 +33,14 @@ def _kept(labels) -> str:
     return f"drops {', '.join(f'`{x}`' for x in sorted(labels.minus) if x != '__name__')}"
 
 
-def _reads_name(data: dict) -> bool:
+def _reads_name(alert) -> bool:
     """Whether a template mentions `__name__` (the one label an open flow may drop)."""
-    return any(isinstance(m, dict) and any(isinstance(v, str) and "__name__" in v for v in m.values())
-               for m in (data.get("annotations"), data.get("labels")))
+    return any("__name__" in v for _field, _key, v in alert.templates())
 
 
-def _reads_labels(data: dict) -> bool:
+def _reads_labels(alert) -> bool:
     """Whether any label or annotation template reads a label of the alert's series at all."""
-    for key in ("annotations", "labels"):
-        mapping = data.get(key)
-        if isinstance(mapping, dict):
-            for value in mapping.values():
-                if isinstance(value, str) and ("abels" in value or "{{" in value and "." in value):
-                    return True
-    return False
+    return any("abels" in v or "{{" in v and "." in v for _field, _key, v in alert.templates())
 
 
 class TemplateLabelLost(Rule):
@@ -85,9 +78,9 @@ class TemplateLabelLost(Rule):
     summary = "template uses `$labels.X` but the query's result cannot carry X"
 
     def check_alert(self, alert, ctx):
-        if not alert.queries or not _reads_labels(alert.data):
+        if not alert.queries or not _reads_labels(alert):
             return
-        if not _reads_name(alert.data) and not any(labelflow.may_close(promql.parse(q.expr), ctx)
+        if not _reads_name(alert) and not any(labelflow.may_close(promql.parse(q.expr), ctx)
                                                    for q in alert.queries):
             return  # every label passes through: none can be missing
         result = None
@@ -98,24 +91,20 @@ class TemplateLabelLost(Rule):
             result = lab if result is None else result.union(lab)
         if result is None or (result.only is None and not result.minus):
             return
-        extra, name, data, path = alert.template_labels, alert.name, alert.data, alert.path
-        for key in ("annotations", "labels"):
-            mapping = data.get(key)
-            if not isinstance(mapping, dict):
+        extra, name, path = alert.template_labels, alert.name, alert.path
+        for key, k, v in alert.templates():
+            if "abels" not in v:
                 continue
-            for k, v in mapping.items():
-                if not isinstance(v, str) or "abels" not in v:
+            for label in dict.fromkeys(_label_refs(v)):
+                if label in extra or result.may_have(label):
                     continue
-                for label in dict.fromkeys(_label_refs(v)):
-                    if label in extra or result.may_have(label):
-                        continue
-                    why = (" (it is set by the rule's `labels:`, which Prometheus templates do not see)"
-                           if label in alert.labels and not alert.grafana else "")
-                    yield self.finding(alert.doc, path + (key, k),
-                                       f"{key[:-1]} `{k}` of alert `{name}` uses `$labels.{label}`, but the query's "
-                                       f"result {_kept(result)}{why}",
-                                       fix=f"keep `{label}` in the aggregation (`by (..., {label})`) or drop it from "
-                                           f"the template", scope=path)
+                why = (" (it is set by the rule's `labels:`, which Prometheus templates do not see)"
+                       if label in alert.labels and not alert.grafana else "")
+                yield self.finding(alert.doc, path + (key, k),
+                                   f"{key[:-1]} `{k}` of alert `{name}` uses `$labels.{label}`, but the query's "
+                                   f"result {_kept(result)}{why}",
+                                   fix=f"keep `{label}` in the aggregation (`by (..., {label})`) or drop it from "
+                                       f"the template", scope=path)
 
 
 class GrafanaTemplate(Rule):
@@ -184,37 +173,33 @@ class GrafanaTemplate(Rule):
     def check_alert(self, alert, ctx):
         refs = set(alert.rule.nodes)
         path0, data = alert.path, alert.data
-        for key in ("annotations", "labels"):
-            mapping = data.get(key)
-            if not isinstance(mapping, dict):
+        for key, k, v in alert.templates():
+            if "{{" not in v:
                 continue
-            for k, v in mapping.items():
-                if not isinstance(v, str) or "{{" not in v:
-                    continue
-                path = path0 + (key, k)
-                err = gotemplate.check(re.sub(r"\$values\b", "$labels", v), functions=GRAFANA_FUNCS)
-                if err:
-                    yield self.finding(alert.doc, path, f"template in {key[:-1]} `{k}` cannot render in Grafana: {err}",
-                                       fix="fix the `{{ ... }}` actions (Grafana uses Prometheus' template functions)",
-                                       scope=path0)
-                    continue
-                if re.search(r"\{\{[^}]*\bquery\b", v):
-                    yield self.finding(alert.doc, path, f"template in {key[:-1]} `{k}` calls `query`, which Grafana "
-                                       f"does not run (it returns nothing)", fix="use the values of the rule's own "
-                                       "queries (`$values.A.Value`)", scope=path0)
-                    continue
-                m = _HUMANIZE_VALUE.search(v)
-                if m and not value_is_number(data, ctx.policy):  # Grafana 12: the number, with one datasource
-                    yield self.finding(alert.doc, path, f"template in {key[:-1]} `{k}` formats `$value` as a number; in "
-                                       f"Grafana `$value` is a text listing every expression's value, so this fails",
-                                       fix=f"use `{{{{ {(m.group(1) or m.group(2) or 'humanize').split()[0]} "
-                                           f"$values.{data.get('condition') or 'B'}.Value }}}}`", scope=path0)
-                    continue
-                for a, b in _VALUES_REF.findall(v):
-                    ref = a or b
-                    if refs and ref not in refs:
-                        yield self.finding(alert.doc, path, f"template in {key[:-1]} `{k}` reads `$values.{ref}`, but "
-                                           f"the rule has no query or expression with refId `{ref}` "
-                                           f"(it has {', '.join(sorted(refs))})",
-                                           fix="use one of the rule's refIds", scope=path0)
-                        break
+            path = path0 + (key, k)
+            err = gotemplate.check(re.sub(r"\$values\b", "$labels", v), functions=GRAFANA_FUNCS)
+            if err:
+                yield self.finding(alert.doc, path, f"template in {key[:-1]} `{k}` cannot render in Grafana: {err}",
+                                   fix="fix the `{{ ... }}` actions (Grafana uses Prometheus' template functions)",
+                                   scope=path0)
+                continue
+            if re.search(r"\{\{[^}]*\bquery\b", v):
+                yield self.finding(alert.doc, path, f"template in {key[:-1]} `{k}` calls `query`, which Grafana "
+                                   f"does not run (it returns nothing)", fix="use the values of the rule's own "
+                                   "queries (`$values.A.Value`)", scope=path0)
+                continue
+            m = _HUMANIZE_VALUE.search(v)
+            if m and not value_is_number(data, ctx.policy):  # Grafana 12: the number, with one datasource
+                yield self.finding(alert.doc, path, f"template in {key[:-1]} `{k}` formats `$value` as a number; in "
+                                   f"Grafana `$value` is a text listing every expression's value, so this fails",
+                                   fix=f"use `{{{{ {(m.group(1) or m.group(2) or 'humanize').split()[0]} "
+                                       f"$values.{data.get('condition') or 'B'}.Value }}}}`", scope=path0)
+                continue
+            for a, b in _VALUES_REF.findall(v):
+                ref = a or b
+                if refs and ref not in refs:
+                    yield self.finding(alert.doc, path, f"template in {key[:-1]} `{k}` reads `$values.{ref}`, but "
+                                       f"the rule has no query or expression with refId `{ref}` "
+                                       f"(it has {', '.join(sorted(refs))})",
+                                       fix="use one of the rule's refIds", scope=path0)
+                    break

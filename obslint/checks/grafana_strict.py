@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 
 from obslint.findings import Severity
+from obslint.model import EXPRESSION_DATASOURCES
 from obslint.registry import Rule
 
-_EXPRESSION_UIDS = ("__expr__", "-100")
 
 
 def consequence(doc) -> str:
@@ -82,11 +82,11 @@ class GrafanaRuleRefused(Rule):
         cost = consequence(rule.doc)
         if isinstance(data, list):
             for i, q in enumerate(data):
-                if not isinstance(q, dict) or q.get("datasourceUid") in _EXPRESSION_UIDS:
+                if not isinstance(q, dict) or q.get("datasourceUid") in EXPRESSION_DATASOURCES:
                     continue
                 model = q.get("model") if isinstance(q.get("model"), dict) else {}
                 ds = model.get("datasource")
-                if isinstance(ds, dict) and ds.get("uid") in _EXPRESSION_UIDS and "datasourceUid" not in q:
+                if isinstance(ds, dict) and ds.get("uid") in EXPRESSION_DATASOURCES and "datasourceUid" not in q:
                     continue
                 rtr = q.get("relativeTimeRange")
                 if rtr is None:

@@ -279,10 +279,10 @@ class DivisionInAggregation(Rule):
         if "/" not in query.expr:
             return
         parsed = promql.parse(query.expr)
-        if not parsed.aggregations or "/" not in parsed.operators or parsed.ast is None:
+        if not parsed.aggregations or "/" not in parsed.operators or parsed.shape is None:
             return
         found: list = []
-        _nan_divisions(parsed.ast, None, found)
+        _nan_divisions(parsed.shape, None, found)
         if found:
             yield self.finding(query.doc, query.path,
                                f"division by a rate inside `{found[0]}`: a series whose rate is 0 gives NaN and turns "

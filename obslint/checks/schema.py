@@ -6,6 +6,7 @@ import json
 
 from obslint import schemas
 from obslint.findings import Severity
+from obslint.model import EXPRESSION_DATASOURCES
 from obslint.registry import Rule
 from obslint.suggest import closest
 
@@ -435,7 +436,7 @@ class GrafanaAlertingRefs(Rule):
                                fix="set `condition` to the refId that decides whether the alert fires",
                                scope=rule.path)
         for i, q in enumerate(data):
-            if not isinstance(q, dict) or q.get("datasourceUid") not in ("__expr__", "-100"):
+            if not isinstance(q, dict) or q.get("datasourceUid") not in EXPRESSION_DATASOURCES:
                 continue
             model = q.get("model")
             if not isinstance(model, dict):

@@ -26,10 +26,10 @@ def _quantile_inputs(query, ctx):
     if "histogram_quantile" not in query.expr:  # function names are case-sensitive: no call
         return
     parsed = promql.parse(query.expr)
-    if parsed.error or "histogram_quantile" not in parsed.calls or parsed.ast is None:
+    if parsed.error or "histogram_quantile" not in parsed.calls or parsed.shape is None:
         return
     cat = metriccatalog.catalog(ctx) if metriccatalog.has_catalog(ctx) else None
-    for call in _calls(parsed.ast, "histogram_quantile"):
+    for call in _calls(parsed.shape, "histogram_quantile"):  # structure and names only
         if len(call.args) >= 2:
             yield cat, call.args[1]
 

@@ -23,11 +23,36 @@ class LogqlLexer(Lexer):
 
 
 class MetricsqlLexer(Lexer):
+    """MetricsQL's keywords are keywords only where the parser can take them, as in
+    VictoriaMetrics' own parser: `by`, `offset`, `bool` or `keep_metric_names` are metric
+    names elsewhere, `with` starts templates only before `(`, `inf` is a number only where
+    a number fits. The parser's state (lark's interface 1) says what it can take next."""
+
+    __future_interface__ = 1
+
     def __init__(self, lexer_conf) -> None:
         pass
 
-    def lex(self, data):
+    def lex(self, lexer_state, parser_state):
         from obslint.lang.metricsql import tokens
 
-        for kind, value, offset in tokens(data):
+        text = lexer_state.text
+        found = tokens(getattr(text, "text", text))
+        table = parser_state.parse_conf.parse_table.states
+        for i, (kind, value, offset) in enumerate(found):
+            if kind == "$ERROR":
+                raise value
+            if kind not in _FIXED and (kind != "NUMBER" or value.isalpha()):
+                accepts = table[parser_state.position]
+                if kind == "WITH" and (i + 1 == len(found) or found[i + 1][0] != "LPAR"):
+                    kind = "IDENT"
+                elif "IDENT" in accepts and (kind not in accepts or (
+                        i + 1 < len(found) and found[i + 1][0] in _MATCHERS)):
+                    kind = "IDENT"  # `{or="x"}`: a label name before a matcher
             yield Token(kind, value, start_pos=offset)
+
+
+_MATCHERS = frozenset({"EQ", "NEQ", "RE", "NRE"})
+_FIXED = frozenset({"IDENT", "STRING", "DURATION", "LPAR", "RPAR", "LBRACE", "RBRACE", "LBRACKET", "RBRACKET",
+                    "COMMA", "COLON", "AT", "ADD", "SUB", "MUL", "DIV", "MOD", "POW", "CMP_EQ", "NEQ", "GTE",
+                    "LTE", "RE", "NRE", "EQ", "GT", "LT"})

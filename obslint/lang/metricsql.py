@@ -8,6 +8,11 @@ any expression; `[:1m]`, `[5i]` steps; `or` inside selectors; numbers with K/Ki/
 Gi/T/Ti suffixes and durations as numbers; trailing commas; many more functions
 (`topk_max`, `range_last`, `histogram_share`, ...); `prefix "x"` after group_left/right.
 
+The tokenizer follows VictoriaMetrics' lexer.go (its order of attempts, its number and
+duration forms, keywords that are names where no keyword fits: see obslint.lang.lexers);
+the grammar its parser.go; obslint.lang.metricsql_check what it refuses once it expands
+`WITH` templates. scripts/metricsql_parity.py measures the agreement on its own tests.
+
 Used two ways: to accept MetricsQL queries of the `metricsql` dialect (with real syntax
 errors reported at their position), and, for a query promql-parser refuses in the
 `prometheus` dialect, to tell whether it fails only on MetricsQL constructs (and name
@@ -15,7 +20,7 @@ one), or to give the position of its syntax error.
 """
 from __future__ import annotations
 
-import re
+
 
 AGGREGATIONS = frozenset(
     "any avg bottomk bottomk_avg bottomk_max bottomk_median bottomk_last bottomk_min count count_values distinct "
@@ -61,6 +66,8 @@ PROMETHEUS = frozenset(
     "sum avg count min max group stddev stdvar topk bottomk quantile count_values limitk limit_ratio".split())
 KNOWN = AGGREGATIONS | ROLLUPS | TRANSFORMS | PROMETHEUS
 
+# Words that are keywords only where the grammar expects them (obslint.lang.lexers picks
+# IDENT elsewhere, as VictoriaMetrics does): `by`, `offset` or `with` can be metric names.
 _KEYWORDS = {"by": "BY", "without": "WITHOUT", "on": "ON", "ignoring": "IGNORING", "group_left": "GROUP_LEFT",
              "group_right": "GROUP_RIGHT", "bool": "BOOL", "offset": "OFFSET", "or": "OR", "and": "AND",
              "unless": "UNLESS", "if": "IF", "ifnot": "IFNOT", "default": "DEFAULT", "limit": "LIMIT",
@@ -70,18 +77,15 @@ _PUNCT = {"==": "CMP_EQ", "!=": "NEQ", ">=": "GTE", "<=": "LTE", "=~": "RE", "!~
           ")": "RPAR", "{": "LBRACE", "}": "RBRACE", "[": "LBRACKET", "]": "RBRACKET", ",": "COMMA", ":": "COLON",
           "@": "AT"}
 _TERMINALS = sorted(set(_KEYWORDS.values()) | set(_PUNCT.values()) | {"IDENT", "STRING", "NUMBER", "DURATION"})
+_SPACE = " \t\n\v\f\r"
+_SINGLE = "{}[](),@"
+_OPERATORS = ("==", "!=", ">=", "<=", "=~", "!~", "=", ">", "<", "+", "-", "*", "/", "%", "^")
+_MULTIPLIERS = ("kib", "ki", "kb", "k", "mib", "mi", "mb", "m", "gib", "gi", "gb", "g", "tib", "ti", "tb", "t")
+_HEX = "0123456789abcdefABCDEF"
+_INTERVALS = ("$__rate_interval", "$__interval")  # Grafana's macros, which VictoriaMetrics reads itself
 
-_TOKEN_PATTERN = r"""
-    (?P<ws>\s+) | (?P<comment>\#[^\n]*)
-  | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
-  | (?P<number>0[xX][0-9a-fA-F_]+|0[bB][01_]+|(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)
-    (?P<suffix>[A-Za-zµ0-9.]*)
-  | (?P<ident>(?:[^\W\d]|[_:]|\\.)(?:[\w:.]|\\.)*)
-  | (?P<punct>==|!=|>=|<=|=~|!~|[=<>+\-*/%^(){}\[\],:@])
-"""
-_TOKEN = None  # compiled on first use
-_DURATION = re.compile(r"(?:[0-9][0-9_]*(?:\.[0-9]+)?(?:ms|s|m|h|d|w|y|i))+")
-_SUFFIXED = re.compile(r"[0-9][0-9_]*(?:\.[0-9]+)?(?:[KMGT]i?|[kmgt]i)(?:[bB])?")
+
+_FAST = None  # whitespace, plain ASCII names, strings, operators: the common tokens, compiled on first use
 
 
 class MetricsqlError(Exception):
@@ -90,107 +94,326 @@ class MetricsqlError(Exception):
         self.message, self.offset = message, offset
 
 
-def tokens(text: str):
-    global _TOKEN
-    if _TOKEN is None:
-        _TOKEN = re.compile(_TOKEN_PATTERN, re.X)
+def tokens(text: str) -> list:
+    """(kind, text, offset) of each token, scanned as VictoriaMetrics' lexer does: its
+    order of attempts (names, strings, operators, durations, numbers), its number and
+    duration forms (`45mI`, `0o12`, `5w4h-3.4m`), `#` comments, and `:` as a name
+    character except inside `[...]`. A keyword's kind is its own; the lexer adapter
+    turns it into IDENT where the grammar does not expect it. Text that is no token
+    ends the list with ("$ERROR", MetricsqlError, offset), raised when the parser gets
+    there (a syntax error before it is reported first, as VictoriaMetrics does)."""
+    global _FAST
+    if _FAST is None:
+        import re
+
+        _FAST = re.compile(r"""(?s)[ \t\n\v\f\r]+
+            | (?P<name>[A-Za-z_:][A-Za-z0-9_:.]*+)(?![^\x00-\x7f]|\\)
+            | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`)
+            | (?P<op>==|!=|>=|<=|=~|!~|[=<>+\-*/%^(){},@])""", re.X)
+    fast = _FAST.match
+    out = []
     pos, n = 0, len(text)
-    brackets = 0  # inside `[...]` a `:` separates range and step; elsewhere it may start a name
-    while pos < n:
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            raise MetricsqlError(f"unexpected character `{text[pos]}`", pos)
-        kind, start, pos = m.lastgroup, m.start(), m.end()
-        if kind in ("ws", "comment"):
+    brackets = 0
+    try:
+        while pos < n:
+            m = fast(text, pos)
+            if m is not None and not (brackets and ":" in m.group()):
+                kind = m.lastgroup
+                if kind == "name":  # a plain ASCII name
+                    value = m.group()
+                    low = value.lower()
+                    out.append((_KEYWORDS.get(low, "NUMBER" if low in ("inf", "nan") else "IDENT"), value, pos))
+                elif kind is not None:
+                    value = m.group()
+                    out.append(("STRING" if kind == "string" else _PUNCT[value], value, pos))
+                pos = m.end()
+                continue
+            c = text[pos]
+            if c in _SPACE:
+                pos += 1
+                continue
+            start = pos
+            if c == "#":
+                nl = text.find("\n", pos)
+                pos = n if nl < 0 else nl + 1
+                continue
+            if c in _SINGLE:
+                brackets += 1 if c == "[" else -1 if c == "]" and brackets else 0
+                out.append((_PUNCT[c], c, start))
+                pos += 1
+                continue
+            if c == ":" and brackets:
+                out.append(("COLON", c, start))
+                pos += 1
+                continue
+            end = _ident_end(text, pos, brackets > 0)
+            if end > pos:
+                value = text[pos:end]
+                low = value.lower()
+                kind = _KEYWORDS.get(low, "NUMBER" if low in ("inf", "nan") else "IDENT")
+                out.append((kind, value, start))
+                pos = end
+                continue
+            if c in "\"'`":
+                pos = _string_end(text, pos)
+                out.append(("STRING", text[start:pos], start))
+                continue
+            op = next((o for o in _OPERATORS if text.startswith(o, pos)), None)
+            if op is not None:
+                out.append((_PUNCT[op], op, start))
+                pos += len(op)
+                continue
+            end = _duration_end(text, pos)
+            if end > pos:
+                out.append(("DURATION", text[pos:end], start))
+                pos = end
+                continue
+            if c.isdigit() and c.isascii() or (c == "." and pos + 1 < n and text[pos + 1] in "0123456789"):
+                pos = _number_end(text, pos)
+                _check_number(text[start:pos], start)
+                out.append(("NUMBER", text[start:pos], start))
+                continue
+            macro = next((m for m in _INTERVALS if text.startswith(m, pos)), None)
+            if macro is not None:
+                out.append(("DURATION", macro, start))
+                pos += len(macro)
+                continue
+            raise MetricsqlError(f"unexpected character `{c}`", pos)
+    except MetricsqlError as exc:  # given to the parser in its place: an earlier syntax error comes first
+        out.append(("$ERROR", exc, exc.offset))
+    return out
+
+
+def _escape_len(text: str, i: int) -> int:
+    """Length of the escape sequence after a backslash at i-1 in a name (0: invalid)."""
+    if i >= len(text):
+        return 0
+    c = text[i]
+    if c in "xXuU":
+        size = 2 if c in "xX" else 4
+        digits = text[i + 1:i + 1 + size]
+        return size + 1 if len(digits) == size and all(d in _HEX for d in digits) else 0
+    return 1 if c.isprintable() else 0
+
+
+def _ident_end(text: str, pos: int, in_brackets: bool) -> int:
+    i, n = pos, len(text)
+    while i < n:
+        c = text[i]
+        if c.isalpha() or c == "_" or (c == ":" and not in_brackets) or (
+                i > pos and (c == "." or ("0" <= c <= "9"))):
+            i += 1
             continue
-        value = m.group()
-        if kind == "ident" and brackets and value.startswith(":"):
-            pos = start + 1
-            yield "COLON", ":", start
-            continue
-        if kind == "punct" and value in "[]":
-            brackets = max(0, brackets + (1 if value == "[" else -1))
-        if kind == "string":
-            yield "STRING", value, start
-        elif kind in ("number", "suffix"):
-            number, suffix = m.group("number"), m.group("suffix")
-            whole = number + suffix
-            if suffix and _DURATION.fullmatch(whole):
-                yield "DURATION", whole, start
-            elif suffix and _SUFFIXED.fullmatch(whole):
-                yield "NUMBER", whole, start
-            else:
-                pos = start + len(number)
-                yield "NUMBER", number, start
-        elif kind == "ident":
-            low = value.lower()
-            if low in ("inf", "nan"):
-                yield "NUMBER", value, start
-            else:
-                yield _KEYWORDS.get(low, "IDENT"), value, start
+        if c != "\\":
+            break
+        size = _escape_len(text, i + 1)
+        if not size:
+            break
+        i += 1 + size
+    return i
+
+
+def unescape(name: str) -> str:
+    """A name as VictoriaMetrics reads it: `r\\a\\te` is `rate`."""
+    if "\\" not in name:
+        return name
+    out, i = [], 0
+    while i < len(name):
+        c = name[i]
+        if c == "\\" and _escape_len(name, i + 1):
+            size = _escape_len(name, i + 1)
+            seq = name[i + 1:i + 1 + size]
+            out.append(chr(int(seq[1:], 16)) if size > 1 else seq)
+            i += 1 + size
         else:
-            yield _PUNCT[value], value, start
+            out.append(c)
+            i += 1
+    return "".join(out)
 
 
+def _string_end(text: str, pos: int) -> int:
+    quote, i = text[pos], pos + 1
+    while True:
+        j = text.find(quote, i)
+        if j < 0:
+            raise MetricsqlError(f"the string has no closing {quote}", pos)
+        backslashes = 0
+        while text[j - 1 - backslashes] == "\\" and j - 1 - backslashes > pos:
+            backslashes += 1
+        if backslashes % 2 == 0:
+            return j + 1
+        i = j + 1
+
+
+def _single_duration_end(text: str, i: int, negative: bool) -> int:
+    n = len(text)
+    j = i + 1 if negative and i < n and text[i] == "-" else i
+    digits = j
+    while j < n and "0" <= text[j] <= "9":
+        j += 1
+    if j == digits or j == n:
+        return -1
+    if text[j] == ".":
+        j += 1
+        while j < n and "0" <= text[j] <= "9":
+            j += 1
+        if j == n:
+            return -1
+    unit = text[j].lower()
+    if unit == "m":
+        nxt = text[j + 1].lower() if j + 1 < n else ""
+        if nxt == "s":
+            return j + 2
+        if nxt in ("i", "b") and nxt:
+            return -1  # `5Mi`, `5MB`: numbers
+        return j + 1 if text[j] == "m" else -1  # `5M` is 5e6
+    return j + 1 if unit in "shdwyi" else -1
+
+
+def _duration_end(text: str, pos: int) -> int:
+    end = _single_duration_end(text, pos, False)
+    if end < 0:
+        return pos
+    while True:
+        nxt = _single_duration_end(text, end, True)
+        if nxt < 0:
+            return end
+        end = nxt
+
+
+def _multiplier(text: str, i: int) -> int:
+    low = text[i:i + 3].lower()
+    return next((len(m) for m in _MULTIPLIERS if low.startswith(m)), 0)
+
+
+def _number_end(text: str, pos: int) -> int:
+    n, i = len(text), pos
+    if text[i] == "0" and i + 1 < n and text[i + 1].lower() in "0123456789xob":
+        if text[i + 1].lower() == "x":
+            i += 2
+            while i < n and text[i] in _HEX:
+                i += 1
+            return i
+        i += 1 if text[i + 1].isdigit() else 2
+    while i < n and (text[i] in "0123456789_"):
+        i += 1
+    if i == n:
+        return i
+    if _multiplier(text, i):
+        return i + _multiplier(text, i)
+    if text[i] == ".":
+        i += 1
+        while i < n and text[i] in "0123456789_":
+            i += 1
+        if i == n:
+            return i
+        if _multiplier(text, i):
+            return i + _multiplier(text, i)
+    if text[i] not in "eE":
+        return i
+    i += 1
+    if i < n and text[i] in "+-":
+        i += 1
+    digits = i
+    while i < n and "0" <= text[i] <= "9":
+        i += 1
+    if i == digits:
+        raise MetricsqlError("the number's exponent is missing", pos)
+    return i
+
+
+def number_value(text: str) -> float:
+    """The value of a number token (ValueError if it has none): `0x1F`, `0o12`, `012`
+    (octal), `1_000`, `1.5e3`, `2Ki`, `5MB`, `Inf`."""
+    low = text.lower()
+    if low in ("inf", "nan"):
+        return float(low)
+    if len(low) > 1 and low[0] == "0" and low[1] in "xob0123456789":
+        base = {"x": 16, "o": 8, "b": 2}.get(low[1], 8)
+        return float(int(low[2:] if low[1] in "xob" else low[1:], base))
+    scale = 1.0
+    for suffix, size in (("kib", 2 ** 10), ("ki", 2 ** 10), ("kb", 1e3), ("k", 1e3), ("mib", 2 ** 20),
+                         ("mi", 2 ** 20), ("mb", 1e6), ("m", 1e6), ("gib", 2 ** 30), ("gi", 2 ** 30),
+                         ("gb", 1e9), ("g", 1e9), ("tib", 2 ** 40), ("ti", 2 ** 40), ("tb", 1e12), ("t", 1e12)):
+        if low.endswith(suffix):
+            low, scale = low[:-len(suffix)], size
+            break
+    return float(low) * scale
+
+
+def _check_number(text: str, offset: int) -> None:
+    try:
+        number_value(text)
+    except ValueError:
+        raise MetricsqlError(f"`{text}` is not a number", offset) from None
+
+
+def duration_number(text: str) -> bool:
+    """A number that VictoriaMetrics reads as seconds where a duration goes (`[300]`, not
+    `[5M]` or `[0x10]`)."""
+    if text[-1:] not in "0123456789." or text.lower().startswith(("0x", "0o", "0b")):
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# The grammar follows VictoriaMetrics' parser, which reads binary operators left to right
+# and orders them afterwards: precedence does not decide validity, so `expr` is flat.
+# lark resolves its few shift/reduce conflicts by shifting, which is VictoriaMetrics'
+# greedy reading too (`WITH (...) a + b` spans to the end; `keep_metric_names` after
+# `rate(x)` belongs to the call).
 _GRAMMAR = r"""
 start: expr
 
-?expr: with_expr | default_e
-with_expr: WITH LPAR with_defs COMMA? RPAR expr
-with_defs: with_def | with_defs COMMA with_def
-with_def: IDENT EQ expr | IDENT LPAR ident_list? RPAR EQ expr
-ident_list: IDENT | ident_list COMMA IDENT
-
-?default_e: if_e | default_e DEFAULT bin_mod if_e -> binop
-?if_e: or_e | if_e IF bin_mod or_e -> binop | if_e IFNOT bin_mod or_e -> binop
-?or_e: and_e | or_e OR bin_mod and_e -> binop
-?and_e: cmp_e | and_e AND bin_mod cmp_e -> binop | and_e UNLESS bin_mod cmp_e -> binop
-?cmp_e: add_e | cmp_e cmp_op bin_mod add_e -> binop
-?add_e: mul_e | add_e ADD bin_mod mul_e -> binop | add_e SUB bin_mod mul_e -> binop
-?mul_e: unary | mul_e mul_op bin_mod unary -> binop
-?unary: pow_e | ADD unary -> neg | SUB unary -> neg
-?pow_e: postfix | postfix POW bin_mod unary -> binop
-cmp_op: CMP_EQ | NEQ | GT | GTE | LT | LTE
-mul_op: MUL | DIV | MOD | ATAN2
-
+expr: single tail*
+tail: _binop bin_mod single keep?
+_binop: ADD | SUB | MUL | DIV | MOD | POW | ATAN2 | CMP_EQ | NEQ | GT | GTE | LT | LTE | AND | OR | UNLESS
+      | IF | IFNOT | DEFAULT
 bin_mod: BOOL? matching?
-matching: (ON | IGNORING) LPAR (labels COMMA?)? RPAR group?
-group: (GROUP_LEFT | GROUP_RIGHT) (LPAR (labels COMMA? | MUL) RPAR | LPAR RPAR)? (PREFIX STRING)?
+matching: (ON | IGNORING) ident_list join?
+join: (GROUP_LEFT | GROUP_RIGHT) (LPAR MUL RPAR | ident_list)? prefix?
+prefix: PREFIX str_chain
+str_chain: _str_atom (ADD _str_atom)*
+_str_atom: STRING | IDENT
+ident_list: LPAR (_label (COMMA _label)* COMMA?)? RPAR
+_label: IDENT | STRING
+keep: KEEP_METRIC_NAMES
 
-?postfix: primary
-        | postfix window -> windowed
-        | postfix OFFSET offset_value -> offset
-        | postfix AT at_value -> at
-        | postfix KEEP_METRIC_NAMES -> keep_names
-window: LBRACKET step? RBRACKET | LBRACKET step? COLON step? RBRACKET
-step: DURATION | NUMBER | SUB DURATION | SUB NUMBER | IDENT
-offset_value: DURATION | NUMBER | SUB DURATION | SUB NUMBER
-at_value: NUMBER | SUB NUMBER | IDENT LPAR RPAR | LPAR expr RPAR
+?single: WITH LPAR (with_def (COMMA with_def)* COMMA?)? RPAR expr -> with_expr
+       | SUB single -> neg
+       | ADD single -> pos
+       | primary
+       | primary rollup -> rolled
+with_def: IDENT ident_list? EQ expr
+
+rollup: window (at offset? | offset at?)?
+      | at offset?
+      | offset at?
+window: LBRACKET _win_value RBRACKET
+      | LBRACKET _win_value? COLON _win_value? RBRACKET
+_win_value: DURATION | NUMBER | IDENT
+at: AT primary | AT SUB single | AT ADD single
+offset: OFFSET SUB? (DURATION | NUMBER | IDENT)
 
 ?primary: NUMBER -> number
         | DURATION -> number
         | STRING -> string
-        | selector
-        | call
-        | LPAR args COMMA? RPAR -> paren
+        | LPAR RPAR -> empty_paren
+        | LPAR expr (COMMA expr)* COMMA? RPAR keep? -> paren
+        | IDENT -> name
+        | IDENT LBRACE filters? RBRACE -> selector
+        | LBRACE filters? RBRACE -> selector
+        | IDENT grouping? LPAR (expr (COMMA expr)* COMMA?)? RPAR grouping? limit? keep? -> call
 
-selector: IDENT -> name
-        | IDENT LBRACE filters? RBRACE
-        | LBRACE filters? RBRACE
-filters: filter_group | filters OR filter_group
-filter_group: filter_list | filter_list COMMA
-filter_list: filter | filter_list COMMA filter
-filter: label_name match_op STRING | IDENT -> filter_ref | STRING -> filter_name
-match_op: EQ | NEQ | RE | NRE
-
-call: IDENT grouping? LPAR (args COMMA?)? RPAR grouping? limit?
+grouping: (BY | WITHOUT) ident_list
 limit: LIMIT NUMBER
-args: expr | args COMMA expr
-
-grouping: (BY | WITHOUT) LPAR (labels COMMA?)? RPAR
-labels: label_name | labels COMMA label_name
-label_name: IDENT | STRING | BY | WITHOUT | ON | IGNORING | BOOL | OFFSET | OR | AND | UNLESS | IF | IFNOT
-          | DEFAULT | LIMIT | WITH | PREFIX | ATAN2 | GROUP_LEFT | GROUP_RIGHT | KEEP_METRIC_NAMES
+filters: group (OR group)*
+group: filter (COMMA filter)* COMMA?
+filter: _label _match_op str_chain | _label -> filter_ref
+_match_op: EQ | NEQ | RE | NRE
 
 %declare """ + " ".join(_TERMINALS) + "\n"
 
@@ -241,7 +464,7 @@ _TEXT = {v: k for k, v in _KEYWORDS.items()} | {v: k for k, v in _PUNCT.items()}
 
 
 def _parse(text: str) -> Parsed:
-    if not text.strip():
+    if not text.strip(_SPACE):
         return Parsed("the query is empty", 0)
     try:
         tree = _parser().parse(text)
@@ -256,93 +479,125 @@ def _parse(text: str) -> Parsed:
         if token is None or getattr(token, "type", "") == "$END":
             return Parsed(f"the query ends too early{want}", len(text.rstrip()))
         return Parsed(f"unexpected `{token.value}`{want}", token.start_pos or 0)
+    from obslint.lang.metricsql_check import check
+
     try:
+        check(tree)
         return Parsed(None, 0, _features(tree))
     except MetricsqlError as exc:
         return Parsed(exc.message, exc.offset)
+    except RecursionError:  # callers pass promql.too_complex first; this is the last guard
+        return Parsed("the query nests too deeply for obslint to check", 0)
 
 
 def _features(tree) -> list:
-    """MetricsQL-only constructs, in order of appearance; unknown functions are errors."""
+    """MetricsQL-only constructs, in order of appearance."""
     from lark import Token
 
-    defined = set()
-    for node in tree.iter_subtrees():
-        if node.data == "with_def":
-            defined.add(node.children[0].value)
-    names = [node.children[0].value for node in tree.iter_subtrees() if node.data == "with_def"]
-    if len(names) != len(set(names)):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise MetricsqlError(f"`{dup}` is defined twice in `WITH`", 0)
     found = []
     for node in tree.iter_subtrees_topdown():
-        data = node.data
-        kids = node.children
-        if data == "binop" and isinstance(kids[1], Token) and kids[1].type not in _COMPARISONS:
-            mod = kids[2] if len(kids) > 3 else None
-            if mod is not None and any(isinstance(k, Token) and k.type == "BOOL" for k in mod.children):
-                raise MetricsqlError(f"`bool` is for comparisons, not `{kids[1].value}`", _start(mod))
-        if data == "window":
-            steps = [k for k in kids if not isinstance(k, Token)]
-            if not steps:
-                raise MetricsqlError("an empty range `[]`: give a duration such as [5m]", _start(node))
-            for st in steps:
-                if isinstance(st.children[0], Token) and st.children[0].type == "SUB":
-                    raise MetricsqlError("a range or step cannot be negative", st.children[0].start_pos or 0)
-        if data == "call" and sum(1 for k in kids if not isinstance(k, Token) and k.data == "grouping") > 1:
-            raise MetricsqlError(f"`{kids[0].value}` is grouped twice", kids[0].start_pos or 0)
-        if data == "keep_names" and not (not isinstance(kids[0], Token) and kids[0].data in ("call", "keep_names")):
-            raise MetricsqlError("`keep_metric_names` follows a function call, e.g. rate(m[5m]) keep_metric_names",
-                                 _start(node))
+        data, kids = node.data, node.children
         if data == "with_expr":
             found.append(("`WITH` templates", kids[0].start_pos))
         elif data == "call":
             fn = kids[0]
-            name = fn.value.lower()
-            if fn.value not in defined and name not in KNOWN:
-                raise MetricsqlError(f"unknown function `{fn.value}`", fn.start_pos or 0)
-            if name not in PROMETHEUS and fn.value not in defined:
+            name = unescape(fn.value).lower()
+            if name not in PROMETHEUS:
                 found.append((f"`{fn.value}`", fn.start_pos))
-            args = next((k for k in kids if not isinstance(k, Token) and k.data == "args"), None)
-            count = 0 if args is None else sum(1 for k in args.children if not isinstance(k, Token))
-            if name in AGGREGATIONS and name in PROMETHEUS and count > (2 if name in _PARAM_AGGREGATIONS else 1):
+            args = [k for k in kids if not isinstance(k, Token) and k.data == "expr"]
+            if name in AGGREGATIONS and name in PROMETHEUS and len(args) > (
+                    2 if name in _PARAM_AGGREGATIONS else 1):
                 found.append((f"`{fn.value}` over several arguments", fn.start_pos))
-            if name in ROLLUPS and name in PROMETHEUS and args is not None and not _has_window(args):
+            if name in ROLLUPS and name in PROMETHEUS and args and not any(
+                    n.data == "window" for a in args for n in a.iter_subtrees()):
                 found.append((f"`{fn.value}` without a range window", fn.start_pos))
             if any(not isinstance(k, Token) and k.data == "limit" for k in kids):
                 found.append(("`limit` after an aggregation", fn.start_pos))
-            if args is not None and name not in ROLLUPS and name not in _RANGE_ARGUMENT and any(
-                    not isinstance(a, Token) and a.data == "windowed" for a in args.children):
+            if name not in ROLLUPS and name not in _RANGE_ARGUMENT and any(_ranged(a) for a in args):
                 found.append((f"a range vector given to `{fn.value}` (MetricsQL applies a rollup)", fn.start_pos))
-        elif data == "binop":
-            op = next((k for k in kids if isinstance(k, Token)), None)
-            if op is not None and op.type in ("IF", "IFNOT", "DEFAULT"):
+        elif data == "tail":
+            op = kids[0]
+            if op.type in ("IF", "IFNOT", "DEFAULT"):
                 found.append((f"the `{op.value}` operator", op.start_pos))
-            elif op is not None and op.type in ("OR", "AND", "UNLESS") and any(
-                    _is_number(side) for side in (kids[0], kids[-1])):
+            elif op.type in ("OR", "AND", "UNLESS") and _number_operand(tree, node):
                 found.append((f"`{op.value}` with a number", op.start_pos))
+            if any(not isinstance(k, Token) and k.data == "keep" for k in kids):
+                found.append(("`keep_metric_names`", _start(kids[-1])))
         elif data == "paren":
-            args = kids[1]
-            if sum(1 for k in args.children if not isinstance(k, Token)) > 1:
+            if sum(1 for k in kids if not isinstance(k, Token) and k.data == "expr") > 1:
                 found.append(("a union `(a, b)`", _start(node)))
+            if any(not isinstance(k, Token) and k.data == "keep" for k in kids):
+                found.append(("`keep_metric_names`", _start(kids[-1])))
+        elif data == "empty_paren":
+            found.append(("an empty union `()`", _start(node)))
         elif data == "number":
             tok = kids[0]
-            if tok.type == "DURATION" or (tok.type == "NUMBER" and tok.value[-1:] in "KMGTiB"):
+            if tok.type == "DURATION" or (tok.type == "NUMBER" and not tok.value.isdigit() and not (
+                    tok.value.lower() in ("inf", "nan") or _plain_number(tok.value))):
                 found.append((f"the number `{tok.value}`", tok.start_pos))
-        elif data == "keep_names":
-            found.append(("`keep_metric_names`", _start(node)))
+        elif data == "keep":
+            if not any(f[0] == "`keep_metric_names`" and f[1] == kids[0].start_pos for f in found):
+                found.append(("`keep_metric_names`", kids[0].start_pos))
         elif data == "filters" and any(isinstance(k, Token) and k.type == "OR" for k in kids):
             found.append(("`or` inside a selector", _start(node)))
-        elif data == "group" and any(isinstance(k, Token) and k.type == "PREFIX" for k in kids):
+        elif data == "prefix":
             found.append(("`prefix` after group_left/group_right", _start(node)))
         elif data == "window":
-            steps = [k for k in kids if not isinstance(k, Token)]
-            has_range = not isinstance(kids[1], Token)  # `[5m...`, not `[:1m]` or `[]`
-            if not has_range or any(t.value.endswith("i") for s in steps for t in s.children
-                                    if isinstance(t, Token)):
+            values = [k for k in kids if k.type not in ("LBRACKET", "RBRACKET", "COLON")]
+            ranged = kids[1].type != "COLON"
+            if not ranged or any(v.type == "IDENT" or v.value.lower().endswith("i") or "-" in v.value
+                                 for v in values):
                 found.append(("a MetricsQL range window", _start(node)))
+        elif data == "str_chain" and len(kids) > 1:
+            found.append(("a string concatenation", _start(node)))
+        for tok in kids:
+            if isinstance(tok, Token) and tok.type == "DURATION" and not _prometheus_duration(tok.value):
+                found.append((f"the duration `{tok.value}`" if tok.value[0] != "$" else
+                              f"Grafana's `{tok.value}`, which VictoriaMetrics reads itself", tok.start_pos))
     found.sort(key=lambda f: f[1] or 0)
     return found
+
+
+def _prometheus_duration(text: str) -> bool:
+    """A duration Prometheus reads too: lower-case units, no `i`, no negative part."""
+    return text[0] != "$" and text == text.lower() and "-" not in text and not text.endswith("i")
+
+
+def _plain_number(text: str) -> bool:
+    """A number Prometheus reads too: decimal, with a fraction or exponent, or hex."""
+    low = text.lower()
+    if low.startswith("0x"):
+        return True
+    if low.startswith(("0o", "0b")) or low[-1:] in "kmgtib" or "_" in low:
+        return False
+    return True
+
+
+def _ranged(node) -> bool:
+    """An argument that is itself a range vector (`x[5m]`), not one holding it."""
+    while node.data == "expr" and len(node.children) == 1:
+        node = node.children[0]
+    return node.data == "rolled" and any(getattr(k, "data", "") == "rollup" and k.children[0].data == "window"
+                                         for k in node.children)
+
+
+_PRIORITY = {"DEFAULT": -1, "IF": 0, "IFNOT": 0, "OR": 1, "AND": 2, "UNLESS": 2, "CMP_EQ": 3, "NEQ": 3, "GT": 3,
+             "GTE": 3, "LT": 3, "LTE": 3, "ADD": 4, "SUB": 4, "MUL": 5, "DIV": 5, "MOD": 5, "ATAN2": 5, "POW": 6}
+
+
+def _number_operand(tree, tail) -> bool:
+    """Whether a side of this operator is a bare number (`count(x) or 0`), with the
+    operators' precedence: in `up == 1 or x` the left side is `up == 1`."""
+    for node in tree.iter_subtrees():
+        if node.data == "expr" and tail in node.children:
+            kids = node.children
+            i = kids.index(tail)
+            level = _PRIORITY[tail.children[0].type]
+            left = kids[i - 1].children[2] if i > 1 else kids[0]
+            left_alone = i == 1 or _PRIORITY[kids[i - 1].children[0].type] <= level
+            right_alone = i + 1 == len(kids) or _PRIORITY[kids[i + 1].children[0].type] <= level
+            return (left_alone and _is_number(left)) or (right_alone and _is_number(tail.children[2]))
+    return False
 
 
 # Functions that take a range vector in Prometheus too (besides the rollups).
@@ -352,29 +607,18 @@ _RANGE_ARGUMENT = {"timestamp", "absent_over_time", "present_over_time", "label_
 def _is_number(node) -> bool:
     from lark import Token
 
-    while not isinstance(node, Token) and node.data in ("neg", "paren"):
-        node = next(k for k in node.children if not isinstance(k, Token))
-        if node.data == "args":
-            kids = [k for k in node.children if not isinstance(k, Token)]
-            if len(kids) != 1:
-                return False
-            node = kids[0]
+    while not isinstance(node, Token) and node.data in ("neg", "pos", "paren", "expr"):
+        kids = [k for k in node.children if not isinstance(k, Token)]
+        if len(kids) != 1:
+            return False
+        node = kids[0]
     return not isinstance(node, Token) and node.data == "number"
 
 
 # Function names only MetricsQL has: their use marks a rule file as vmalert's.
 ONLY = frozenset((AGGREGATIONS | ROLLUPS | TRANSFORMS) - PROMETHEUS)
 
-
-_COMPARISONS = {"CMP_EQ", "NEQ", "GT", "GTE", "LT", "LTE"}
 _PARAM_AGGREGATIONS = {"topk", "bottomk", "quantile", "count_values", "limitk", "limit_ratio"}
-
-
-def _has_window(args) -> bool:
-    for node in args.iter_subtrees():
-        if node.data in ("windowed",):
-            return True
-    return False
 
 
 def _start(node) -> int:

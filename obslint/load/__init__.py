@@ -12,6 +12,7 @@ from pathlib import Path
 # The module, not its names: obslint.document imports obslint.load.text, so importing
 # obslint.document first runs this file while it is half initialised.
 from obslint import document as _document
+from obslint import fastpaths
 from obslint.registry import Emitter
 
 # Files over this size are reported (IN008), not read. The largest real files we know are
@@ -226,7 +227,7 @@ def _parse_json(source: "_document.Source", findings: Emitter) -> None:
     doc = _document.Document(source, 0, data)
     source.documents.append(doc)
     if not repeated:
-        source.unique_keys = True
+        source.unique_keys = fastpaths.ENABLED  # the locator's early stop is a fast path
         return
     index = source.json_index()
     for path, offset in index.duplicates:

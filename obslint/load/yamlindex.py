@@ -149,5 +149,4 @@ class YamlOutline:
                 pending = (path, col, col + 1)
                 continue
             index[path] = ((lineno, col + 1), (lineno, vcol + 1))
-            if value[0] in "|>" or value[0] in "{[\"'" or True:
-                skip_deeper = col  # block scalars, flow collections and multi-line scalars
+            skip_deeper = col  # block scalars, flow collections and multi-line scalars: nothing deeper

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sys
 
+from obslint import fastpaths
 from obslint.record import Record
 
 try:  # pragma: no cover - depends on the platform's wheels
@@ -201,7 +202,7 @@ def parse_yaml(text: str) -> YamlResult:
         if problem is not None:
             return YamlResult([], [problem])
         measured = True
-    if yaml_rs is not None and "<<" not in text and _single_document(text):
+    if fastpaths.ENABLED and yaml_rs is not None and "<<" not in text and _single_document(text):
         try:
             data = yaml_rs.loads(text, parse_datetime=False)
         except Exception:  # noqa: BLE001 - any refusal goes to the exact path below

@@ -148,20 +148,45 @@ def _summary(parsed):
     'label_replace(x{a=~"b"}, "dst", "=~", "src", "(.*)")',
 ])
 def test_parsing_with_plain_matchers_says_what_the_parser_says(expr):
-    promql._facts.pop(expr, None)
-    assert _summary(promql._parse(expr)) == _reference(expr)
+    assert _summary(promql.Service().parse(expr)) == _reference(expr)
 
 
 def test_absent_keeps_regex_matchers_out_of_its_result_labels():
-    labels = promql.result_labels(promql.parse('absent(x{a=~"b", c="d"})').ast)
-    assert labels.may_have("c") and not labels.may_have("a")
+    for tree in ("ast", "shape"):
+        labels = promql.result_labels(getattr(promql.parse('absent(x{a=~"b", c="d"})'), tree))
+        assert labels.may_have("c") and not labels.may_have("a")
+
+
+@pytest.mark.parametrize("expr", ['sum by (job) (rate(x{job=~"$job", code!~"5.."}[5m])) > 1',
+                                  'x{a=~"b"} / on (a) y{c!~"d"}'])
+def test_ast_is_the_tree_of_the_original_text_even_after_the_regex_free_parse(expr):
+    parsed = promql.Service().parse(expr)
+    assert parsed.shape_text != parsed.text  # the facts came from the regex-free parse
+    def ops(tree):
+        selectors = [n.vector_selector if isinstance(n, pp.MatrixSelector) else n for n in promql.nodes(tree)
+                     if isinstance(n, (pp.VectorSelector, pp.MatrixSelector))]
+        return sorted(op for vs in selectors for _label, op, _value in promql._matchers(vs))
+
+    assert ops(parsed.ast) == ops(pp.parse(parsed.text))
+    assert "=~" in ops(parsed.ast) and "=~" not in ops(parsed.shape)
+    assert [type(n) for n in promql.nodes(parsed.shape)] == [type(n) for n in promql.nodes(parsed.ast)]
+
+
+def test_a_run_keeps_its_facts_in_its_own_service():
+    mine = promql.Service()
+    before = promql.use(mine)
+    try:
+        first = promql.parse("sum(rate(x[5m]))")
+        assert promql.parse("sum(rate(x[5m]))") is first and mine.facts["sum(rate(x[5m]))"] is first
+    finally:
+        promql.use(before)
+    assert promql.parse("sum(rate(x[5m]))") is not first  # outside a run: nothing is kept
 
 
 def test_every_real_expression_gets_the_parsers_facts_and_errors():
     exprs = sorted(set(corpus_expressions()))
     for expr in exprs:
-        promql._facts.pop(expr, None)
-        assert _summary(promql._parse(expr)) == _reference(expr), expr
+        assert _summary(promql.Service().parse(expr)) == _reference(expr), expr
 
 
 def test_damaged_real_expressions_get_the_parsers_facts_and_errors():
@@ -174,5 +199,4 @@ def test_damaged_real_expressions_get_the_parsers_facts_and_errors():
         for _ in range(rng.randint(1, 2)):
             i = rng.randrange(len(expr) + 1)
             expr = expr[:i] + expr[i + 1:] if rng.random() < 0.3 else expr[:i] + rng.choice(inserts) + expr[i:]
-        promql._facts.pop(expr, None)
-        assert _summary(promql._parse(expr)) == _reference(expr), expr
+        assert _summary(promql.Service().parse(expr)) == _reference(expr), expr

@@ -13,8 +13,7 @@ import time
 import pytest
 
 from obslint import saferegex
-from obslint.discover import excluded
-from obslint.globset import GlobSet
+from obslint.globset import GlobSet, clean
 from tests.robustness.test_adversarial import MEMORY_LIMIT, TIME_LIMIT, check, obslint, write
 
 RULES = "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n"
@@ -110,16 +109,37 @@ def test_two_hundred_thousand_excludes(tmp_path):
     assert run.seconds < TIME_LIMIT and run.peak_rss < MEMORY_LIMIT
 
 
-def test_globset_means_what_excluded_means():
+def test_globset_means_what_pathspec_means():
+    """The indexed matcher (many patterns) answers as pathspec's gitignore matcher, for
+    exclude: and ignore: path: alike."""
+    import pathspec
+
     rng = random.Random(11)
     atoms = ["a", "b", "dash", "*", "?", "[ab]", "[!a]", "**", "/", ".json", "x.yaml", "d1", "", "[", "]", "."]
     paths = ["a", "a/b", "dash/x.json", "b/a/dash.json", "d1/d2/x.yaml", "x.yaml", "a/x.yaml", "ab", "dash",
-             "[ab]", "a]/b", "/a/b", "./a", "a.b/c"]
-    for _ in range(5_000):
-        patterns = ["".join(rng.choice(atoms) for _ in range(rng.randint(1, 4))) for _ in range(rng.randint(0, 4))]
-        globs = GlobSet(patterns)
+             "[ab]", "a]/b", "a.b/c", "d1/a/b/dash"]
+    filler = [f"gen/d{i}/**" for i in range(40)]  # past the size where pathspec itself matches
+    for _ in range(3_000):
+        patterns = ["".join(rng.choice(atoms) for _ in range(rng.randint(1, 4))) for _ in range(rng.randint(1, 4))]
+        patterns = [p for p in patterns if p.strip() and not p.startswith(("!", "#"))] or ["a"]
+        try:
+            reference = pathspec.PathSpec.from_lines("gitignore", [clean(p) for p in patterns])
+        except Exception:  # noqa: BLE001 - a pattern pathspec refuses: not a case to compare
+            continue
+        globs = GlobSet(filler + patterns)
+        assert globs.spec is None  # the indexed path is the one under test
         for p in paths:
-            assert excluded(p, patterns) == (bool(globs) and globs(p)), (patterns, p)
+            for is_dir in (False, True):
+                want = reference.match_file(p + ("/" if is_dir else ""))
+                assert globs(p, is_dir=is_dir) == want, (patterns, p, is_dir)
+
+
+def test_exclude_and_ignore_share_the_gitignore_dialect(tmp_path):
+    write(tmp_path / "obslint.yaml", "exclude: ['gen/*.yaml']\n")  # `*` stays in one directory
+    write(tmp_path / "gen" / "top.yaml", "groups: [}\n")
+    write(tmp_path / "gen" / "deep" / "bad.yaml", "groups: [}\n")
+    run = obslint("-q", ".", cwd=tmp_path)
+    assert "top.yaml" not in run.out and "bad.yaml" in run.out, run.out
 
 
 # --- where the report goes --------------------------------------------------------------------------
