@@ -44,6 +44,7 @@ class Result(Record):
         self.elapsed = elapsed
         self.project = project
         self.skip_reasons: dict[str, str] = {}  # why a skipped file was skipped, when known
+        self.fixes = None  # with lint(fix=...): the fixer's Outcome
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -158,7 +159,7 @@ def load_project(paths: list, config: Config, result: Result | None = None, rule
 
 def lint(paths: list, config: Config | None = None, *, select=None, ignore=None, project_root=None,
          report_unused: bool = False, min_severity: Severity | None = None, metrics_from=(),
-         max_file_size: int | None = None) -> Result:
+         max_file_size: int | None = None, fix: str | None = None, write: bool = True) -> Result:
     """Lint every file under `paths` with `config` (default: no config file). The public API
     (`obslint.lint`); the `obslint` command is this plus argument parsing and a report.
 
@@ -170,6 +171,9 @@ def lint(paths: list, config: Config | None = None, *, select=None, ignore=None,
     - `min_severity`: leave out findings below it.
     - `metrics_from`, `max_file_size`: as the config's `metrics-from:` (added to it) and
       `max-file-size:` (replacing it).
+    - `fix`: "safe" or "unsafe" applies the reported findings' fixes of that applicability
+      (obslint/fixer.py), then lints again; `write=False` only works them out (`--diff`).
+      `result.fixes` is the fixer's Outcome. Without `fix` no file is ever written.
 
     Raises ConfigError for an unknown check or an unusable policy value."""
     start = time.perf_counter()
@@ -200,6 +204,16 @@ def lint(paths: list, config: Config | None = None, *, select=None, ignore=None,
         result.skipped = [s for s in result.skipped if scope.shows(s)]
     if min_severity is not None:
         result.findings = [f for f in result.findings if f.severity >= min_severity]
+    if fix:
+        from obslint import fixer
+
+        outcome = fixer.plan(result, unsafe=fix == "unsafe")
+        if write and outcome.files:
+            fixer.write(outcome)
+            if outcome.written:  # lint the fixed files again: the report shows what is left
+                result = lint(paths, config, select=select, ignore=ignore, project_root=project_root,
+                              report_unused=report_unused, min_severity=min_severity)
+        result.fixes = outcome
     result.elapsed = time.perf_counter() - start
     return result
 
