@@ -229,7 +229,11 @@ class ComparisonNeverTrue(Rule):
         parsed = promql.parse(expr)
         if parsed.error or not _may_be_empty(parsed):
             return
-        hit = never_true(parsed.ast)
+        # The regex-free tree first (no second parse); a hit is confirmed on the exact tree,
+        # whose matcher operators the part-of-whole test reads.
+        hit = never_true(parsed.shape)
+        if hit is not None:
+            hit = never_true(parsed.ast)
         if hit is not None:
             op, why = hit
             yield self.finding(query.doc, query.path,
