@@ -79,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-j", type=int, metavar="N",
                    help="worker processes for files not in the cache (default: the usable cores; small runs "
                         "stay in one process)")
+    fixing = p.add_argument_group("fixing (obslint writes to files only with --fix or --fix-only)")
+    fixing.add_argument("--fix", action="store_true", help="apply the safe fixes of the findings, then report what is left")
+    fixing.add_argument("--unsafe-fixes", action="store_true",
+                        help="with --fix, --fix-only or --diff: also the fixes that change behaviour")
+    fixing.add_argument("--diff", action="store_true",
+                        help="print the fixes as a unified diff and write nothing (exit 1 if anything would change)")
+    fixing.add_argument("--fix-only", action="store_true", help="apply the fixes without reporting the other findings")
     return p
 
 
@@ -199,15 +206,25 @@ def cmd_check(argv: list[str]) -> int:
         raise UsageError("--jobs must be at least 1")
     from obslint import lint
 
+    fixing = args.fix or args.fix_only or args.diff
+    if args.diff and (args.fix or args.fix_only):
+        raise UsageError("--diff writes nothing; it cannot be combined with --fix or --fix-only")
     try:
         config = load_run_config(args, paths)
         result = lint(paths, config, select=_csv(args.select), ignore=_csv(args.ignore),
                       project_root=args.project_root, report_unused=args.report_unused_suppressions,
                       min_severity=min_sev, metrics_from=args.metrics_from, max_file_size=args.max_file_size,
+                      fix=("unsafe" if args.unsafe_fixes else "safe") if fixing else None, write=not args.diff,
                       **_scale_options(args))
     except ConfigError as exc:  # also a policy value found unusable while checking (bad regex, metrics-from)
         print(f"obslint: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if fixing:
+        from obslint.report.fixes import render_fixes
+
+        done = render_fixes(result.fixes, diff=args.diff, fix_only=args.fix_only)
+        if done is not None:  # --diff, --fix-only: nothing else is reported
+            return done
     return render(result, args, config, fmt=args.format, extra_outputs=extra_outputs, fail_on=fail_on)
 
 
@@ -337,15 +354,16 @@ def cmd_rules(argv: list[str]) -> int:
         print(json.dumps([row for row in registry.table() if row["code"] in wanted], indent=2, default=str))
         return EXIT_OK
     if args.format == "markdown":
-        print("| code | name | severity | summary |\n|---|---|---|---|")
+        print("| code | name | severity | fix | summary |\n|---|---|---|---|---|")
         for r in chosen:
             summary = r.summary.replace("|", "\\|")
-            print(f"| `{r.code}` | {r.name} | {r.severity} | {summary} |")
+            print(f"| `{r.code}` | {r.name} | {r.severity} | {r.fixable or ''} | {summary} |")
         return EXIT_OK
     print(f"{'CODE':<7} {'SEVERITY':<8} {'NAME':<30} SUMMARY")
     for r in chosen:
         note = " (needs a policy)" if r.needs_policy else ""
-        print(f"{r.code:<7} {str(r.severity):<8} {r.name:<30} {r.summary}{note}")
+        fix = f" [fix: {r.fixable}]" if r.fixable else ""
+        print(f"{r.code:<7} {str(r.severity):<8} {r.name:<30} {r.summary}{note}{fix}")
     return EXIT_OK
 
 
@@ -389,6 +407,7 @@ def render_explain(rule) -> str:
     for i in range(1, len(parts), 2):
         sections.setdefault(parts[i].strip(), parts[i + 1].strip())
     out = [f"{rule.code}  {rule.name}  (default severity: {rule.severity})", rule.summary, ""]
+    out += ["Automatic fix", _indent(_fix_line(rule)), ""]
     why = "\n\n".join(x for x in (intro, sections.pop("Why", "")) if x)
     out += ["Why it matters", _indent(why or rule.summary), ""]
     shown = set()
@@ -430,6 +449,15 @@ def render_explain(rule) -> str:
             "                   (also by dashboard: UID, panel: TITLE, alert: NAME)",
             f"  everywhere:       obslint.yaml  checks: {{ignore: [{rule.code}]}}   or   --ignore {rule.code}"]
     return "\n".join(out)
+
+
+def _fix_line(rule) -> str:
+    if rule.fixable == "safe":
+        return "yes, safe: `obslint --fix` applies it (`--diff` shows it first)"
+    if rule.fixable == "unsafe":
+        return ("yes, unsafe (it changes behaviour): applied only with `obslint --fix --unsafe-fixes` "
+                "(`--diff --unsafe-fixes` shows it first)")
+    return "none: the finding's advice says what to change"
 
 
 def _indent(text: str, pad: str = "  ") -> str:

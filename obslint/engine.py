@@ -44,6 +44,7 @@ class Result(Record):
         self.elapsed = elapsed
         self.project = project
         self.skip_reasons: dict[str, str] = {}  # why a skipped file was skipped, when known
+        self.fixes = None  # with lint(fix=...): the fixer's Outcome
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -181,8 +182,8 @@ def read_file(path, fmt, config: Config, result: Result, rules, internal):
 
 def lint(paths: list, config: Config | None = None, *, select=None, ignore=None, project_root=None,
          report_unused: bool = False, min_severity: Severity | None = None, metrics_from=(),
-         max_file_size: int | None = None, cache: bool = False, cache_dir=None, jobs: int | None = 1,
-         progress=None) -> Result:
+         max_file_size: int | None = None, fix: str | None = None, write: bool = True, cache: bool = False,
+         cache_dir=None, jobs: int | None = 1, progress=None) -> Result:
     """Lint every file under `paths` with `config` (default: no config file). The public API
     (`obslint.lint`); the `obslint` command is this plus argument parsing and a report.
 
@@ -194,6 +195,9 @@ def lint(paths: list, config: Config | None = None, *, select=None, ignore=None,
     - `min_severity`: leave out findings below it.
     - `metrics_from`, `max_file_size`: as the config's `metrics-from:` (added to it) and
       `max-file-size:` (replacing it).
+    - `fix`: "safe" or "unsafe" applies the reported findings' fixes of that applicability
+      (obslint/fixer.py), then lints again; `write=False` only works them out (`--diff`).
+      `result.fixes` is the fixer's Outcome. Without `fix` no file is ever written.
 
     - `cache` (default off in the API, on in the CLI): reuse unchanged files' findings from
       `cache_dir` (default `.obslint_cache/` at the project root); see obslint.incremental.
@@ -225,6 +229,8 @@ def lint(paths: list, config: Config | None = None, *, select=None, ignore=None,
     report_unused = report_unused and not registry.matches("SU001", [*ignore, *config.ignore])
     result = Result()
     store = None
+    if fix:  # fixes are planned from findings' documents: restored (cached, workers') ones have none
+        cache, jobs = False, 1
     if cache:  # the run-loop hook of issue 19: everything else lives in obslint.cache / incremental
         from obslint import cache as cachemod
 
@@ -240,6 +246,16 @@ def lint(paths: list, config: Config | None = None, *, select=None, ignore=None,
         result.skipped = [s for s in result.skipped if scope.shows(s)]
     if min_severity is not None:
         result.findings = [f for f in result.findings if f.severity >= min_severity]
+    if fix:
+        from obslint import fixer
+
+        outcome = fixer.plan(result, unsafe=fix == "unsafe")
+        if write and outcome.files:
+            fixer.write(outcome)
+            if outcome.written:  # lint the fixed files again: the report shows what is left
+                result = lint(paths, config, select=select, ignore=ignore, project_root=project_root,
+                              report_unused=report_unused, min_severity=min_severity)
+        result.fixes = outcome
     result.elapsed = time.perf_counter() - start
     return result
 

@@ -35,19 +35,21 @@ Path = tuple  # keys (str) and indexes (int) from the document root
 
 
 class Finding:
-    """One problem: `code`, `message`, `severity`, `file`, `line`, `col`, `fix`; `doc`, `node`
+    """One problem: `code`, `message`, `severity`, `file`, `line`, `col`, `fix` (advice for a
+    person), `autofix` (a fixes.Fix: edits obslint can apply); `doc`, `node`
     and `at_key` say where in the document (resolved into line/col by the engine), `scope` is
     the enclosing rule / panel / dashboard (for scoped suppressions and policy ignores).
 
     A plain class (not a dataclass: that costs start-up time) that behaves like the dataclass
-    it was: equality over every field but `doc` and `context`, unhashable, the same repr."""
+    it was: equality over every field but `doc`, `context` and `autofix`, unhashable, the same repr."""
 
     __slots__ = ("code", "message", "severity", "file", "line", "col", "fix", "doc", "node", "at_key", "scope",
-                 "context", "end_line")
+                 "context", "end_line", "autofix")
 
     def __init__(self, code: str, message: str, severity: Severity, file: str, line: int = 0, col: int = 0,
                  fix: str | None = None, doc: Document | None = None, node: Path = (), at_key: bool = False,
-                 scope: Path | None = None, context: dict[str, Any] | None = None, end_line: int = 0) -> None:
+                 scope: Path | None = None, context: dict[str, Any] | None = None, end_line: int = 0,
+                 autofix: Any = None) -> None:
         self.code = code
         self.message = message
         self.severity = severity
@@ -61,6 +63,7 @@ class Finding:
         self.scope = scope
         self.context = {} if context is None else context
         self.end_line = end_line
+        self.autofix = autofix  # a fixes.Fix (edits made lazily), or None
 
     def _key(self) -> tuple:
         return (self.code, self.message, self.severity, self.file, self.line, self.col, self.fix, self.node,

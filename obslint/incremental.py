@@ -593,7 +593,8 @@ def _save(s, found, result, cap) -> None:
         mine = list(probs or ())
         mine.extend(by_src.get(id(src), ()))
         findings = None
-        if id(src) in s.checked and display not in capped_files:
+        if id(src) in s.checked and display not in capped_files and not any(f.autofix is not None for f in mine):
+            # (a finding's autofix is code, not data: such a file is read again each run)
             try:
                 findings = [dump_finding(f, s.scope_lines.get(id(f))) for f in mine]
                 marshal.dumps(findings)
@@ -610,7 +611,7 @@ def _save(s, found, result, cap) -> None:
     else:
         parts, keep = {"files": files, "delta": {}}, ()
     run = None
-    if not cap.left_out:
+    if not cap.left_out and not any(f.autofix is not None for f in found):
         try:
             tokens_by_file: dict = {}
             tuples = s.tuples

@@ -81,7 +81,7 @@ _UNIT_AFTER = re.compile(r"(?:ms|s|m|h|d|w|y)\b")
 _TOKENS = re.compile(r"""
     "[^"\\]*(?:\\.[^"\\]*)*"? | '[^'\\]*(?:\\.[^'\\]*)*'? | `[^`]*`?   # strings (possibly unterminated)
   | \#[^\n]*                                            # comments
-  | \$\{[^}]*\} | \$[A-Za-z_][A-Za-z0-9_]* | \[\[[^\]]*\]\]  # Grafana variables and macros
+  | \$\{[^}]*\} | \$[A-Za-z_][A-Za-z0-9_]* | \[\[[^\[\]]*\]\]  # Grafana variables and macros
   | [\[\](){}]
 """, re.X)
 

@@ -45,6 +45,9 @@ class Rule:
     needs_policy = False
     # Document kinds `check_document` is called for; None: every kind.
     applies_to: tuple | None = None
+    # Whether findings may carry an automatic fix (`--fix`): None, "safe" or "unsafe"
+    # (fixes.SAFE / fixes.UNSAFE: unsafe ones change behaviour and need `--unsafe-fixes`).
+    fixable: str | None = None
 
     def __init_subclass__(cls, **kw) -> None:
         super().__init_subclass__(**kw)
@@ -59,12 +62,18 @@ class Rule:
 
     def finding(self, doc, node: tuple, message: str, *, fix: str | None = None,
                 at_key: bool = False, scope: tuple | None = None, severity: Severity | None = None,
-                **context) -> Finding:
-        """A finding at a node of a document (placed lazily, only when reported)."""
+                autofix=None, **context) -> Finding:
+        """A finding at a node of a document (placed lazily, only when reported). `autofix`:
+        a fixes.Fix whose edits are made only when asked for (see obslint/fixes.py)."""
         return Finding(code=self.code, message=message, severity=severity or self.level,
                        file=doc.source.display, fix=fix, doc=doc, node=tuple(doc.base) + tuple(node),
                        at_key=at_key, scope=None if scope is None else tuple(doc.base) + tuple(scope),
-                       context=context)
+                       context=context, autofix=autofix)
+
+    def fix_for(self, finding, source):
+        """A Fix for a finding made with a fixed position (no document), or None; rules whose
+        fixes need the file rather than a node (IN006) define it."""
+        return None
 
     def at(self, file: str, message: str, line: int = 1, col: int = 1, fix: str | None = None) -> Finding:
         """A finding at a known position of a file (input problems, suppressions, the engine's own)."""
@@ -157,7 +166,7 @@ def rule_class(code: str):
 def table() -> list[dict]:
     """The code table: one row per rule, in code order."""
     return [{"code": r.code, "name": r.name, "severity": str(r.severity), "summary": r.summary,
-             "needs_policy": r.needs_policy, "options": dict(r.options),
+             "needs_policy": r.needs_policy, "options": dict(r.options), "fix": r.fixable,
              "applies_to": list(r.applies_to) if r.applies_to else None}
             for r in load_all().values()]
 

@@ -89,7 +89,7 @@ def promql_thresholds(expr: str) -> list[tuple[str, float]]:
     import promql_parser as pp
 
     parsed = promql.parse(expr)
-    ast = parsed.ast
+    ast = parsed.shape  # comparisons and numbers: structure only
     if ast is None:
         return []
     out = []

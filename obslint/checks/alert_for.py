@@ -44,6 +44,7 @@ class AlertFor(Rule):
     code, name, severity = "AL003", "alert-for", Severity.ERROR
     summary = "alert `for` is missing or shorter than the policy says"
     needs_policy = True
+    fixable = "unsafe"  # `for` raised to the policy's: the alert fires later
 
     def check_alert(self, alert, ctx):
         if not alert.name or alert.is_mirror:
@@ -61,10 +62,14 @@ class AlertFor(Rule):
         have = thresholds.for_seconds(data)
         if have is None or have >= want:
             return
+        from obslint.fixalerts import for_fix
+
+        autofix = for_fix(alert.doc, path, data, format_duration(want))
         if "for" not in data:
             yield self.finding(alert.doc, path, f"alert `{name}` has no `for`, so it fires on the first evaluation; "
                                f"expected at least {format_duration(want)} ({why})",
-                               fix=f"add `for: {format_duration(want)}`", scope=path)
+                               fix=f"add `for: {format_duration(want)}`", scope=path, autofix=autofix)
         else:
             yield self.finding(alert.doc, path + ("for",), f"alert `{name}` has `for: {data['for']}`, shorter than "
-                               f"{format_duration(want)} ({why})", fix=f"use `for: {format_duration(want)}`", scope=path)
+                               f"{format_duration(want)} ({why})", fix=f"use `for: {format_duration(want)}`", scope=path,
+                               autofix=autofix)

@@ -49,6 +49,7 @@ class AlertThreshold(Rule):
     code, name, severity = "AL002", "alert-threshold", Severity.ERROR
     summary = "alert threshold or comparison differs from the policy"
     needs_policy = True
+    fixable = "unsafe"  # the threshold set to the policy's: the alert fires elsewhere
 
     def check_alert(self, alert, ctx):
         if not alert.name or alert.is_mirror or alert.expr_path is None:
@@ -74,9 +75,15 @@ class AlertThreshold(Rule):
                                f"{show_number(want) if want is not None else '...'}`", scope=alert.path)
             return
         t = next((t for t in found if want_op is None or t.op == want_op), found[0])
+        autofix = None
+        if want is not None and (want_op is None or t.op == want_op) and len(found) == 1:
+            from obslint.fixalerts import threshold_fix  # only the number changes, never the comparison
+
+            autofix = threshold_fix(alert.doc, t, want, f"set the threshold to {show_number(want)}")
         yield self.finding(alert.doc, t.path, f"alert `{name}` fires at `{t}`, the policy says `{expected}`",
                            fix=f"use `{want_op or t.op} {show_number(want) if want is not None else t.value}` "
-                               f"(or change the policy if the threshold moved on purpose)", scope=alert.path)
+                               f"(or change the policy if the threshold moved on purpose)", scope=alert.path,
+                           autofix=autofix)
 
 
 class AlertMetric(Rule):

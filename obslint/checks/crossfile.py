@@ -108,6 +108,7 @@ class PrometheusGrafanaParity(Rule):
     code, name, severity = "XF001", "prometheus-grafana-parity", Severity.ERROR
     summary = "Grafana-managed rule and Prometheus rule of the same alert disagree (metric, threshold, for, severity)"
     applies_to = ("grafana-alerting",)
+    fixable = "unsafe"  # the Grafana rule's threshold set to the Prometheus rule's
 
     def check_alert(self, rule, ctx):
         twins = rule.mirrors  # Prometheus alerts of the same name
@@ -137,7 +138,8 @@ class PrometheusGrafanaParity(Rule):
             if not pinned:
                 yield self.finding(rule.doc, g_thr[0].path, f"Grafana rule `{rule.name}` fires at `{g_thr[0]}`, the "
                                    f"Prometheus rule at `{p_thr[0]}` ({where})",
-                                   fix=f"use the same threshold in both (`{p_thr[0]}`)", scope=rule.path)
+                                   fix=f"use the same threshold in both (`{p_thr[0]}`)", scope=rule.path,
+                                   autofix=_threshold_fix(rule, g_thr, p_thr, ctx, entry))
         p_metrics = metriccatalog.base_metrics(ctx, prom.query.expr) if prom.query is not None else set()
         if g_metrics and p_metrics and g_metrics != p_metrics:
             want = e.get("metric")
@@ -163,6 +165,23 @@ class PrometheusGrafanaParity(Rule):
             yield self.finding(rule.doc, rule.path + ("labels", "severity"), f"Grafana rule `{rule.name}` has severity "
                                f"`{g_sev}`, the Prometheus rule `{p_sev}` ({where})",
                                fix="use the same severity in both", scope=rule.path)
+
+
+def _threshold_fix(rule, g_thr, p_thr, ctx, entry):
+    """XF001's fix: one Grafana threshold, one Prometheus threshold, the same comparison: the
+    Grafana number becomes the Prometheus one, or the policy's where the policy pins one (AL002
+    moves the Prometheus rule there in the same run)."""
+    if len(g_thr) != 1 or len(p_thr) != 1 or g_thr[0].op != p_thr[0].op:
+        return None
+    new, whose = p_thr[0].value, f"the Prometheus rule's ({p_thr[0]})"
+    if entry is not None and "threshold" in entry[1]:
+        if entry[1].get("comparison") not in (None, g_thr[0].op):
+            return None
+        new = pol.threshold_of(ctx, entry[0] + ("threshold",), entry[1]["threshold"])
+        whose = f"the policy's ({entry[1]['threshold']})"
+    from obslint.fixalerts import threshold_fix
+
+    return threshold_fix(rule.doc, g_thr[0], new, f"set the threshold to {whose}")
 
 
 def _family(name: str) -> str:

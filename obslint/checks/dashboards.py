@@ -54,13 +54,72 @@ class DashboardUidMissing(Rule):
 
     code, name, severity = "DB002", "dashboard-uid-missing", Severity.WARNING
     summary = "dashboard has no uid, so Grafana makes up a new one on each install"
+    fixable = "unsafe"  # a uid derived from the title: links to the old random uid no longer work
 
     def check_dashboard(self, dash, ctx):
         if "uid" not in dash.data or dash.data.get("uid") in (None, ""):
             path = ("uid",) if "uid" in dash.data else ("title",) if "title" in dash.data else ()
+            autofix = None
+            if isinstance(dash.title, str) and dash.title.strip() and dash.data is dash.doc.root:
+                autofix = _set_uid_fix(dash, lambda: _pinned_uid(dash, ctx) or _derived_uid(dash, ctx),
+                                       "unsafe", "add a uid derived from the title")
             yield self.finding(dash.doc, path, f"dashboard `{dash.title or '(untitled)'}` has no uid",
                                fix='add a stable `"uid": "<team>-<name>"` (letters, digits, `-`, `_`; at most 40)',
-                               at_key=path == ("title",))
+                               at_key=path == ("title",), autofix=autofix)
+
+
+def uid_from_title(title: str, taken=frozenset(), where: str = "") -> str:
+    """A dashboard uid made from a title, the same every time: its lower-case words joined
+    by `-`, at most 40 characters; a short hash of the title is added when it is cut,
+    empty, or already taken (`where`, e.g. the file's path, goes into the hash when another
+    dashboard without a uid has the same title)."""
+    import hashlib
+
+    digest = hashlib.sha1((title.strip() + where).encode("utf-8")).hexdigest()[:8]
+    slug = re.sub(r"[^a-z0-9]+", "-", title.strip().lower()).strip("-")
+    if not slug:
+        return f"dashboard-{digest}"
+    if len(slug) > 40 or slug in taken or where:
+        slug = f"{slug[:31].rstrip('-')}-{digest}"
+    return slug
+
+
+def _derived_uid(dash, ctx) -> str:
+    """DB002's uid for a dashboard: from its title, made distinct from every uid in the run
+    and from the uid of any other dashboard without one and with the same title."""
+    title = dash.title.strip()
+    twins = [d for d in ctx.project.dashboards if d is not dash and d.uid in (None, "")
+             and isinstance(d.title, str) and d.title.strip() == title]
+    return uid_from_title(title, _uids(ctx), f"\0{dash.doc.source.display}" if twins else "")
+
+
+def _pinned_uid(dash, ctx) -> str | None:
+    """The uid the policy pins for this dashboard's title (`dashboards.required`), if any."""
+    for _path, e in pol.required_dashboards(ctx):
+        if isinstance(e.get("title"), str) and e["title"].strip() == dash.title.strip():
+            return e["uid"]
+    return None
+
+
+def _uids(ctx) -> set:
+    return {d.uid for d in ctx.project.dashboards if isinstance(d.uid, str)}
+
+
+def _set_uid_fix(dash, make_uid, applicability: str, title: str):
+    """A Fix setting the dashboard's uid (the value replaced, or a `uid` member added)."""
+    from obslint.fixes import Fix
+
+    def make():
+        from obslint import fixspan
+
+        uid = make_uid()
+        if uid is None:
+            return None
+        if "uid" in dash.data:
+            return fixspan.replace_value(dash.doc, ("uid",), uid)
+        return fixspan.add_member(dash.doc, (), "uid", uid)
+
+    return Fix(make, applicability, title)
 
 
 class DashboardUidFormat(Rule):
@@ -80,6 +139,7 @@ class DashboardUidFormat(Rule):
 
     code, name, severity = "DB003", "dashboard-uid-format", Severity.ERROR
     summary = "dashboard uid is not 1-40 letters, digits, `-` or `_` (or breaks the policy's uid-pattern)"
+    fixable = "unsafe"  # illegal characters replaced by `-`: a new uid, links change
 
     def check_dashboard(self, dash, ctx):
         uid = dash.data.get("uid")
@@ -96,8 +156,14 @@ class DashboardUidFormat(Rule):
             return
         if not UID_FORMAT.match(uid):
             why = "longer than 40 characters" if len(uid) > 40 else "has characters other than letters, digits, `-`, `_`"
+            legal = re.sub(r'[^A-Za-z0-9_-]+', '-', uid)[:40].strip('-')
+            autofix = None
+            if legal and dash.data is dash.doc.root:
+                taken = _uids(ctx)
+                autofix = _set_uid_fix(dash, lambda: legal if legal not in taken else None, "unsafe",
+                                       f"use the uid `{legal}`")
             yield self.finding(dash.doc, ("uid",), f"dashboard uid `{uid}` {why}; Grafana refuses it",
-                               fix=f"use e.g. `{re.sub(r'[^A-Za-z0-9_-]+', '-', uid)[:40].strip('-') or 'my-dashboard'}`")
+                               fix=f"use e.g. `{legal or 'my-dashboard'}`", autofix=autofix)
             return
         pattern = pol.dashboards_policy(ctx).get("uid-pattern")
         if isinstance(pattern, str) and pattern:
@@ -216,20 +282,35 @@ class PanelIdDuplicate(Rule):
 
     code, name, severity = "DB006", "panel-id-duplicate", Severity.WARNING
     summary = "two panels of a dashboard have the same id"
+    fixable = "safe"  # the repeated ids renumbered after the highest one
 
     def check_dashboard(self, dash, ctx):
         seen: dict = {}
+        free = None  # the ids after the highest one, for the fixes (worked out at the first duplicate)
         for panel in dash.panels:
             pid = panel.data.get("id")
             if not isinstance(pid, int) or isinstance(pid, bool):
                 continue
             if pid in seen:
                 first = seen[pid]
+                if free is None:
+                    ids = [p.data.get("id") for p in dash.panels]
+                    top = max([i for i in ids if isinstance(i, int) and not isinstance(i, bool)] + [0])
+                    free = iter(range(top + 1, 1 << 62))
+                new_id = next(free)
                 yield self.finding(dash.doc, panel.path + ("id",),
                                    f"panel id {pid} (`{panel.title}`) is already used by panel `{first.title}`",
-                                   fix="give every panel a unique id", scope=panel.path)
+                                   fix="give every panel a unique id", scope=panel.path,
+                                   autofix=_renumber_fix(dash.doc, panel.path + ("id",), new_id))
             else:
                 seen[pid] = panel
+
+
+def _renumber_fix(doc, path: tuple, new_id: int):
+    from obslint.fixes import Fix
+    from obslint.fixspan import replace_value
+
+    return Fix(lambda: replace_value(doc, path, new_id), "safe", f"renumber the panel to {new_id}")
 
 
 class GridOverlap(Rule):

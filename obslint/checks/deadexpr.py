@@ -229,7 +229,11 @@ class ComparisonNeverTrue(Rule):
         parsed = promql.parse(expr)
         if parsed.error or not _may_be_empty(parsed):
             return
-        hit = never_true(parsed.ast)
+        # The regex-free tree first (no second parse); a hit is confirmed on the exact tree,
+        # whose matcher operators the part-of-whole test reads.
+        hit = never_true(parsed.shape)
+        if hit is not None:
+            hit = never_true(parsed.ast)
         if hit is not None:
             op, why = hit
             yield self.finding(query.doc, query.path,
@@ -294,9 +298,9 @@ class RateOfAggregate(Rule):
         if ":" not in query.expr or _SUBQUERY_BRACKET.search(query.expr) is None:
             return  # no subquery without `[range:step]`
         parsed = promql.parse(query.expr)
-        if parsed.error or not any(f in _RATES for f in parsed.calls) or parsed.ast is None:
+        if parsed.error or not any(f in _RATES for f in parsed.calls) or parsed.shape is None:
             return
-        hit = _chained_rate(parsed.ast)
+        hit = _chained_rate(parsed.shape)  # structure only
         if hit is not None:
             fn, what = hit
             yield self.finding(query.doc, query.path,
@@ -360,9 +364,9 @@ class RuleLooksAtFuture(Rule):
         if "@" not in expr and "offset" not in expr.lower():
             return
         parsed = promql.parse(expr)
-        if parsed.error or parsed.ast is None:
+        if parsed.error or parsed.shape is None:
             return
-        why = _future(parsed.ast)
+        why = _future(parsed.shape)  # offsets and `@` only
         if why:
             yield self.finding(query.doc, query.path, f"{why}, so the rule sees no current data",
                                fix="use a positive `offset` (the past), or drop the `@` modifier", scope=query.scope)
@@ -415,9 +419,9 @@ class AbsentWithoutFor(Rule):
         if q is None or "absent" not in q.expr:
             return
         parsed = promql.parse(q.expr)
-        if parsed.error or parsed.ast is None:
+        if parsed.error or parsed.shape is None:
             return
-        fn = _absent_call(parsed.ast)
+        fn = _absent_call(parsed.shape)  # exact when absent() is in it
         if fn is None:
             return
         interval = parse_duration(rule.group.data.get("interval")) if isinstance(

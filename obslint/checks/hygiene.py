@@ -35,6 +35,28 @@ def _regex_matchers(parsed, ctx) -> list:
     return found
 
 
+def _plain_op(op: str) -> str:
+    return "=" if op == "=~" else "!="
+
+
+def _fix(make, title: str):
+    from obslint.fixes import Fix  # only once there is a finding: not on the start-up path
+
+    return Fix(make, "safe", title)
+
+
+def _query_fix(query, pieces_of: str, matcher, plain: bool = False):
+    """The edits of a matcher fix (fixpromql.<pieces_of>) in the query's file; `plain`: also
+    the `=~` -> `=` of PQ110."""
+    from obslint import fixpromql
+    from obslint.fixspan import query_edits
+
+    pieces = getattr(fixpromql, pieces_of)(query.expr, *matcher)
+    if plain:
+        pieces += fixpromql.plain_matcher_pieces(query.expr, *matcher)
+    return query_edits(query, pieces)
+
+
 class RegexStatic(Rule):
     """A regex matcher on a plain string (`job=~"api"`). Prometheus anchors regexes at both
     ends, so this matches exactly `api`, not `api-gateway`: if a substring match was meant it is
@@ -61,6 +83,7 @@ class RegexStatic(Rule):
 
     code, name, severity = "PQ110", "regex-static", Severity.WARNING
     summary = "regex matcher on a plain string: use `=`/`!=`, or `.*` if a substring was meant"
+    fixable = "safe"  # `=~"api"` and `="api"` match the same series
 
     def check_query(self, query, ctx):
         if "=~" not in query.expr and "!~" not in query.expr:
@@ -71,12 +94,13 @@ class RegexStatic(Rule):
             if value == "" or _META.search(value) or (label, op, value) in done:
                 continue
             done.add((label, op, value))
-            plain = "=" if op == "=~" else "!="
+            plain = _plain_op(op)
             yield self.finding(query.doc, query.path,
                                f"`{label}{op}\"{value}\"` is a regex without regex characters; it matches exactly "
                                f"`{value}` (regexes are anchored)",
                                fix=f"write `{label}{plain}\"{value}\"`, or `{label}{op}\".*{value}.*\"` for a substring",
-                               scope=query.scope)
+                               scope=query.scope, autofix=_fix(lambda q=query, a=(label, op, value): _query_fix(
+                                   q, "plain_matcher_pieces", a), f"write `{label}{plain}\"{value}\"`"))
 
 
 class RegexAnchors(Rule):
@@ -105,6 +129,7 @@ class RegexAnchors(Rule):
 
     code, name, severity = "PQ111", "regex-anchors", Severity.INFO
     summary = "redundant `^`/`$` anchors in a label regex"
+    fixable = "safe"  # label regexes are anchored anyway
 
     def check_query(self, query, ctx):
         if "=~" not in query.expr and "!~" not in query.expr:
@@ -120,9 +145,13 @@ class RegexAnchors(Rule):
                 continue
             done.add((label, value))
             bare = value[1 if starts else 0: len(value) - (1 if ends else 0)]
+            # Without its anchors a plain string is PQ110's: fix both at once (fixing twice changes nothing).
+            plain = bare != "" and not _META.search(bare) and "PQ110" in ctx.active
             yield self.finding(query.doc, query.path,
                                f"`{label}{op}\"{value}\"` has redundant anchors: label regexes are always anchored",
-                               fix=f"write `{label}{op}\"{bare}\"`", scope=query.scope)
+                               fix=f"write `{label}{op}\"{bare}\"`", scope=query.scope,
+                               autofix=_fix(lambda q=query, a=(label, op, value), p=plain: _query_fix(
+                                   q, "anchor_pieces", a, p), f"write `{label}{_plain_op(op) if plain else op}\"{bare}\"`"))
 
 
 class TopkInAlert(Rule):

@@ -99,6 +99,12 @@ class ByteOrderMark(Rule):
 
     code, name, severity = "IN006", "byte-order-mark", Severity.ERROR
     summary = "JSON file starts with a byte order mark"
+    fixable = "safe"
+
+    def fix_for(self, finding, source):
+        from obslint.fixes import Fix
+
+        return Fix([], "safe", "remove the byte order mark", strip_bom=True)
 
 
 class FileTooLarge(Rule):

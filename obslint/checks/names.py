@@ -36,7 +36,7 @@ def dashed_names(parsed) -> list[str]:
     """Every `a-b` written without spaces in the text that parses as `a - b` of bare metrics,
     as the whole dashed word (`a-b-c`)."""
     found: list[str] = []
-    for n in promql.nodes(parsed.ast):
+    for n in promql.nodes(parsed.shape):  # names and `-` only
         if type(n) is not pp.BinaryExpr or str(n.op) != "-" or n.modifier is not None:
             continue
         left, right = _edge(n.lhs, "right"), _edge(n.rhs, "left")
@@ -82,7 +82,7 @@ class DashedMetricName(Rule):
         if "-" not in expr:
             return
         parsed = promql.parse(expr)
-        if parsed.error or "-" not in parsed.operators or not _DASHED.search(parsed.text) or parsed.ast is None:
+        if parsed.error or "-" not in parsed.operators or not _DASHED.search(parsed.text) or parsed.shape is None:
             return
         for name in dashed_names(parsed):
             spaced = " - ".join(name.split("-"))

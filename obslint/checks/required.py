@@ -117,6 +117,7 @@ class DashboardUidPinned(Rule):
     code, name, severity = "PL011", "dashboard-uid-pinned", Severity.ERROR
     summary = "dashboard uid differs from the uid the policy pins for its title"
     needs_policy = True
+    fixable = "safe"  # the uid the policy pins
 
     def check_dashboard(self, dash, ctx):
         if not isinstance(dash.title, str):
@@ -130,8 +131,14 @@ class DashboardUidPinned(Rule):
             if e["uid"] in uids:
                 return  # the pinned uid exists elsewhere; this is another dashboard with the same title
             node = ("uid",) if "uid" in dash.data else ("title",)
+            autofix = None
+            if isinstance(e["uid"], str) and dash.data is dash.doc.root:
+                from obslint.checks.dashboards import _set_uid_fix
+
+                autofix = _set_uid_fix(dash, lambda u=e["uid"]: u, "safe", f"use the pinned uid `{e['uid']}`")
             yield self.finding(dash.doc, node, f"dashboard `{dash.title}` has uid `{dash.uid}`, the policy pins "
-                               f"`{e['uid']}`", fix=f'use `"uid": "{e["uid"]}"`', at_key=node == ("title",))
+                               f"`{e['uid']}`", fix=f'use `"uid": "{e["uid"]}"`', at_key=node == ("title",),
+                               autofix=autofix)
             return
 
 

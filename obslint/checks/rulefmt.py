@@ -51,6 +51,7 @@ class UnknownField(Rule):
     code, name, severity = "RF001", "unknown-field", Severity.ERROR
     summary = "unknown key in a rule file, group or rule"
     applies_to = ("prometheus-rules",)
+    fixable = "safe"  # a key whose did-you-mean is unique: renamed (`annotation` -> `annotations`)
 
     def check_document(self, doc, ctx):
         if not isinstance(doc.root, dict):
@@ -70,7 +71,8 @@ class UnknownField(Rule):
         for key in group.data:
             if key not in allowed:
                 yield self.finding(group.doc, group.path + (key,), _unknown(key, "group", flavor, "in rule group", allowed),
-                                   fix=f"allowed: {', '.join(sorted(allowed))}", at_key=True, scope=group.path)
+                                   fix=f"allowed: {', '.join(sorted(allowed))}", at_key=True, scope=group.path,
+                                   autofix=_rename(group.doc, group.path + (key,), "group", flavor, allowed))
 
     def check_rule(self, rule, ctx):
         flavor = _flavor(rule.doc)
@@ -79,12 +81,23 @@ class UnknownField(Rule):
             if key not in allowed:
                 yield self.finding(rule.doc, rule.path + (key,),
                                    _unknown(key, "rule", flavor, f"in rule `{rule.name}`", allowed),
-                                   fix=f"allowed: {', '.join(sorted(allowed))}", at_key=True, scope=rule.path)
+                                   fix=f"allowed: {', '.join(sorted(allowed))}", at_key=True, scope=rule.path,
+                                   autofix=_rename(rule.doc, rule.path + (key,), "rule", flavor, allowed))
 
 
 def _flavor(doc) -> str:
     """The rule file's flavour (detected or from the policy: obslint.lang.flavor)."""
     return getattr(doc, "flavor", None) or "prometheus"
+
+
+def _rename(doc, path: tuple, level: str, flavor: str, allowed):
+    """RF001's fix: the misspelt key renamed to its unique did-you-mean (not a key of another
+    flavour, which needs a decision rather than a rename)."""
+    if flavors.foreign_key_message(str(path[-1]), level, flavor) is not None:
+        return None
+    from obslint.fixes import rename_fix
+
+    return rename_fix(doc, path, allowed)
 
 
 def _unknown(key, level: str, flavor: str, where: str, allowed) -> str:

@@ -2,6 +2,8 @@
 checked against obslint's JSON Schemas in `schemas/`, with messages a person can act on."""
 from __future__ import annotations
 
+import json
+
 from obslint import schemas
 from obslint.findings import Severity
 from obslint.model import EXPRESSION_DATASOURCES
@@ -90,10 +92,24 @@ class DashboardModelDeviation(Rule):
     {"title": "API", "schemaVersion": 39,
      "panels": [{"id": 1, "type": "timeseries", "title": "RPS", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}}]}
     ```
+
+    ## Bad (`dashboard.json`)
+    ```json
+    {"title": "API", "schemaVersion": "39", "panels": []}
+    ```
+
+    ## Good (`dashboard.json`)
+    ```json
+    {"title": "API", "schemaVersion": 39, "panels": []}
+    ```
+
+    ## Fix
+    `--fix` writes a `schemaVersion` string of digits as the number.
     """
 
     code, name, severity = "DB008", "dashboard-model-deviation", Severity.WARNING
     summary = "dashboard value Grafana migrates or ignores"
+    fixable = "safe"  # `"schemaVersion": "39"` -> `39`, as Grafana reads it
 
     def check_dashboard(self, dash, ctx):
         for err in _dashboard_errors(dash, ctx):
@@ -113,7 +129,20 @@ def _dashboard_errors(dash, ctx) -> list:
 
 def _finding(rule: Rule, doc, err):
     path = tuple(err.absolute_path)
-    return rule.finding(doc, path, schemas.describe(err), fix=_fix_hint(err))
+    return rule.finding(doc, path, schemas.describe(err), fix=_fix_hint(err), autofix=_schema_version_fix(doc, path))
+
+
+def _schema_version_fix(doc, path: tuple):
+    """`"schemaVersion": "39"` -> `39` (Grafana reads the string as that number)."""
+    if path != ("schemaVersion",) or not isinstance(doc.root, dict):
+        return None
+    value = doc.root.get("schemaVersion")
+    if not isinstance(value, str) or not value.strip().isdigit() or not value.strip().isascii():
+        return None
+    from obslint.fixes import Fix
+    from obslint.fixspan import replace_value
+
+    return Fix(lambda: replace_value(doc, path, int(value.strip())), "safe", f"write `{int(value.strip())}`")
 
 
 def _refused(err) -> bool:
@@ -159,6 +188,7 @@ class WrappedDashboard(Rule):
 
     code, name, severity = "DB020", "wrapped-dashboard", Severity.ERROR
     summary = "dashboard file is wrapped in {\"dashboard\": ...}"
+    fixable = "safe"  # the wrapper's text around the dashboard is removed; the dashboard's own text stays
 
     def check_dashboard(self, dash, ctx):
         doc = dash.doc
@@ -167,7 +197,28 @@ class WrappedDashboard(Rule):
             yield self.finding(doc, (), "the dashboard is wrapped in `{\"dashboard\": ...}`; Grafana's file "
                                "provisioning expects the bare dashboard model and will fail with \"Dashboard title "
                                "cannot be empty\"", fix="save only the value of `dashboard` as the file's content",
-                               at_key=True)
+                               at_key=True, autofix=_unwrap_fix(doc))
+
+
+def _unwrap_fix(doc):
+    """DB020's fix (JSON files): delete the text before and after the `dashboard` value."""
+    if doc.source.format != "json":
+        return None
+    from obslint.fixes import Edit, Fix
+
+    def make():
+        from obslint.fixspan import spans
+
+        sp = spans(doc)
+        inner = sp.value(()) if sp is not None else None
+        if inner is None:
+            return None
+        text = doc.source.text
+        start = len(text) - len(text.lstrip())
+        end = json.JSONDecoder().raw_decode(text, start)[1]
+        return [Edit(start, inner[0], ""), Edit(inner[1], end, "")], [((), doc.root)]
+
+    return Fix(make, "safe", "keep only the value of `dashboard`")
 
 
 class GrafanaAlertingSchema(Rule):
@@ -285,6 +336,7 @@ class GrafanaAlertingUnknownKey(Rule):
     code, name, severity = "GA002", "grafana-alerting-unknown-key", Severity.ERROR
     summary = "unknown key in Grafana alerting provisioning (silently dropped by Grafana)"
     applies_to = ("grafana-alerting",)
+    fixable = "safe"  # a key whose did-you-mean is unique: renamed (`datasourceUID` -> `datasourceUid`)
 
     def check_document(self, doc, ctx):
         for err in schemas.errors("grafana-alerting", doc.root):
@@ -297,8 +349,11 @@ class GrafanaAlertingUnknownKey(Rule):
                 typo = closest(str(key), known, cutoff=0.8)
                 path = tuple(err.absolute_path) + (key,)
                 if typo:
+                    from obslint.fixes import rename_fix
+
                     yield self.finding(doc, path, f"`{key}` is not a key Grafana reads; did you mean `{typo}`? "
-                                       "Grafana drops it silently", fix=f"rename `{key}` to `{typo}`", at_key=True)
+                                       "Grafana drops it silently", fix=f"rename `{key}` to `{typo}`", at_key=True,
+                                       autofix=rename_fix(doc, path, known))
                 else:
                     yield self.finding(doc, path, f"`{key}` is not a key Grafana reads here; it is dropped silently",
                                        fix=f"remove it, or use one of: {', '.join(sorted(known))}", at_key=True,

@@ -426,6 +426,7 @@ class PreferRateInterval(Rule):
     code, name, severity = "PQ104", "prefer-rate-interval", Severity.WARNING
     summary = "dashboard rate window is `$__interval` (or fixed) instead of `$__rate_interval`"
     options = {"hard-coded": False}
+    fixable = "safe"  # `$__interval` windows of rate/irate only; increase() and fixed windows are left as they are
 
     def check_query(self, query, ctx):
         if query.origin != "panel" or "[" not in query.expr:
@@ -439,8 +440,24 @@ class PreferRateInterval(Rule):
             for m in pat.finditer(expr):
                 fn = _enclosing_function(expr, m.start())
                 if fn in RATE_LIKE:
+                    from obslint.fixes import Fix
+
+                    autofix = Fix(lambda q=query: _rate_interval_fix(q), "safe", "use `[$__rate_interval]`") \
+                        if pat is _INTERVAL_WINDOW else None
                     yield self.finding(query.doc, query.path,
                                        f"`{fn}` over `{m.group(0)}`: use `[$__rate_interval]` so the window always "
                                        f"spans several scrapes", fix="replace the window with `[$__rate_interval]`",
-                                       scope=query.scope)
+                                       scope=query.scope, autofix=autofix)
                     return
+
+
+def _rate_interval_fix(query):
+    """PQ104's edits: every `$__interval` window of a rate-like function -> `$__rate_interval`."""
+    from obslint.fixspan import query_edits
+
+    expr = query.expr
+    # rate and irate are per second: a wider window only smooths. increase() sums over the
+    # window, so `increase(x[$__interval])` (bars of per-interval counts) would change its values.
+    pieces = [(m.start(1), m.end(1), "$__rate_interval") for m in _INTERVAL_WINDOW.finditer(expr)
+              if _enclosing_function(expr, m.start()) in ("rate", "irate")]
+    return query_edits(query, pieces)

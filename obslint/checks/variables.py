@@ -12,7 +12,7 @@ from obslint.findings import Severity
 from obslint.registry import Rule
 
 # `$name`, `${name}`, `${name:format}`, `${name.field}`, `[[name]]`, `[[name:format]]`.
-_REF = re.compile(r"\$\{([^}:.\s]+)[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([^\]:.\s]+)[^\]]*\]\]")
+_REF = re.compile(r"\$\{([^}:.\s]+)[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([^\[\]:.\s]+)[^\[\]]*\]\]")
 # Names Grafana defines itself besides the `__`-prefixed ones (`$__interval`, `$__range`,
 # `${__field.labels.x}`, `$__all`, `$__cell_0`, ...): the pre-7 spellings of the interval.
 _LEGACY_BUILT_INS = {"interval", "interval_ms", "timeFilter", "timeFrom", "timeTo"}
@@ -147,7 +147,7 @@ def text_refs(dash, ctx) -> Counter:
 
 
 _DOLLAR_NAME = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
-_BRACKET_NAME = re.compile(r"\[\[([^\]:.\s]+)[^\]]*\]\]")
+_BRACKET_NAME = re.compile(r"\[\[([^\[\]:.\s]+)[^\[\]]*\]\]")
 
 
 def _count_refs(text: str) -> Counter:

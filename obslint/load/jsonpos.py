@@ -139,6 +139,13 @@ class JsonLocator:
             seen[path[: i + 1]] = found
         return key_pos if at_key and path else pos
 
+    def node(self, path: tuple) -> tuple[int, int] | None:
+        """(key offset, value offset) of the node at exactly this path, or None (fixes.py
+        needs to know, where `offset` falls back to an ancestor)."""
+        path = tuple(path)
+        self.offset(path)
+        return self._seen.get(path)
+
     def position(self, path: tuple, at_key: bool = False) -> tuple[int, int]:
         """1-based (line, column) of `offset(path, at_key)`."""
         return self.line_col(self.offset(path, at_key))

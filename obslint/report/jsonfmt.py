@@ -13,6 +13,9 @@ is documented in docs/integrations.md:
         {"code": "RF001", "name": "unknown-field", "severity": "error",
          "file": "rules.yaml", "line": 12, "column": 9, "end_line": null,
          "message": "...", "fix": "...",
+         "autofix": {"applicability": "safe", "title": "...", "edits": [{"start": 120, "end": 129,
+                     "start_line": 12, "start_col": 9, "end_line": 12, "end_col": 18,
+                     "replacement": "annotations"}]},
          "context": {"alert": "ApiDown"},
          "suppression": {"comment": "# obslint: disable=RF001",
                          "ignore": {"code": "RF001", "path": "rules.yaml", "alert": "ApiDown"}}}
@@ -67,7 +70,10 @@ def _findings(result: Result, opts: dict):
 
     root = config_root(opts)
     rules = registry.load_all()
-    formats = {s.display: s.format for s in (result.project.sources if result.project else [])}
+    sources = {s.display: s for s in (result.project.sources if result.project else [])}
+    formats = {d: s.format for d, s in sources.items()}
+    from obslint.report.fixes import edits_of
+
     for f in result.findings:
         yield {
             "code": f.code,
@@ -79,6 +85,7 @@ def _findings(result: Result, opts: dict):
             "end_line": f.end_line or None,
             "message": f.message,
             "fix": f.fix,
+            "autofix": edits_of(f, sources.get(f.file)) if f.autofix is not None or f.doc is None else None,
             "context": {k: v for k, v in f.context.items() if isinstance(v, (str, int, float))},
             "suppression": hint(f, formats.get(f.file), root),
         }

@@ -119,7 +119,8 @@ def _results(result: Result, opts: dict, index: dict[str, int]) -> Iterator[dict
     from obslint.report.console import config_root
 
     root = config_root(opts)
-    formats = {s.display: s.format for s in (result.project.sources if result.project else [])}
+    sources = {s.display: s for s in (result.project.sources if result.project else [])}
+    formats = {d: s.format for d, s in sources.items()}
     for f in result.findings:
         text = f"{f.message}\nfix: {f.fix}" if f.fix else f.message
         physical: dict = {"artifactLocation": artifact_location(f.file)}
@@ -143,7 +144,32 @@ def _results(result: Result, opts: dict, index: dict[str, int]) -> Iterator[dict
         if ctx:
             props["context"] = ctx
         res["properties"] = props
+        if f.autofix is not None or f.doc is None:
+            fixes = sarif_fixes(f, sources.get(f.file))
+            if fixes:
+                res["fixes"] = fixes
         yield res
+
+
+def sarif_fixes(finding, source) -> list[dict] | None:
+    """SARIF `fixes` of a finding: one fix whose replacements are its edits (regions in
+    lines and code point columns, end exclusive; a byte order mark as its bytes)."""
+    from obslint.report.fixes import edits_of
+
+    data = edits_of(finding, source)
+    if data is None:
+        return None
+    replacements = []
+    if data.get("strip_bom"):
+        replacements.append({"deletedRegion": {"byteOffset": 0, "byteLength": 3}})
+    for e in data["edits"]:
+        replacements.append({"deletedRegion": {"startLine": e["start_line"], "startColumn": e["start_col"],
+                                               "endLine": e["end_line"], "endColumn": e["end_col"]},
+                             "insertedContent": {"text": e["replacement"]}})
+    desc = f"{data['title'] or 'fix'} ({data['applicability']})"
+    return [{"description": {"text": desc},
+             "artifactChanges": [{"artifactLocation": artifact_location(finding.file),
+                                  "replacements": replacements}]}]
 
 
 def report(result: Result, out: TextIO, opts: dict) -> None:

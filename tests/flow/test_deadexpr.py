@@ -73,3 +73,18 @@ def test_al020_absent_alert_needs_two_intervals_of_for(lint_files):
     assert [(f.file, f.line, f.context["alert"]) for f in got] == [
         ("r.yaml", 4, "NoFor"), ("r.yaml", 11, "Short"), ("r.yaml", 23, "OverTime")]
     assert "has `for: 1m`, shorter than two evaluation intervals (2m)" in got[1].message
+
+
+def test_the_regex_free_tree_never_hides_a_comparison_that_cannot_hold():
+    """PQ121 walks `Parsed.shape` first and confirms a hit on the exact tree: on every corpus
+    expression (and a part-over-whole with regex matchers), no hit of the exact tree is missed."""
+    from obslint import promql
+    from obslint.checks import deadexpr
+    from tests.conftest import corpus_expressions
+
+    exprs = set(corpus_expressions()) | {'sum(rate(x{code=~"5.."}[5m])) / sum(rate(x[5m])) > 1'}
+    missed = [e for e in exprs
+              if not promql.parse(e).error and deadexpr._may_be_empty(promql.parse(e))
+              and deadexpr.never_true(promql.parse(e).ast) is not None
+              and deadexpr.never_true(promql.parse(e).shape) is None]
+    assert not missed, missed[:3]

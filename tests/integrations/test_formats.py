@@ -154,7 +154,7 @@ def test_json_shape(workspace, findings):
     assert sum(data["statistics"].values()) == len(data["findings"])
     for f in data["findings"]:
         assert set(f) == {"code", "name", "severity", "file", "line", "column", "end_line", "message", "fix",
-                          "context", "suppression"}
+                          "autofix", "context", "suppression"}
         assert set(f["suppression"]) == {"comment", "ignore"}
         assert f["suppression"]["ignore"]["code"] == f["code"]
         if f["file"].endswith(".json"):

@@ -20,6 +20,7 @@ VALID = [
     'sum(rate(x[$__interval])) / ($__interval_ms / 1000)', 'increase(x[$__range]) / $__range_s',
     'rate(x[${__rate_interval_ms}ms])', 'sum by ($label) (x)', 'sum(x) by (${group:csv})',
     'x{instance=~"[[instance]]"}', 'rate([[metric]][5m])',
+    'sum(rate(x[[[interval]]])) by (job)',  # the old [[var]] syntax inside a range: `x[` + `[[interval]]` + `]`
 ]
 
 
@@ -50,3 +51,12 @@ def test_logql_with_variables(lint_files):
     (f,) = found(r, "LQ001")
     assert "$__interval" not in f.message.split(" in `")[0] and "__var" not in f.message
     assert "`sum(rate({app=\"$app\"}" in f.message
+
+
+def test_old_bracket_variable_inside_a_range_is_the_variable(lint_files):
+    """`x[[[interval]]]` is `x[` + `[[interval]]` + `]` (Grafana's `[[name]]` holds a word): the
+    variable is used and defined, no stray `[interval` name."""
+    d = json.loads(dashboard(panels=[panel(1, "p", "sum(rate(x_total[[[interval]]])) by (job)")]))
+    d["templating"] = {"list": [{"name": "interval", "type": "interval", "query": "1m,5m"}]}
+    r = lint_files({"d.json": json.dumps(d)})
+    assert not [f for f in r.findings if f.code in ("PQ001", "DB040", "DB041")], [f.message for f in r.findings]

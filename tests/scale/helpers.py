@@ -14,8 +14,16 @@ def rows(result) -> list[tuple]:
     return [tuple(getattr(f, k) for k in FIELDS) for f in result.findings]
 
 
+def _fixes(result) -> list:
+    from obslint.report.fixes import edits_of
+
+    sources = {s.display: s for s in (result.project.sources if result.project else [])}
+    return [edits_of(f, sources.get(f.file)) if f.autofix is not None or f.doc is None else None
+            for f in result.findings]
+
+
 def summary(result) -> tuple:
-    return (rows(result), result.files, result.skipped, result.skip_reasons, result.suppressed,
+    return (rows(result), _fixes(result), result.files, result.skipped, result.skip_reasons, result.suppressed,
             rows(type(result)(findings=result.unused_suppressions)))
 
 
