@@ -15,7 +15,7 @@ import json
 import marshal
 import os
 
-FORMAT = 6
+FORMAT = 7
 DIRNAME = ".obslint_cache"
 
 

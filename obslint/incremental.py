@@ -98,14 +98,33 @@ def dump_finding(f: Finding, scope_line, tokens: dict | None = None) -> tuple:
     sh = _share
     return (sh(f.code), sh(f.message), int(f.severity), sh(f.file), f.line, f.col, sh(f.fix), sh(tuple(f.node)),
             f.at_key, None if f.scope is None else sh(tuple(f.scope)), sh(tuple((f.context or {}).items())),
-            f.end_line, scope_line, doc)
+            f.end_line, scope_line, doc, _dump_fix(f.autofix))
+
+
+def _dump_fix(fix):
+    """A fixes.Fix as data, its edits made (as when it is pickled for another process)."""
+    if fix is None:
+        return None
+    edits, applicability, title, expect, strip_bom, doc_index = fix.__getstate__()
+    return ([(e.start, e.end, e.replacement) for e in edits], applicability, title, list(expect), strip_bom,
+            doc_index)
+
+
+def _load_fix(data):
+    from obslint.fixes import Edit, Fix
+
+    fix = Fix.__new__(Fix)
+    edits, applicability, title, expect, strip_bom, doc_index = data
+    fix.__setstate__(([Edit(*e) for e in edits], applicability, title, list(expect), strip_bom, doc_index))
+    return fix
 
 
 _SEVERITY = {int(v): v for v in Severity}
 
 
 def load_finding(t: tuple, s) -> Finding:
-    f = Finding(t[0], t[1], _SEVERITY[t[2]], t[3], t[4], t[5], t[6], None, t[7], t[8], t[9], dict(t[10]), t[11])
+    f = Finding(t[0], t[1], _SEVERITY[t[2]], t[3], t[4], t[5], t[6], None, t[7], t[8], t[9], dict(t[10]), t[11],
+                _load_fix(t[14]) if t[14] is not None else None)
     if t[12] is not None:
         s.scope_lines[id(f)] = t[12]
     if t[13] is not None:
@@ -593,8 +612,7 @@ def _save(s, found, result, cap) -> None:
         mine = list(probs or ())
         mine.extend(by_src.get(id(src), ()))
         findings = None
-        if id(src) in s.checked and display not in capped_files and not any(f.autofix is not None for f in mine):
-            # (a finding's autofix is code, not data: such a file is read again each run)
+        if id(src) in s.checked and display not in capped_files:
             try:
                 findings = [dump_finding(f, s.scope_lines.get(id(f))) for f in mine]
                 marshal.dumps(findings)
@@ -611,7 +629,7 @@ def _save(s, found, result, cap) -> None:
     else:
         parts, keep = {"files": files, "delta": {}}, ()
     run = None
-    if not cap.left_out and not any(f.autofix is not None for f in found):
+    if not cap.left_out:
         try:
             tokens_by_file: dict = {}
             tuples = s.tuples

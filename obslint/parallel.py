@@ -220,8 +220,6 @@ def _entry(src, found, kind, shadow, facts, ctx, active, bound, result):
 
     counts: dict = {}
     for f in found:
-        if f.autofix is not None:
-            return None  # a fix is code, not data: the parent checks the file itself
         if f.doc is not None:
             key = (f.file, id(f.doc), f.code)
             counts[key] = counts.get(key, 0) + 1
