@@ -44,20 +44,41 @@ def _limits(drop_dac: bool):
     return apply
 
 
+# obslint is started by a small launcher process, which reports its child's peak RSS: a child
+# forked from pytest itself starts with the RSS of pytest (hundreds of MiB late in a run), and
+# the kernel keeps that high-water mark across exec.
+_LAUNCHER = """\
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-m", "obslint", *sys.argv[2:]])
+_pid, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+if os.WIFSIGNALED(status):  # die of the same signal, so the caller sees what obslint saw
+    import signal
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+os._exit(os.WEXITSTATUS(status))
+"""
+
+
 def obslint(*args, cwd: Path, drop_dac: bool = False, timeout: float = TIME_LIMIT, env: dict | None = None) -> Run:
     """Run obslint as a process; its exit status, output, wall time and peak RSS (wait4)."""
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
            "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         start = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "obslint", *map(str, args)], cwd=cwd, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=err, env=env, preexec_fn=_limits(drop_dac))
+        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, rss.name, *map(str, args)], cwd=cwd,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
+                                preexec_fn=_limits(drop_dac), start_new_session=True)
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() - start > timeout * 3:  # well past the limit: stop waiting
-                proc.kill()
+                os.killpg(proc.pid, 9)
                 _pid, status, usage = os.wait4(proc.pid, 0)
                 break
             time.sleep(0.005)
@@ -65,8 +86,10 @@ def obslint(*args, cwd: Path, drop_dac: bool = False, timeout: float = TIME_LIMI
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        reported = rss.read().strip()
+        peak = int(reported) if reported.isdigit() else usage.ru_maxrss
         return Run(proc.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                   seconds, usage.ru_maxrss * 1024)
+                   seconds, peak * 1024)
 
 
 def check(run: Run, *, name: str, codes=(), exit_codes=(0, 1)) -> Run:
