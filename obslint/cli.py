@@ -354,10 +354,7 @@ def cmd_rules(argv: list[str]) -> int:
         print(json.dumps([row for row in registry.table() if row["code"] in wanted], indent=2, default=str))
         return EXIT_OK
     if args.format == "markdown":
-        print("| code | name | severity | fix | summary |\n|---|---|---|---|---|")
-        for r in chosen:
-            summary = r.summary.replace("|", "\\|")
-            print(f"| `{r.code}` | {r.name} | {r.severity} | {r.fixable or ''} | {summary} |")
+        print(registry.markdown_table(chosen))
         return EXIT_OK
     print(f"{'CODE':<7} {'SEVERITY':<8} {'NAME':<30} SUMMARY")
     for r in chosen:
@@ -441,13 +438,10 @@ def render_explain(rule) -> str:
     out.append("")
     for key, body in sections.items():  # e.g. Fix, Notes
         out += [key, _indent(body), ""]
-    out += ["How to suppress",
-            f"  YAML, one place:  # obslint: disable={rule.code}   at the end of the line, or alone on the line",
-            "                   above it or above the rule/panel it belongs to",
-            f"  YAML, one file:   # obslint: disable-file={rule.code}",
-            f"  any file (JSON):  obslint.yaml  ignore: [{{code: {rule.code}, path: \"dashboards/legacy/*.json\"}}]",
-            "                   (also by dashboard: UID, panel: TITLE, alert: NAME)",
-            f"  everywhere:       obslint.yaml  checks: {{ignore: [{rule.code}]}}   or   --ignore {rule.code}"]
+    from obslint.suppress import ways
+
+    out.append("How to suppress")
+    out += [f"  {scope}: {how.replace('`', '')}" for scope, how in ways(rule.code)]
     return "\n".join(out)
 
 

@@ -14,7 +14,8 @@ the same run (`apiVersion: 1` + `datasources:`) and the policy's `datasources:` 
 """
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 

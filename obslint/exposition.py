@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Iterable, Iterator
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 

@@ -22,7 +22,8 @@ import os
 import threading
 import time
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Iterator
 

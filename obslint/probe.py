@@ -22,7 +22,6 @@ _MACROS = {
     "__rate_interval": "{rate}", "__interval": "{step}", "__range": "{range}", "__auto_interval": "{step}",
     "__range_s": "{range_s}", "__range_ms": "{range_ms}", "__interval_ms": "{step_ms}",
 }
-_VAR = re.compile(r"\$\{([A-Za-z0-9_]+)(?::[^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([A-Za-z0-9_]+)(?::[^\]]*)?\]\]")
 DEFAULT_TIMEOUT = 10.0
 EXAMPLE_ALERTS = 1  # label sets shown per active alert rule; the rest are counted
 
@@ -102,11 +101,14 @@ def interpolate(expr: str, variables: dict[str, str], rate: str, step: str, rng:
                               step_ms=int((parse_duration(step) or 60) * 1000)) for k, v in _MACROS.items()},
               **variables}
 
-    def sub(m: re.Match) -> str:
-        name = m.group(1) or m.group(2) or m.group(3)
-        return values.get(name, m.group(0))
+    from obslint import grafanavars
 
-    return _VAR.sub(sub, expr)
+    def sub(m: re.Match) -> str:
+        if m.group(1) and "." in m.group(0):  # `${name.field}`: a field Grafana reads, not the value
+            return m.group(0)
+        return values.get(grafanavars.name(m), m.group(0))
+
+    return grafanavars.REFERENCE.sub(sub, expr)
 
 
 def dashboard_variables(dashboard) -> dict[str, str]:

@@ -11,6 +11,57 @@ import os
 
 from obslint.findings import Finding, Severity
 
+# The code families: prefix -> (SARIF tag, what the family checks). The README's family table,
+# the code table in docs/rules.md and SARIF's rule tags are made from this (a test holds them).
+FAMILIES = {
+    "IN": ("input", "the file itself: unreadable, not UTF-8, syntax errors, duplicate keys, too large or too deep, "
+                    "templated"),
+    "PQ": ("promql", "PromQL and MetricsQL: syntax in the query's dialect, hygiene, label flow, dead expressions"),
+    "LQ": ("logql", "LogQL (Loki) queries of dashboards and Loki ruler files"),
+    "RF": ("rule-file", "rule files as Prometheus, Thanos, Mimir/Cortex, vmalert or the Loki ruler load them"),
+    "UT": ("rule-tests", "promtool unit-test files and alert test coverage"),
+    "DB": ("dashboard", "dashboards: what Grafana refuses or breaks, uids, panels, layout, variables, units"),
+    "RS": ("grafana-resource", "Grafana 12 dashboard resources (v0/v1/v2), operator CRs, library panels"),
+    "DS": ("datasource", "datasource references against the provisioned datasources"),
+    "GA": ("grafana-alerting", "Grafana alerting provisioning files"),
+    "PV": ("provisioning", "dashboard-provider provisioning files"),
+    "AL": ("alert-quality", "alert quality: conditions, thresholds, for, labels, annotations, templates"),
+    "PL": ("policy", "the team policy: metric catalog, thresholds, required content, pinned uids"),
+    "XF": ("cross-file", "consistency across files: Prometheus and Grafana alerts, dashboards and rules"),
+    "AM": ("alertmanager", "Alertmanager configuration as amtool loads it, and alert routing"),
+    "PR": ("probe", "`obslint probe`: the queries run against a live Prometheus"),
+    "SU": ("suppression", "suppressions and policy ignore entries that silence nothing"),
+}
+
+
+def family(code: str) -> tuple[str, str]:
+    """(tag, description) of a code's family."""
+    return FAMILIES.get(code[:2], (code[:2].lower(), ""))
+
+
+def families_table() -> str:
+    """The family table as Markdown (README.md, docs/rules.md)."""
+    rows = ["| prefix | what |", "|---|---|"]
+    rows += [f"| `{prefix}` | {what} |" for prefix, (_tag, what) in FAMILIES.items()]
+    return "\n".join(rows)
+
+
+def rules_document() -> str:
+    """docs/rules.md: the family table and the code table, made from the rules themselves."""
+    return ("# Checks\n\nGenerated from the rules by `obslint rules --format markdown` (a test keeps this file "
+            "current); `obslint explain CODE` prints a check's documentation.\n\n## Families\n\n"
+            + families_table() + "\n\n## Codes\n\n" + markdown_table() + "\n")
+
+
+def markdown_table(rules=None) -> str:
+    """The code table as Markdown: one row per rule (docs/rules.md, `obslint rules --format markdown`)."""
+    rows = ["| code | name | severity | fix | summary |", "|---|---|---|---|---|"]
+    for r in (load_all().values() if rules is None else rules):
+        summary = r.summary.replace("|", "\\|")
+        rows.append(f"| `{r.code}` | {r.name} | {r.severity} | {r.fixable or ''} | {summary} |")
+    return "\n".join(rows)
+
+
 _RULES: dict = {}  # code -> Rule subclass
 _LOADED = False
 

@@ -261,3 +261,17 @@ def hint(finding: Finding, source_format: str | None, config_root: str | None = 
         "comment": finding.suppression if source_format == "yaml" else None,
         "ignore": ignore_entry(finding, config_root),
     }
+
+
+def ways(code: str) -> list[tuple[str, str]]:
+    """Every way to silence a check, (scope, how) with `code` spans: what `obslint explain`
+    and SARIF's rule help both print."""
+    return [
+        ("YAML, one place", f"`# obslint: disable={code}` at the end of the line, or alone on the line above it "
+                            "or above the rule or panel it belongs to"),
+        ("YAML, one file", f"`# obslint: disable-file={code}`"),
+        ("any file (JSON too)", f"an entry in obslint.yaml's `ignore:` list, e.g. "
+                                f"`- {{code: {code}, path: \"dashboards/legacy/*.json\"}}` "
+                                "(also by `dashboard: UID`, `panel: TITLE`, `alert: NAME`)"),
+        ("everywhere", f"`checks: {{ignore: [{code}]}}` in obslint.yaml, or `--ignore {code}`"),
+    ]

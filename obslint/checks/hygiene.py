@@ -6,7 +6,7 @@ import re
 
 import promql_parser as pp
 
-from obslint import promql
+from obslint import grafanavars, promql
 from obslint.findings import Severity
 from obslint.registry import Rule
 
@@ -14,11 +14,8 @@ _META = re.compile(r"[.^$*+?()\[\]{}|\\]")
 _RATE_LIKE = {"rate", "irate", "increase", "delta", "idelta"}
 
 
-_VARIABLE = re.compile(r"\$(\{|[A-Za-z_])")
-
-
 def _templated(value: str) -> bool:
-    return "$" in value and _VARIABLE.search(value) is not None or "[[" in value
+    return grafanavars.mentions(value)
 
 
 def _regex_matchers(parsed, ctx) -> list:

@@ -5,7 +5,7 @@ import re
 
 import promql_parser as pp
 
-from obslint import promql
+from obslint import grafanavars, promql
 from obslint.findings import Severity
 from obslint.registry import Rule
 
@@ -143,7 +143,7 @@ def name_matches_nothing(op: str, value: str) -> bool:
 
 
 def _templated_value(value: str) -> bool:
-    return re.search(r"\$(\{|[A-Za-z_])|\[\[", value) is not None
+    return grafanavars.mentions(value)
 
 
 class NameRegexMatchesNothing(Rule):

@@ -8,7 +8,8 @@ from obslint.durations import parse_duration
 from obslint.findings import Severity
 from obslint.registry import Rule
 
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from obslint.testfiles.model import TestFile
 

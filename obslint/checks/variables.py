@@ -7,12 +7,12 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from obslint import promql
+from obslint import grafanavars, promql
 from obslint.findings import Severity
 from obslint.registry import Rule
 
 # `$name`, `${name}`, `${name:format}`, `${name.field}`, `[[name]]`, `[[name:format]]`.
-_REF = re.compile(r"\$\{([^}:.\s]+)[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([^\[\]:.\s]+)[^\[\]]*\]\]")
+_REF = grafanavars.REFERENCE
 # Names Grafana defines itself besides the `__`-prefixed ones (`$__interval`, `$__range`,
 # `${__field.labels.x}`, `$__all`, `$__cell_0`, ...): the pre-7 spellings of the interval.
 _LEGACY_BUILT_INS = {"interval", "interval_ms", "timeFilter", "timeFrom", "timeTo"}

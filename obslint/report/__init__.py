@@ -1,7 +1,8 @@
 """Reporters turn a lint Result into text; `REPORTERS` maps a --format name to one."""
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Callable, TextIO
 

@@ -11,7 +11,8 @@ from obslint.findings import Severity
 from obslint.report.text import printable
 from obslint.suppress import flow_yaml, hint
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import TextIO
 

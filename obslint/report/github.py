@@ -15,7 +15,8 @@ from obslint.engine import Result
 from obslint.findings import Severity
 from obslint.report.text import printable, printable_lines
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import TextIO
 

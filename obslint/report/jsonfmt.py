@@ -30,7 +30,8 @@ from obslint.engine import Result
 from obslint.findings import Severity
 from obslint.suppress import hint
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import TextIO
 

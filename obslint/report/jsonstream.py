@@ -11,7 +11,8 @@ import json
 
 from obslint.report.text import json_safe
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Iterable, TextIO
 

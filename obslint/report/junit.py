@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 from obslint.engine import Result
 from obslint.report.text import printable_lines
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import TextIO
 

@@ -13,31 +13,28 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
-from obslint import __version__
+from obslint import __version__, registry
 from obslint.engine import Result
 from obslint.findings import Severity
 from obslint.suppress import flow_yaml, hint
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Iterator, TextIO
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-FAMILIES = {"IN": "input", "PQ": "promql", "RF": "rule-file", "DB": "dashboard", "GA": "grafana-alerting",
-            "PV": "provisioning", "AL": "alert-quality", "PL": "policy", "XF": "cross-file", "SU": "suppression"}
 
 
 def rule_markdown(rule) -> str:
     from obslint.docs import doc
 
     body = doc(rule)
+    from obslint.suppress import ways
+
     return (f"**{rule.code} {rule.name}**: {rule.summary}\n\n{body}\n\n## Suppress\n"
-            f"- YAML: `# obslint: disable={rule.code}` at the end of the line or alone on the line above it "
-            f"(or above the rule or panel); `# obslint: disable-file={rule.code}` for the whole file.\n"
-            f"- Any file: an entry in the `ignore:` list of obslint.yaml, "
-            f"e.g. `- {{code: {rule.code}, path: \"dashboards/legacy/*.json\"}}`.\n"
-            f"- Everywhere: `checks: {{ignore: [{rule.code}]}}` in obslint.yaml or `--ignore {rule.code}`.\n")
+            + "".join(f"- {scope[0].upper()}{scope[1:]}: {how}.\n" for scope, how in ways(rule.code)))
 
 
 def _plain(markdown: str) -> str:
@@ -61,7 +58,7 @@ def rule_descriptor(rule) -> dict:
         "fullDescription": {"text": _first_paragraph(rule)},
         "help": {"text": _plain(md), "markdown": md},
         "defaultConfiguration": {"level": LEVEL[rule.severity]},
-        "properties": {"tags": ["obslint", FAMILIES.get(rule.code[:2], rule.code[:2].lower())],
+        "properties": {"tags": ["obslint", registry.family(rule.code)[0]],
                        "precision": "very-high"},
     }
     return desc
