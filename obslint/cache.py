@@ -15,7 +15,7 @@ import json
 import marshal
 import os
 
-FORMAT = 7
+FORMAT = 8
 DIRNAME = ".obslint_cache"
 
 

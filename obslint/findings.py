@@ -45,11 +45,11 @@ class Finding:
     it was: equality over every field but `doc`, `context` and `autofix`, unhashable, the same repr."""
 
     __slots__ = ("code", "message", "severity", "file", "line", "col", "fix", "doc", "node", "at_key", "scope",
-                 "context", "end_line", "autofix")
+                 "context", "autofix")
 
     def __init__(self, code: str, message: str, severity: Severity, file: str, line: int = 0, col: int = 0,
                  fix: str | None = None, doc: Document | None = None, node: Path = (), at_key: bool = False,
-                 scope: Path | None = None, context: dict[str, Any] | None = None, end_line: int = 0,
+                 scope: Path | None = None, context: dict[str, Any] | None = None,
                  autofix: Any = None) -> None:
         self.code = code
         self.message = message
@@ -63,12 +63,11 @@ class Finding:
         self.at_key = at_key
         self.scope = scope
         self.context = {} if context is None else context
-        self.end_line = end_line
         self.autofix = autofix  # a fixes.Fix (edits made lazily), or None
 
     def _key(self) -> tuple:
         return (self.code, self.message, self.severity, self.file, self.line, self.col, self.fix, self.node,
-                self.at_key, self.scope, self.end_line)
+                self.at_key, self.scope)
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is self.__class__:
@@ -80,8 +79,7 @@ class Finding:
     def __repr__(self) -> str:
         return (f"Finding(code={self.code!r}, message={self.message!r}, severity={self.severity!r}, "
                 f"file={self.file!r}, line={self.line!r}, col={self.col!r}, fix={self.fix!r}, node={self.node!r}, "
-                f"at_key={self.at_key!r}, scope={self.scope!r}, context={self.context!r}, "
-                f"end_line={self.end_line!r})")
+                f"at_key={self.at_key!r}, scope={self.scope!r}, context={self.context!r})")
 
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.col, self.code, self.message)

@@ -98,7 +98,7 @@ def dump_finding(f: Finding, scope_line, tokens: dict | None = None) -> tuple:
     sh = _share
     return (sh(f.code), sh(f.message), int(f.severity), sh(f.file), f.line, f.col, sh(f.fix), sh(tuple(f.node)),
             f.at_key, None if f.scope is None else sh(tuple(f.scope)), sh(tuple((f.context or {}).items())),
-            f.end_line, scope_line, doc, _dump_fix(f.autofix))
+            scope_line, doc, _dump_fix(f.autofix))
 
 
 def _dump_fix(fix):
@@ -124,12 +124,12 @@ _SEVERITY = {int(v): v for v in Severity}
 
 
 def load_finding(t: tuple, s) -> Finding:
-    f = Finding(t[0], t[1], _SEVERITY[t[2]], t[3], t[4], t[5], t[6], None, t[7], t[8], t[9], dict(t[10]), t[11],
-                _load_fix(t[14]) if t[14] is not None else None)
+    f = Finding(t[0], t[1], _SEVERITY[t[2]], t[3], t[4], t[5], t[6], None, t[7], t[8], t[9], dict(t[10]),
+                _load_fix(t[13]) if t[13] is not None else None)
+    if t[11] is not None:
+        s.scope_lines[id(f)] = t[11]
     if t[12] is not None:
-        s.scope_lines[id(f)] = t[12]
-    if t[13] is not None:
-        s.doc_tokens[id(f)] = t[13]
+        s.doc_tokens[id(f)] = t[12]
     s.tuples[id(f)] = t
     return f
 

@@ -35,8 +35,6 @@ def command(f, suppression: str | None = None) -> str:
     props = [f"file={escape_property(printable(f.file.replace(os.sep, '/')))}"]
     if f.line and f.line >= 1:
         props.append(f"line={f.line}")
-        if f.end_line and f.end_line > f.line:
-            props.append(f"endLine={f.end_line}")
         if f.col and f.col >= 1:
             props.append(f"col={f.col}")
     props.append(f"title={escape_property(f.code)}")

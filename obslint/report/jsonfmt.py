@@ -11,7 +11,7 @@ is documented in docs/integrations.md:
       "skipped": ["docker-compose.yml"],
       "findings": [
         {"code": "RF001", "name": "unknown-field", "severity": "error",
-         "file": "rules.yaml", "line": 12, "column": 9, "end_line": null,
+         "file": "rules.yaml", "line": 12, "column": 9,
          "message": "...", "fix": "...",
          "autofix": {"applicability": "safe", "title": "...", "edits": [{"start": 120, "end": 129,
                      "start_line": 12, "start_col": 9, "end_line": 12, "end_col": 18,
@@ -83,7 +83,6 @@ def _findings(result: Result, opts: dict):
             "file": f.file,
             "line": f.line,
             "column": f.col,
-            "end_line": f.end_line or None,
             "message": f.message,
             "fix": f.fix,
             "autofix": edits_of(f, sources.get(f.file)) if f.autofix is not None or f.doc is None else None,

@@ -125,8 +125,6 @@ def _results(result: Result, opts: dict, index: dict[str, int]) -> Iterator[dict
             region = {"startLine": f.line}
             if f.col and f.col >= 1:
                 region["startColumn"] = f.col
-            if f.end_line and f.end_line >= f.line:
-                region["endLine"] = f.end_line
             physical["region"] = region
         res = {
             "ruleId": f.code,

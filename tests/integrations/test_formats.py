@@ -153,7 +153,7 @@ def test_json_shape(workspace, findings):
     assert set(data["summary"]) == {"files", "errors", "warnings", "info", "suppressed", "elapsed_seconds"}
     assert sum(data["statistics"].values()) == len(data["findings"])
     for f in data["findings"]:
-        assert set(f) == {"code", "name", "severity", "file", "line", "column", "end_line", "message", "fix",
+        assert set(f) == {"code", "name", "severity", "file", "line", "column", "message", "fix",
                           "autofix", "context", "suppression"}
         assert set(f["suppression"]) == {"comment", "ignore"}
         assert f["suppression"]["ignore"]["code"] == f["code"]

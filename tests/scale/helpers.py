@@ -6,8 +6,7 @@ from pathlib import Path
 
 import obslint
 
-FIELDS = ("code", "message", "severity", "file", "line", "col", "fix", "node", "at_key", "scope", "context",
-          "end_line")
+FIELDS = ("code", "message", "severity", "file", "line", "col", "fix", "node", "at_key", "scope", "context")
 
 
 def rows(result) -> list[tuple]:
