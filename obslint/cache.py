@@ -129,16 +129,6 @@ class Store:
 
 
 def _write(path: str, data: bytes) -> None:
-    import tempfile  # not on the path of a run that writes nothing
+    from obslint.atomic import write_atomic  # not on the path of a run that writes nothing
 
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, data, durable=False)  # a lost cache is rebuilt: no fsync

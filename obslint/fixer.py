@@ -13,7 +13,6 @@ import copy
 import json
 import os
 import re
-import tempfile
 
 from obslint.fixes import apply_fixes
 from obslint.fixspan import MISSING, Embedded, Pieces
@@ -283,34 +282,10 @@ def write(outcome: Outcome) -> None:
 
 
 def write_keeping_mode(path: str, data: bytes) -> None:
-    """Replace the file at path by data: temporary file in the same folder, fsync, chmod to
-    the old mode, rename over the old file."""
-    mode = os.stat(path).st_mode & 0o7777
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".fix", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # the rename itself reaches the disk with the folder's entry
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+    """Replace the file at path by data atomically (fsync'd), keeping the old file's mode."""
+    from obslint.atomic import write_atomic
+
+    write_atomic(path, data, mode=os.stat(path).st_mode & 0o7777)
 
 
 _LINES = re.compile(r"[^\n]*\n|[^\n]+\Z")
