@@ -117,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("obslint: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:  # an input too big for the memory obslint may use: one line, no traceback
+        print("obslint: error: out of memory (the input is too large for the memory available to obslint)",
+              file=sys.stderr)
+        return EXIT_USAGE
     except BrokenPipeError:
         try:
             sys.stdout = open(os.devnull, "w")

@@ -66,7 +66,10 @@ os._exit(os.WEXITSTATUS(status))
 def obslint(*args, cwd: Path, drop_dac: bool = False, timeout: float = TIME_LIMIT, env: dict | None = None) -> Run:
     """Run obslint as a process; its exit status, output, wall time and peak RSS (wait4)."""
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
+           "NO_COLOR": "1", "COLUMNS": "120",
+           # glibc reserves 64 MiB of address space per thread arena: under RLIMIT_AS that counts
+           # against the limit without using memory, and how many arenas a run makes depends on timing
+           "MALLOC_ARENA_MAX": "2", **(env or {})}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         start = time.monotonic()
