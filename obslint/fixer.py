@@ -15,7 +15,7 @@ import os
 import re
 
 from obslint.fixes import apply_fixes
-from obslint.fixspan import MISSING, Embedded, Pieces
+from obslint.fixspan import MISSING, Embedded, Pieces, value_at
 
 BOM = "\ufeff"
 
@@ -231,13 +231,8 @@ class JsonText:
 
 
 def _get(docs: list, index: int, path: tuple):
-    node = docs[index] if index < len(docs) else None
-    for step in path:
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return node
+    node = value_at(docs[index] if index < len(docs) else None, path)
+    return None if node is MISSING else node
 
 
 def _set(docs: list, index: int, path: tuple, value) -> bool:

@@ -503,7 +503,7 @@ def replace_in_string(doc, path, expected: str, pieces) -> tuple[list, list] | N
     sp = spans(doc)
     if sp is None or not pieces:
         return None
-    node = _value_at(doc.root, path)
+    node = value_at(doc.root, path)
     if node != expected:
         return None
     marks = sp.string_map(path)
@@ -562,7 +562,7 @@ def rename_key(doc, path, new_key: str) -> tuple[list, list] | None:
     span = sp.key(path) if sp is not None else None
     if span is None:
         return None
-    parent = _value_at(doc.root, tuple(path)[:-1])
+    parent = value_at(doc.root, tuple(path)[:-1])
     if not isinstance(parent, dict) or new_key in parent:
         return None  # the right key is there already: renaming would make a duplicate
     spelt = sp.spell_key(path, new_key)
@@ -586,7 +586,8 @@ def add_member(doc, path, key: str, value) -> tuple[list, list] | None:
     return [Edit(placed[0], placed[0], placed[1])], _expect(sp, [(sp.full(tuple(path) + (key,)), value)])
 
 
-def _value_at(root, path):
+def value_at(root, path):
+    """The node at `path` in a data tree, or MISSING."""
     node = root
     for step in path:
         try:
@@ -594,12 +595,6 @@ def _value_at(root, path):
         except (KeyError, IndexError, TypeError):
             return _MISSING
     return node
-
-
-def value_at(data, path):
-    """The value at path inside data, or `MISSING`."""
-    return _value_at(data, path)
-
 
 
 def query_edits(query, pieces) -> tuple[list, list] | None:

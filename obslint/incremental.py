@@ -371,30 +371,33 @@ def run(paths, config, rules, scope, result, store, jobs=None, progress=None):
     result.files = len(files)
     by_code = {r.code: r for r in rules}
     debug = os.environ.get("OBSLINT_CACHE_DEBUG")
+    def attempt(fn):
+        """The cached path's result, or None (and a clean result) to fall back to a full read."""
+        try:
+            got = fn()
+        except Exception:  # noqa: BLE001 - a damaged part or entry: read everything
+            if debug:
+                raise
+            got = None
+        if got is None:
+            result.skipped, result.skip_reasons = [], {}
+        return got
+
+    def incremental():
+        entries = store.part("files")
+        if entries is not None:
+            s.delta = store.part("delta") or {}
+            entries = {**entries, **s.delta}
+        return _incremental(s, index, entries, rows, config, rules, by_code, scope, result) if entries else None
+
     if index and not unreadable and index.get("all") == s.all and index.get("has_run"):
-        try:
-            got = _reuse(s, store.part("run"), rows, config, result)
-        except Exception:  # noqa: BLE001 - a damaged part: read everything
-            if debug:
-                raise
-            got = None
+        got = attempt(lambda: _reuse(s, store.part("run"), rows, config, result))
         if got is not None:
             return s, *got
-        result.skipped, result.skip_reasons = [], {}
     if index and not unreadable and index.get("order") == [r[2] for r in rows]:
-        try:
-            entries = store.part("files")
-            if entries is not None:
-                s.delta = store.part("delta") or {}
-                entries = {**entries, **s.delta}
-            got = _incremental(s, index, entries, rows, config, rules, by_code, scope, result) if entries else None
-        except Exception:  # noqa: BLE001 - a damaged entry: read everything
-            if debug:
-                raise
-            got = None
+        got = attempt(incremental)
         if got is not None:
             return s, *got
-        result.skipped, result.skip_reasons = [], {}
     from obslint import parallel
 
     n = jobs if jobs is not None else parallel.usable_cores()
