@@ -15,7 +15,7 @@ _COUNTER_OK = {"rate", "irate", "increase", "resets", "changes", "absent", "abse
                "rate_over_sum", "increase_pure", "increase_prometheus", "running_sum", "range_first", "last_over_time"}
 # Wrappers that pass series through unchanged: the reader is the next function out.
 _PASS = {"subquery", "label_replace", "label_join", "sort", "sort_desc", "sort_by_label", "sort_by_label_desc"}
-_COUNTER_SUFFIX = re.compile(r"_(total|bucket)$")
+_COUNTER_ENDINGS = ("_total", "_bucket")  # what `_(total|bucket)$` matches
 
 
 def _recorded(ctx) -> set:
@@ -27,6 +27,7 @@ def _recorded(ctx) -> set:
 
 
 _RATED = {"rate", "irate", "increase", "xrate", "xincrease"}
+_RATED_ENDINGS = ("rate", "increase")  # every name in _RATED ends with one of these
 # Outer functions that count series or test presence: the values inside do not matter.
 _COUNTING = {"count", "group", "count_values", "absent", "absent_over_time", "present_over_time", "count_over_time"}
 
@@ -45,6 +46,8 @@ def rated_names(text: str) -> list[str]:
     out = []
     for i in range(len(parts) - 1):
         before = parts[i].rstrip()
+        if not before.endswith(_RATED_ENDINGS):  # one C-level test rules out nearly every paren
+            continue
         start = len(before)
         while start and (before[start - 1] in _WORD or before[start - 1].isalnum()):  # `\w`, Unicode too
             start -= 1
@@ -113,19 +116,23 @@ class CounterNamedWithoutRate(Rule):
     summary = "series named like a counter (`_total`, `_bucket`) read without rate/increase"
 
     def check_query(self, query, ctx):
+        # A plain function, not a generator: most queries leave at the first tests.
         expr = query.expr
         if "_total" not in expr and "_bucket" not in expr:
-            return
+            return None
         if metriccatalog.has_catalog(ctx):
-            return
+            return None
         parsed = promql.parse(expr)
         if parsed.error:
-            return
+            return None
+        rated = None
         for sel in parsed.selectors:
             name = sel.name
-            if not name or ":" in name or not _COUNTER_SUFFIX.search(name) or name in _recorded(ctx):
+            if not name or not name.endswith(_COUNTER_ENDINGS) or ":" in name:
                 continue
-            if name not in _rated(ctx):
+            if rated is None:
+                rated = _rated(ctx)
+            if name not in rated or name in _recorded(ctx):
                 continue  # `_total` gauges exist (`..._resource_total`): only counters others rate
             reader = _reader(sel.funcs)
             if reader in _COUNTER_OK or any(f in _RATED or f in _COUNTING for f in sel.funcs):
@@ -133,11 +140,11 @@ class CounterNamedWithoutRate(Rule):
             how = f"through `{reader}`" if reader else "as a raw value"
             fn = "increase" if query.origin != "panel" else "rate"
             window = "[$__rate_interval]" if query.origin == "panel" else "[5m]"
-            yield self.finding(query.doc, query.path,
-                               f"`{name}` is named like a counter but is read {how}; its value is a running total "
-                               f"that resets to zero on restart", fix=f"use `{fn}({name}{window})`",
-                               scope=query.scope, metric=name)
-            return
+            return [self.finding(query.doc, query.path,
+                                 f"`{name}` is named like a counter but is read {how}; its value is a running total "
+                                 f"that resets to zero on restart", fix=f"use `{fn}({name}{window})`",
+                                 scope=query.scope, metric=name)]
+        return None
 
 
 # Unit families of Grafana's unit ids and of metric name suffixes.
@@ -157,8 +164,14 @@ _UNIT_CHANGING = {"count", "count_over_time", "count_values", "group", "absent",
                   "present_over_time", "changes", "resets", "timestamp", "stddev", "stdvar", "topk", "bottomk"}
 
 
+_UNIT_FAMILY: dict = {}
+for _fam, _units in _PANEL_UNITS.items():
+    for _unit in _units:
+        _UNIT_FAMILY.setdefault(_unit, _fam)
+
+
 def _family(unit: str) -> str | None:
-    return next((fam for fam, units in _PANEL_UNITS.items() if unit in units), None)
+    return _UNIT_FAMILY.get(unit)
 
 
 def _panel_unit(panel) -> str | None:
@@ -183,7 +196,7 @@ def _expected_family(parsed) -> tuple[str, str] | None:
         return None
     if name.endswith(("_count", "_bucket")):
         return None  # observations counted, not seconds or bytes
-    base = re.sub(r"_(total|sum)$", "", name)
+    base = name[:-6] if name.endswith("_total") else name[:-4] if name.endswith("_sum") else name
     for suffix, fam in _SUFFIX_FAMILY:
         if base.endswith(suffix):
             rate = any(f in ("rate", "irate", "deriv") for f in sel.funcs)
@@ -224,28 +237,30 @@ class UnitMismatch(Rule):
     summary = "panel unit contradicts the `_seconds`/`_bytes` suffix of the metric it shows"
 
     def check_panel(self, panel, ctx):
-        if len(panel.queries) != 1:
-            return
+        # A plain function, not a generator, cheapest tests first: nearly every panel leaves early.
+        queries = panel.queries
+        if len(queries) != 1:
+            return None
+        expr = queries[0].expr
+        if "_bytes" not in expr and "_seconds" not in expr:
+            return None
         unit = _panel_unit(panel)
         if unit is None:
-            return
-        have = _family(unit)
+            return None
+        have = _UNIT_FAMILY.get(unit)
         if have is None:
-            return
-        q = panel.queries[0]
-        if "_bytes" not in q.expr and "_seconds" not in q.expr:
-            return
-        want = _expected_family(promql.parse(q.expr))
+            return None
+        want = _expected_family(promql.parse(expr))
         if want is None or want[0] == have:
-            return
+            return None
         fam, metric = want
         if fam == "rate-bytes" and metriccatalog.has_catalog(ctx):
             known = metriccatalog.catalog(ctx).lookup(metric)
             if known is not None and not known.is_counter:
-                return  # a rate of a gauge: PL003's, and the catalog wins
+                return None  # a rate of a gauge: PL003's, and the catalog wins
         examples = {"time": "`s`", "bytes": "`bytes`", "rate-bytes": "`Bps`"}[fam]
-        yield self.finding(panel.doc, panel.path + ("fieldConfig", "defaults", "unit")
+        return [self.finding(panel.doc, panel.path + ("fieldConfig", "defaults", "unit")
                            if isinstance(panel.data.get("fieldConfig"), dict) else panel.path,
                            f"panel `{panel.title}` shows `{metric}` with unit `{unit}`, but the metric's name says "
                            f"{'bytes per second' if fam == 'rate-bytes' else fam}",
-                           fix=f"set the unit to {examples} (or one of its scaled forms)", metric=metric)
+                           fix=f"set the unit to {examples} (or one of its scaled forms)", metric=metric)]

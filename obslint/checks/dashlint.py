@@ -10,6 +10,7 @@ from obslint.registry import Rule
 
 _SPECIAL_UIDS = {"-- Mixed --", "-- Dashboard --", "-- Grafana --", "grafana", "__expr__"}
 _UNIT_PANELS = {"timeseries", "graph", "stat", "gauge", "bargauge"}
+_NO_TITLE_NEEDED = {"row", "text", "news", "dashlist", "alertlist", "welcome", "gettingstarted"}
 
 
 def _datasource_variables(dash) -> dict:
@@ -63,28 +64,39 @@ class PanelBypassesDatasourceVariable(Rule):
     summary = "panel names a fixed datasource although the dashboard has a datasource variable for it"
 
     def check_panel(self, panel, ctx):
-        ds_vars = ctx.cache.get(("DB044", id(panel.dashboard)))
+        # A plain function, not a generator: nearly every panel leaves at the first tests.
+        if not panel.queries:
+            return None  # rows and panels without PromQL queries do not read the datasource
+        memo = ctx.cache.get("DB044.ds-vars")
+        if memo is None:
+            memo = ctx.cache["DB044.ds-vars"] = {}
+        dash = panel.dashboard
+        ds_vars = memo.get(id(dash))
         if ds_vars is None:
-            ds_vars = ctx.cache[("DB044", id(panel.dashboard))] = _datasource_variables(panel.dashboard)
-        if not ds_vars or not panel.queries:
-            return  # rows and panels without PromQL queries do not read the datasource
+            ds_vars = memo[id(dash)] = _datasource_variables(dash)
+        if not ds_vars:
+            return None
         p = panel.data
-        places = [(("datasource",), p.get("datasource"))]
-        targets = p.get("targets")
-        if isinstance(targets, list):
-            places += [(("targets", i, "datasource"), t.get("datasource")) for i, t in enumerate(targets)
-                       if isinstance(t, dict)]
-        for path, ds in places:
-            hit = _hard_coded(ds, ds_vars)
-            if hit is None:
-                continue
-            kind, uid = hit
-            var = ds_vars[kind.lower()]
-            yield self.finding(panel.doc, panel.path + path + ("uid",),
-                               f"panel `{panel.title}` queries the {kind} datasource `{uid}` directly, although the "
-                               f"dashboard selects {kind} datasources with `${var}`",
-                               fix=f"set `\"uid\": \"${{{var}}}\"`", scope=panel.path)
-            return
+        hit = _hard_coded(p.get("datasource"), ds_vars)
+        path: tuple = ("datasource",)
+        if hit is None:
+            targets = p.get("targets")
+            if not isinstance(targets, list):
+                return None
+            for i, t in enumerate(targets):
+                if isinstance(t, dict):
+                    hit = _hard_coded(t.get("datasource"), ds_vars)
+                    if hit is not None:
+                        path = ("targets", i, "datasource")
+                        break
+            else:
+                return None
+        kind, uid = hit
+        var = ds_vars[kind.lower()]
+        return [self.finding(panel.doc, panel.path + path + ("uid",),
+                             f"panel `{panel.title}` queries the {kind} datasource `{uid}` directly, although the "
+                             f"dashboard selects {kind} datasources with `${var}`",
+                             fix=f"set `\"uid\": \"${{{var}}}\"`", scope=panel.path)]
 
 
 class PanelUnitMissing(Rule):
@@ -114,27 +126,29 @@ class PanelUnitMissing(Rule):
     summary = "time or size panel without a unit"
 
     def check_panel(self, panel, ctx):
-        if panel.type not in _UNIT_PANELS or len(panel.queries) != 1:
-            return
+        # A plain function, not a generator, cheapest tests first: nearly every panel leaves early.
+        queries = panel.queries
+        if len(queries) != 1:
+            return None
+        expr = queries[0].expr
+        if ("_bytes" not in expr and "_seconds" not in expr) or panel.type not in _UNIT_PANELS:
+            return None
         unit = _panel_unit(panel)
         if unit not in (None, "short", "none"):
-            return
+            return None
         fc = panel.data.get("fieldConfig")
         if isinstance(fc, dict) and isinstance(fc.get("overrides"), list) and fc["overrides"]:
-            return
-        expr = panel.queries[0].expr
-        if "_bytes" not in expr and "_seconds" not in expr:
-            return
+            return None
         want = _expected_family(promql.parse(expr))
         if want is None:
-            return
+            return None
         fam, metric = want
         example = {"time": "`s`", "bytes": "`bytes`", "rate-bytes": "`Bps`"}[fam]
         defaults = fc.get("defaults") if isinstance(fc, dict) else None
         where = ("fieldConfig", "defaults", "unit") if isinstance(defaults, dict) and "unit" in defaults else ()
-        yield self.finding(panel.doc, panel.path + where, f"panel `{panel.title}` shows `{metric}` "
-                           f"({'bytes per second' if fam == 'rate-bytes' else fam}) without a unit",
-                           fix=f"set `fieldConfig.defaults.unit` to {example}", metric=metric)
+        return [self.finding(panel.doc, panel.path + where, f"panel `{panel.title}` shows `{metric}` "
+                             f"({'bytes per second' if fam == 'rate-bytes' else fam}) without a unit",
+                             fix=f"set `fieldConfig.defaults.unit` to {example}", metric=metric)]
 
 
 class PanelTitleMissing(Rule):
@@ -162,13 +176,16 @@ class PanelTitleMissing(Rule):
     summary = "panel with queries but no title"
 
     def check_panel(self, panel, ctx):
-        if panel.type in ("row", "text", "news", "dashlist", "alertlist", "welcome", "gettingstarted"):
-            return
-        if panel.title.strip() or not panel.queries or "libraryPanel" in panel.data:
-            return
-        yield self.finding(panel.doc, panel.path + (("title",) if "title" in panel.data else ()),
-                           f"panel {panel.data.get('id', '')} has queries but no title".replace("panel  ", "panel "),
-                           fix="give it a title that says what it shows")
+        # A plain function, not a generator: nearly every panel has a title.
+        if not panel.queries:
+            return None
+        data = panel.data
+        title = data.get("title")
+        if (isinstance(title, str) and title.strip()) or "libraryPanel" in data or panel.type in _NO_TITLE_NEEDED:
+            return None
+        return [self.finding(panel.doc, panel.path + (("title",) if "title" in data else ()),
+                             f"panel {data.get('id', '')} has queries but no title".replace("panel  ", "panel "),
+                             fix="give it a title that says what it shows")]
 
 
 class DashboardEditable(Rule):

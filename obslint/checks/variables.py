@@ -19,8 +19,9 @@ _LEGACY_BUILT_INS = {"interval", "interval_ms", "timeFilter", "timeFrom", "timeT
 _NOT_PROMQL = ("loki", "elasticsearch", "influxdb", "graphite", "tempo", "mysql", "postgres", "mssql",
                "cloudwatch", "stackdriver", "testdata", "grafana", "jaeger", "zipkin", "opensearch", "clickhouse",
                "bigquery", "splunk", "datadog", "x-ray", "pyroscope", "parca", "victorialogs", "sql", "json")
-# The Prometheus datasource's variable query functions.
+# The Prometheus datasource's variable query functions, and the characters that split their arguments.
 _VAR_QUERY = re.compile(r"\s*(label_values|label_names|metrics|query_result)\s*\((.*)\)\s*", re.S)
+_ARG_MARKS = re.compile(r"[\"'`(){}\[\],]")
 
 
 def refs(text: str) -> tuple:
@@ -190,11 +191,15 @@ class UndefinedVariable(Rule):
 
     def check_dashboard(self, dash, ctx):
         if not _classic(dash):
-            return
+            return None
         names = defined(dash)
-        repeats = [p.data["repeat"] for p in dash.panels if isinstance(p.data.get("repeat"), str) and p.data["repeat"]]
-        if all(built_in(n) or n in names for n in list(text_refs(dash, ctx)) + repeats):
-            return  # every reference anywhere in the dashboard is defined: nothing to locate
+        repeats = (p.data.get("repeat") for p in dash.panels)
+        if all(built_in(n) or n in names for n in text_refs(dash, ctx)) and \
+                all(not isinstance(r, str) or not r or r in names or built_in(r) for r in repeats):
+            return None  # every reference anywhere in the dashboard is defined: nothing to locate
+        return list(self._undefined(dash, names))
+
+    def _undefined(self, dash, names):
         for path, text in _fields(dash):
             for name, _start in refs(text):
                 if built_in(name) or name in names:
@@ -264,7 +269,7 @@ class UnusedVariable(Rule):
             if not isinstance(name, str) or not name or var.get("type") in ("adhoc", "datasource", "constant") \
                     or name in used:
                 continue
-            if everywhere[name] > _names_in(var)[name]:  # used outside its own definition
+            if everywhere[name] and everywhere[name] > _names_in(var)[name]:  # used outside its own definition
                 continue
             yield self.finding(dash.doc, ("templating", "list", vi, "name"),
                                f"variable `{name}` is defined but no query, title, link or other variable uses it",
@@ -285,12 +290,12 @@ def _inner_promql(query: str):
         return fn, None  # a regex, not PromQL
     if fn == "query_result":
         return fn, args
-    # label_values(label) | label_values(series selector or expression, label)
+    # label_values(label) | label_values(series selector or expression, label): the last comma
+    # outside quotes and brackets (every other character changes nothing, so only these are read)
     depth, quote, cut = 0, "", -1
-    for i, c in enumerate(args):
+    for m in _ARG_MARKS.finditer(args):
+        c = m.group()
         if quote:
-            if c == "\\":
-                continue
             if c == quote:
                 quote = ""
         elif c in "\"'`":
@@ -299,8 +304,8 @@ def _inner_promql(query: str):
             depth += 1
         elif c in ")}]":
             depth -= 1
-        elif c == "," and depth == 0:
-            cut = i
+        elif depth == 0:  # a comma
+            cut = m.start()
     if cut < 0:
         return fn, None
     return fn, args[:cut].strip()
