@@ -95,7 +95,8 @@ class Flow:
         return Flow(frozenset(l for l in labels if l not in self.minus), sure=self.sure & labels)
 
     def drop(self, labels) -> "Flow":
-        labels = frozenset(labels)
+        if type(labels) is not frozenset:
+            labels = frozenset(labels)
         if not labels:
             return self
         if self.only is not None:
@@ -274,7 +275,7 @@ class Analyzer:
         if t is _PAREN or t is _SUBQUERY:
             return self._node(node.expr)
         if t is _UNARY:
-            return self._node(node.expr).drop([NAME])
+            return self._node(node.expr).drop(_NAME_ONLY)
         if t is _AGG:
             return self._aggregation(node)
         if t is _CALL:
@@ -286,8 +287,25 @@ class Analyzer:
     def _selector(self, vs) -> Flow:
         name = vs.name
         matchers = promql._matchers(vs)
+        records = self._records if self._records is not None else self.records
+        if not name or name not in records:
+            # The common case, a metric nobody records: any label, the present ones sure,
+            # unless a `{l=""}` removes one (then the general reading below).
+            sure = []
+            for label, op, value in matchers:
+                if label == NAME:
+                    continue
+                if op == "=":
+                    if not value:
+                        break
+                    if not _META.search(value):
+                        sure.append(label)
+                elif not value and (op == "!=" or op == "!~"):
+                    sure.append(label)
+            else:
+                return Flow(None, frozenset(), frozenset(sure) | _NAME_ONLY)
         base = OPEN
-        if name and name in self.records and not _templated(name):
+        if name and name in records and not _templated(name):
             base = self.of_record(name)
             # A matcher on a label the recording rules cannot produce means the series also
             # come from elsewhere (another server's rules, external labels): nothing provable.
@@ -355,7 +373,7 @@ class Analyzer:
         if name in ("histogram_quantile", "histogram_fraction"):
             base = base.drop(["le"])
         if name not in _KEEP_NAME:
-            base = base.drop([NAME])
+            base = base.drop(_NAME_ONLY)
         return base
 
     def _binary(self, node) -> Flow:
@@ -364,24 +382,30 @@ class Analyzer:
         mod = node.modifier
         returns_bool = mod is not None and mod.return_bool
         drops_name = op in _ARITHMETIC or returns_bool
-        lhs_scalar, rhs_scalar = promql._is_scalar(lhs), promql._is_scalar(rhs)
+        # Selectors and aggregations are never scalars: no call for the commonest operands.
+        tl, tr = type(lhs), type(rhs)
+        lhs_scalar = tl is not _VS and tl is not _MS and tl is not _AGG and promql._is_scalar(lhs)
+        rhs_scalar = tr is not _VS and tr is not _MS and tr is not _AGG and promql._is_scalar(rhs)
         if lhs_scalar and rhs_scalar:
             return EMPTY
         if lhs_scalar or rhs_scalar:
             out = self._node(rhs if lhs_scalar else lhs)
-            return out.drop([NAME]) if drops_name else out
+            return out.drop(_NAME_ONLY) if drops_name else out
         left, right = self._node(lhs), self._node(rhs)
+        matching = mod.matching if mod is not None else None
+        if matching is not None:
+            on = str(matching.type).endswith("Include")
+            match_labels = list(matching.labels)
+        else:
+            on, match_labels = False, []
         if self._sink is not None:
-            self._sink.append(Match(op, mod, left, right))
+            self._sink.append(Match(op, None if matching is None else on, match_labels, left, right))
         if op == "or":
             return left.union(right)
-        if op in ("and", "unless"):
+        if op == "and" or op == "unless":
             return left
         card = str(mod.card) if mod is not None else ""
-        matching = mod.matching if mod is not None else None
-        on = matching is not None and str(matching.type).endswith("Include")
-        match_labels = list(matching.labels) if matching is not None else []
-        if any(_templated(l) for l in match_labels):
+        if match_labels and any(_templated(l) for l in match_labels):
             return OPEN
         group = list(mod.group_labels or []) if mod is not None else []
         if card.endswith("OneToMany"):
@@ -392,7 +416,7 @@ class Analyzer:
             out = left.keep(match_labels)
         else:
             out = left.drop(match_labels)
-        return out.drop([NAME]) if drops_name else out
+        return out.drop(_NAME_ONLY) if drops_name else out
 
 
 class Match:
@@ -401,11 +425,8 @@ class Match:
 
     __slots__ = ("op", "on", "labels", "left", "right")
 
-    def __init__(self, op: str, mod, left: Flow, right: Flow) -> None:
-        matching = mod.matching if mod is not None else None
-        self.op, self.left, self.right = op, left, right
-        self.on = None if matching is None else str(matching.type).endswith("Include")
-        self.labels = tuple(matching.labels) if matching is not None else ()
+    def __init__(self, op: str, on: bool | None, labels, left: Flow, right: Flow) -> None:
+        self.op, self.on, self.labels, self.left, self.right = op, on, tuple(labels), left, right
 
     def __repr__(self) -> str:
         return f"Match({self.op!r}, on={self.on!r}, labels={self.labels!r}, {self.left!r}, {self.right!r})"

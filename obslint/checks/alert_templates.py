@@ -33,16 +33,6 @@ def _kept(labels) -> str:
     return f"drops {', '.join(f'`{x}`' for x in sorted(labels.minus) if x != '__name__')}"
 
 
-def _reads_name(alert) -> bool:
-    """Whether a template mentions `__name__` (the one label an open flow may drop)."""
-    return any("__name__" in v for _field, _key, v in alert.templates())
-
-
-def _reads_labels(alert) -> bool:
-    """Whether any label or annotation template reads a label of the alert's series at all."""
-    return any("abels" in v or "{{" in v and "." in v for _field, _key, v in alert.templates())
-
-
 class TemplateLabelLost(Rule):
     """An alert template uses `$labels.X`, but the expression's result cannot carry `X`: an
     aggregation (`sum by (service)` keeps only `service`), `without (X)`, or a function such as
@@ -78,33 +68,41 @@ class TemplateLabelLost(Rule):
     summary = "template uses `$labels.X` but the query's result cannot carry X"
 
     def check_alert(self, alert, ctx):
-        if not alert.queries or not _reads_labels(alert):
-            return
-        if not _reads_name(alert) and not any(labelflow.may_close(promql.parse(q.expr), ctx)
-                                                   for q in alert.queries):
-            return  # every label passes through: none can be missing
+        queries = alert.queries
+        if not queries:
+            return None
+        texts = [t for t in alert.templates() if "abels" in t[2]]
+        if not texts:
+            return None  # no template reads a label
+        if not any("__name__" in v for _key, _k, v in texts) and \
+                not any(labelflow.may_close(promql.parse(q.expr), ctx) for q in queries):
+            return None  # every label passes through (only `__name__` may be dropped): none can be missing
+        extra = alert.template_labels
+        reads = [(key, k, label) for key, k, v in texts for label in dict.fromkeys(_label_refs(v))
+                 if label not in extra]
+        if not reads:
+            return None  # the walk is needed only for labels the templates read
         result = None
-        for q in alert.queries:  # labelflow follows recording rules across files
+        for q in queries:  # labelflow follows recording rules across files
             lab = labelflow.flow(q.expr, ctx)
             if lab is None:
-                return
+                return None
             result = lab if result is None else result.union(lab)
         if result is None or (result.only is None and not result.minus):
-            return
-        extra, name, path = alert.template_labels, alert.name, alert.path
-        for key, k, v in alert.templates():
-            if "abels" not in v:
+            return None
+        name, path = alert.name, alert.path
+        out = []
+        for key, k, label in reads:
+            if result.may_have(label):
                 continue
-            for label in dict.fromkeys(_label_refs(v)):
-                if label in extra or result.may_have(label):
-                    continue
-                why = (" (it is set by the rule's `labels:`, which Prometheus templates do not see)"
-                       if label in alert.labels and not alert.grafana else "")
-                yield self.finding(alert.doc, path + (key, k),
-                                   f"{key[:-1]} `{k}` of alert `{name}` uses `$labels.{label}`, but the query's "
-                                   f"result {_kept(result)}{why}",
-                                   fix=f"keep `{label}` in the aggregation (`by (..., {label})`) or drop it from "
-                                       f"the template", scope=path)
+            why = (" (it is set by the rule's `labels:`, which Prometheus templates do not see)"
+                   if label in alert.labels and not alert.grafana else "")
+            out.append(self.finding(alert.doc, path + (key, k),
+                                    f"{key[:-1]} `{k}` of alert `{name}` uses `$labels.{label}`, but the query's "
+                                    f"result {_kept(result)}{why}",
+                                    fix=f"keep `{label}` in the aggregation (`by (..., {label})`) or drop it from "
+                                        f"the template", scope=path))
+        return out
 
 
 class GrafanaTemplate(Rule):

@@ -223,23 +223,25 @@ class ComparisonNeverTrue(Rule):
     summary = "comparison that no value can pass: the expression is always empty"
 
     def check_query(self, query, ctx):
+        # A plain function, not a generator: nearly every query leaves at the first tests.
         expr = query.expr
         if "<" not in expr and ">" not in expr and "==" not in expr:
-            return
+            return None
         parsed = promql.parse(expr)
         if parsed.error or not _may_be_empty(parsed):
-            return
+            return None
         # The regex-free tree first (no second parse); a hit is confirmed on the exact tree,
         # whose matcher operators the part-of-whole test reads.
         hit = never_true(parsed.shape)
         if hit is not None:
             hit = never_true(parsed.ast)
-        if hit is not None:
-            op, why = hit
-            yield self.finding(query.doc, query.path,
-                               f"this comparison can never hold: {why}, so the expression always returns nothing",
-                               fix="check the operator and the threshold (or add `bool` to get 0/1 instead of a "
-                                   "filter)", scope=query.scope)
+        if hit is None:
+            return None
+        _op, why = hit
+        return [self.finding(query.doc, query.path,
+                             f"this comparison can never hold: {why}, so the expression always returns nothing",
+                             fix="check the operator and the threshold (or add `bool` to get 0/1 instead of a "
+                                 "filter)", scope=query.scope)]
 
 
 _RATES = {"rate", "irate", "increase"}
@@ -295,19 +297,21 @@ class RateOfAggregate(Rule):
     summary = "rate/increase of a subquery over an aggregation or a rate: resets are misread"
 
     def check_query(self, query, ctx):
+        # A plain function, not a generator: nearly every query leaves at the first test.
         if ":" not in query.expr or _SUBQUERY_BRACKET.search(query.expr) is None:
-            return  # no subquery without `[range:step]`
+            return None  # no subquery without `[range:step]`
         parsed = promql.parse(query.expr)
         if parsed.error or not any(f in _RATES for f in parsed.calls) or parsed.shape is None:
-            return
+            return None
         hit = _chained_rate(parsed.shape)  # structure only
-        if hit is not None:
-            fn, what = hit
-            yield self.finding(query.doc, query.path,
-                               f"`{fn}` of a subquery over {what}: the subquery is not a counter, so every restart "
-                               f"of one input series is read as a reset of the whole and the result spikes",
-                               fix=f"apply `{fn}` to the raw counter first and aggregate after: "
-                                   f"`sum by (...) ({fn}(x[5m]))`", scope=query.scope)
+        if hit is None:
+            return None
+        fn, what = hit
+        return [self.finding(query.doc, query.path,
+                             f"`{fn}` of a subquery over {what}: the subquery is not a counter, so every restart "
+                             f"of one input series is read as a reset of the whole and the result spikes",
+                             fix=f"apply `{fn}` to the raw counter first and aggregate after: "
+                                 f"`sum by (...) ({fn}(x[5m]))`", scope=query.scope)]
 
 
 def _future(ast):
@@ -358,18 +362,20 @@ class RuleLooksAtFuture(Rule):
     summary = "negative offset or fixed `@` timestamp in a rule: it reads the future or a frozen instant"
 
     def check_query(self, query, ctx):
+        # A plain function, not a generator: nearly every query leaves at the first tests.
         if query.origin == "panel":
-            return
+            return None
         expr = query.expr
         if "@" not in expr and "offset" not in expr.lower():
-            return
+            return None
         parsed = promql.parse(expr)
         if parsed.error or parsed.shape is None:
-            return
+            return None
         why = _future(parsed.shape)  # offsets and `@` only
-        if why:
-            yield self.finding(query.doc, query.path, f"{why}, so the rule sees no current data",
-                               fix="use a positive `offset` (the past), or drop the `@` modifier", scope=query.scope)
+        if not why:
+            return None
+        return [self.finding(query.doc, query.path, f"{why}, so the rule sees no current data",
+                             fix="use a positive `offset` (the past), or drop the `@` modifier", scope=query.scope)]
 
 
 def _absent_call(ast) -> str | None:
@@ -417,7 +423,10 @@ class AbsentWithoutFor(Rule):
     def check_alert(self, rule, ctx):
         q = rule.query
         if q is None or "absent" not in q.expr:
-            return
+            return None  # (most alerts leave here; the rest of the check yields)
+        return self._check(rule, q)
+
+    def _check(self, rule, q):
         parsed = promql.parse(q.expr)
         if parsed.error or parsed.shape is None:
             return

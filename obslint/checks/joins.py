@@ -84,7 +84,10 @@ class ImpossibleJoin(Rule):
         parsed = promql.parse(query.expr)
         # Two vectors to match need two selectors (facts known without a syntax tree).
         if parsed.error or not parsed.operators or len(parsed.selectors) < 2 or not labelflow.may_close(parsed, ctx):
-            return
+            return None  # (a plain function: most queries leave here; the search below yields)
+        return self._impossible(query, ctx)
+
+    def _impossible(self, query, ctx):
         for m in labelflow.analyzer(ctx).matches(query.expr):
             found = unmatchable(m)
             if found is None:

@@ -117,11 +117,13 @@ class RedundantForZero(Rule):
     applies_to = ("prometheus-rules",)
 
     def check_alert(self, rule, ctx):
+        # A plain function, not a generator: nearly every alert leaves here.
         raw = rule.data.get("for")
-        if (isinstance(raw, str) and parse_duration(raw) == 0) or (raw == 0 and not isinstance(raw, bool)):
-            yield self.finding(rule.doc, rule.path + ("for",), f"alert `{rule.name}` has `for: {raw}`, which is "
-                               f"the default: it fires on the first evaluation", fix="remove `for`, or set the hold "
-                               "time the alert needs (`for: 5m`)", scope=rule.path)
+        if not ((isinstance(raw, str) and parse_duration(raw) == 0) or (raw == 0 and not isinstance(raw, bool))):
+            return None
+        return [self.finding(rule.doc, rule.path + ("for",), f"alert `{rule.name}` has `for: {raw}`, which is "
+                             f"the default: it fires on the first evaluation", fix="remove `for`, or set the hold "
+                             "time the alert needs (`for: 5m`)", scope=rule.path)]
 
 
 class GroupIntervalTooLong(Rule):
@@ -163,20 +165,23 @@ class GroupIntervalTooLong(Rule):
 
     def check_group(self, group, ctx):
         raw = group.data.get("interval")
-        secs = parse_duration(raw) if isinstance(raw, str) else None
+        if not isinstance(raw, str):
+            return None  # (a plain function: most groups have no `interval`)
+        secs = parse_duration(raw)
         # Only PromQL alert groups: a Loki ruler group has no scrape interval to compare with.
         if not secs or not any(r.is_alert and r.query is not None for r in group.rules):
-            return  # recording rules over long windows (28d availability) are evaluated slowly on purpose
+            return None  # recording rules over long windows (28d availability) are evaluated slowly on purpose
         from obslint.checks.types import scrape_interval
 
         scrape, where = scrape_interval(ctx, str(self.opts.get("scrape-interval") or "15s"), group.doc.source.display)
         factor = float(self.opts.get("factor") or 20)
-        if secs > factor * scrape:
-            yield self.finding(group.doc, group.path + ("interval",),
-                               f"group `{group.name}` is evaluated every {format_duration(secs)}, "
-                               f"{secs / scrape:.0f}x the scrape interval ({format_duration(scrape)}, {where})",
-                               fix=f"evaluate rules every {format_duration(scrape)} to {format_duration(4 * scrape)}, "
-                                   f"or raise `factor` for this set", scope=group.path)
+        if secs <= factor * scrape:
+            return None
+        return [self.finding(group.doc, group.path + ("interval",),
+                             f"group `{group.name}` is evaluated every {format_duration(secs)}, "
+                             f"{secs / scrape:.0f}x the scrape interval ({format_duration(scrape)}, {where})",
+                             fix=f"evaluate rules every {format_duration(scrape)} to {format_duration(4 * scrape)}, "
+                                 f"or raise `factor` for this set", scope=group.path)]
 
 
 def _rules_policy(ctx) -> dict:
