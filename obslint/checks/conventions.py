@@ -27,7 +27,6 @@ def _recorded(ctx) -> set:
 
 
 _RATED = {"rate", "irate", "increase", "xrate", "xincrease"}
-_RATED_ENDINGS = ("rate", "increase")  # every name in _RATED ends with one of these
 # Outer functions that count series or test presence: the values inside do not matter.
 _COUNTING = {"count", "group", "count_values", "absent", "absent_over_time", "present_over_time", "count_over_time"}
 
@@ -37,29 +36,30 @@ _RATED_NAME = re.compile(r"\b(?:i?rate|increase|xrate|xincrease)\s*\(\s*([A-Za-z
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_:")
 _NAME_CHARS = _WORD | {":"}
+_RATE_PAREN = re.compile(r"(rate|increase)\s*\(")  # every name in _RATED ends with one of these
 
 
 def rated_names(text: str) -> list[str]:
-    """What `_RATED_NAME.findall(text)` finds, by looking at the word before each `(`: ~10x
-    faster than the regex, which tries every position of every query (tests hold the two equal)."""
-    parts = text.split("(")
+    """What `_RATED_NAME.findall(text)` finds, from the few places a C-level scan finds
+    `rate(`/`increase(` at, each checked for a whole word of `_RATED` before and a metric
+    name after: the regex tries every position of every query (tests hold the two equal)."""
     out = []
-    for i in range(len(parts) - 1):
-        before = parts[i].rstrip()
-        if not before.endswith(_RATED_ENDINGS):  # one C-level test rules out nearly every paren
-            continue
-        start = len(before)
-        while start and (before[start - 1] in _WORD or before[start - 1].isalnum()):  # `\w`, Unicode too
+    n = len(text)
+    for m in _RATE_PAREN.finditer(text):
+        start = m.start()
+        while start and (text[start - 1] in _WORD or text[start - 1].isalnum()):  # `\w`, Unicode too
             start -= 1
-        if before[start:] not in _RATED:
+        if text[start:m.end(1)] not in _RATED:
             continue
-        after = parts[i + 1].lstrip()
-        if not after or after[0] not in _NAME_START:
+        i = m.end()
+        while i < n and text[i].isspace():
+            i += 1
+        if i == n or text[i] not in _NAME_START:
             continue
-        end = 1
-        while end < len(after) and after[end] in _NAME_CHARS:
-            end += 1
-        out.append(after[:end])
+        j = i + 1
+        while j < n and text[j] in _NAME_CHARS:
+            j += 1
+        out.append(text[i:j])
     return out
 
 

@@ -157,6 +157,22 @@ def _value_range(node) -> Range:
 _AT_MOST_ZERO = re.compile(r"(?:<=?|==)\s*(?:-|0*\.?0+\b(?!\.\d*[1-9]))")
 
 
+# Number literals (not durations, names or parts of them), and what may hide a sign or a scale.
+_NUMBER = re.compile(r"(?<![\w.])(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?![\w.])")
+_SPECIAL_NUMBER = re.compile(r"(?i)\b(?:inf|nan)\b|0x")
+
+
+def _bound_crossed(parsed) -> bool:
+    """Whether the one comparison of a ratio can hold a threshold the ratio's [0, 1] range
+    decides: any number outside the open (0, 1) (a literal, perhaps a label value), a `-`
+    (a negative threshold), or a `*` (a scaled ratio). Only thresholds like `> 0.05` are
+    ruled out, the common alert; tests hold it to `never_true` on the corpus."""
+    text = parsed.text
+    if "*" in parsed.operators or "-" in text or _SPECIAL_NUMBER.search(text):
+        return True
+    return any(not 0 < float(n) < 1 for n in _NUMBER.findall(text))
+
+
 def _may_be_empty(parsed) -> bool:
     """Whether a comparison of this expression can be unsatisfiable, from the facts alone:
     two chained comparisons, or a never-negative value compared with zero or less, or a value
@@ -167,8 +183,8 @@ def _may_be_empty(parsed) -> bool:
     if comparisons >= 2:
         return True
     sources = set(parsed.calls) | {a[0] for a in parsed.aggregations}
-    if "/" in parsed.operators and sources & _COUNTER_READERS:
-        return True  # a part over its whole
+    if "/" in parsed.operators and sources & _COUNTER_READERS and _bound_crossed(parsed):
+        return True  # a part over its whole (at most 1) compared with a number outside (0, 1)
     if sources & _ONE or "clamp_min" in sources or "clamp_max" in sources or "clamp" in sources:
         return True
     return bool(sources & _NON_NEGATIVE) and _AT_MOST_ZERO.search(parsed.text) is not None

@@ -51,6 +51,8 @@ def test_db043_unit_contradicts_the_name(lint_files):
     "rate(x[5m])", "sum(irate( foo:bar_total{a=\"b\"}[1m]))", "increase\n(\n  x_total[1h])", "myrate(x[5m])",
     "x_rate(y[5m])", "ärate(z[5m])", "rate((x[5m]))", "rate(5)", "xincrease(a[5m]) / xrate(b[5m])",
     "sum by (rate) (rate(c[5m]))", "rate(", "label_replace(rate(d[5m]), \"a\", \"$1\", \"b\", \"(.*)\")",
+    "myrate(rate(e[5m]))", "raterate(f[5m])", "irate ( \n g[1m])", "increase( (h[5m]))", "xincrease(i[5m])",
+    "rate(\u00a0j[5m])", "sum(rate(k[5m])) / sum(increase(l_total[1h]))",
 ])
 def test_rated_names_equal_the_regex(text):
     from obslint.checks import conventions
