@@ -20,7 +20,7 @@ import re
 
 import promql_parser as pp
 
-from obslint import promql
+from obslint import fastpaths, promql
 
 NAME = "__name__"
 _VS, _MS, _CALL, _BIN, _AGG = pp.VectorSelector, pp.MatrixSelector, pp.Call, pp.BinaryExpr, pp.AggregateExpr
@@ -56,6 +56,41 @@ def may_close(parsed, ctx) -> bool:
     records = analyzer(ctx).records
     return any(sel.name in records or any(op == "=" and v == "" for _l, op, v in sel.matchers)
                for sel in parsed.selectors)
+
+
+_HISTOGRAM_CALLS = frozenset({"histogram_quantile", "histogram_fraction"})  # close only `le` away
+
+
+def surely_kept(parsed, labels, ctx) -> bool:
+    """Whether every label of `labels` can surely still be on the expression's result, from the
+    facts of `promql.parse` alone: each aggregation keeps it (`by` lists it, `without` does not,
+    or a `topk`-like one keeps everything), no call that sets or drops labels (histogram
+    functions drop only `le`), no `on`/`ignoring`, no recording rule of the project, no `{l=""}`
+    on it. Then the walk would say the same (tests hold the two equal on the corpus), so AL006
+    does not walk. `__name__` is never surely kept (arithmetic drops it)."""
+    if not fastpaths.ENABLED or not parsed.selectors or NAME in labels:
+        return False
+    for op, kind, by, _param in parsed.aggregations:
+        if op in _KEEP_ALL_AGGS:
+            continue
+        if kind == "by":
+            if any(l not in by for l in labels):
+                return False
+        elif kind != "without" or any(l in by for l in labels):
+            return False
+    for c in parsed.calls:
+        if c in _CLOSING_CALLS and (c not in _HISTOGRAM_CALLS or "le" in labels):
+            return False
+    if _MATCHING.search(parsed.text):
+        return False
+    records = analyzer(ctx).records
+    for sel in parsed.selectors:
+        if sel.name in records:
+            return False
+        for l, op, v in sel.matchers:
+            if not v and l in labels and (op == "=" or op == "=~"):
+                return False
+    return True
 
 
 class Flow:

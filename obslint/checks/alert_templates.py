@@ -82,6 +82,9 @@ class TemplateLabelLost(Rule):
                  if label not in extra]
         if not reads:
             return None  # the walk is needed only for labels the templates read
+        wanted = {label for _key, _k, label in reads}
+        if all(labelflow.surely_kept(promql.parse(q.expr), wanted, ctx) for q in queries):
+            return None  # every aggregation keeps them: no walk needed
         result = None
         for q in queries:  # labelflow follows recording rules across files
             lab = labelflow.flow(q.expr, ctx)

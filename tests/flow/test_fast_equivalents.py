@@ -58,3 +58,59 @@ def test_ratio_thresholds_inside_zero_one_are_skipped():
     from obslint.checks import deadexpr
 
     assert not deadexpr._may_be_empty(promql.parse('sum(rate(x{code=~"5.."}[5m])) / sum(rate(x[5m])) > 0.05'))
+
+
+def _labels_named_in(parsed) -> set:
+    """Candidate template labels for an expression: every label its aggregations and matchers
+    name, plus a few common ones and `le`."""
+    out = {"instance", "job", "namespace", "pod", "le", "cluster"}
+    for _op, _kind, labels, _param in parsed.aggregations:
+        out.update(labels)
+    for sel in parsed.selectors:
+        out.update(l for l, _op, _v in sel.matchers)
+    return out
+
+
+def test_surely_kept_agrees_with_the_walk_on_the_corpus():
+    """AL006 skips the label-flow walk when `surely_kept` says every template label survives:
+    on every corpus expression and each label it names, a True must mean the walk's flow may
+    carry the label."""
+    from obslint import labelflow, promql
+
+    exprs = sorted(set(corpus_expressions()))
+    checked = 0
+    wrong = []
+    for e in exprs:
+        parsed = promql.parse(e)
+        if parsed.error is not None:
+            continue
+        flow = None
+        for label in _labels_named_in(parsed):
+            if labelflow.surely_kept(parsed, {label}, None):
+                flow = flow or labelflow.Analyzer().of_expr(e)
+                checked += 1
+                if flow is not None and not flow.may_have(label):
+                    wrong.append((e, label))
+    assert checked > 5000
+    assert not wrong, wrong[:3]
+
+
+@pytest.mark.parametrize("expr, labels, want", [
+    ("sum by (pod) (rate(x[5m])) > 1", {"pod"}, True),
+    ("sum by (pod) (rate(x[5m])) > 1", {"node"}, False),
+    ("sum without (pod) (x) > 1", {"node"}, True),
+    ("sum without (pod) (x) > 1", {"pod"}, False),
+    ("sum(x) > 1", {"pod"}, False),
+    ("topk(3, x)", {"pod"}, True),
+    ("histogram_quantile(0.9, sum by (le, pod) (rate(x_bucket[5m])))", {"pod"}, True),
+    ("histogram_quantile(0.9, sum by (le, pod) (rate(x_bucket[5m])))", {"le"}, False),
+    ("sum by (pod) (x) / on (node) sum by (pod) (y)", {"pod"}, False),
+    ("absent(x{pod=\"a\"})", {"pod"}, False),
+    ("x{pod=\"\"} > 1", {"pod"}, False),
+    ("rate(x[5m]) > 1", {"__name__"}, False),
+])
+def test_surely_kept_on_shapes(expr, labels, want):
+    from obslint import fastpaths, labelflow, promql
+
+    # OBSLINT_NO_FAST_PATHS=1: never sure, so AL006 always walks
+    assert labelflow.surely_kept(promql.parse(expr), labels, None) is (want and fastpaths.ENABLED)
