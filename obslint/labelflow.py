@@ -93,6 +93,49 @@ def surely_kept(parsed, labels, ctx) -> bool:
     return True
 
 
+_AGG_OPS = frozenset({"sum", "avg", "min", "max", "count", "group", "stddev", "stdvar", "quantile", "count_values"})
+
+
+def surely_joins(parsed, ctx) -> bool:
+    """Whether no vector match of the expression can miss a label, from the facts of
+    `promql.parse` alone: no `on`/`ignoring`, no call that sets or drops labels, no recording
+    rule, no `{l=""}`, and every aggregation keeps one and the same label set (`by (B)`, or no
+    clause: none), which holds every label a selector outside any aggregation surely carries.
+    Then every closed side carries exactly B and every open side may carry anything, so each
+    match pairs (tests hold this to the walk's matches on the corpus) and PQ120 does not walk."""
+    if not fastpaths.ENABLED or _MATCHING.search(parsed.text):
+        return False
+    for c in parsed.calls:
+        if c in _CLOSING_CALLS:
+            return False
+    common = None
+    for op, kind, by, _param in parsed.aggregations:
+        if op in _KEEP_ALL_AGGS:
+            continue
+        if kind == "without" or op == "count_values":
+            return False
+        labels = frozenset(by) if kind == "by" else frozenset()
+        if common is None:
+            common = labels
+        elif labels != common:
+            return False
+    records = analyzer(ctx).records
+    for sel in parsed.selectors:
+        if sel.name in records:
+            return False
+        outside = common is not None and not any(f in _AGG_OPS for f in sel.funcs)
+        for l, op, v in sel.matchers:
+            if not v:
+                if op == "=" or op == "=~":
+                    return False  # `{l=""}` drops the label
+                if outside and l != NAME and l not in common:
+                    return False  # `{l!=""}`: surely carried
+            elif outside and l != NAME and l not in common and (op == "=" or op == "=~") \
+                    and not _META.search(v):
+                return False  # a label this side surely carries and the aggregated sides lack
+    return True
+
+
 class Flow:
     """The label sets an expression's result series can have.
 

@@ -83,7 +83,8 @@ class ImpossibleJoin(Rule):
     def check_query(self, query, ctx):
         parsed = promql.parse(query.expr)
         # Two vectors to match need two selectors (facts known without a syntax tree).
-        if parsed.error or not parsed.operators or len(parsed.selectors) < 2 or not labelflow.may_close(parsed, ctx):
+        if parsed.error or not parsed.operators or len(parsed.selectors) < 2 or not labelflow.may_close(parsed, ctx) \
+                or labelflow.surely_joins(parsed, ctx):
             return None  # (a plain function: most queries leave here; the search below yields)
         return self._impossible(query, ctx)
 

@@ -114,3 +114,38 @@ def test_surely_kept_on_shapes(expr, labels, want):
 
     # OBSLINT_NO_FAST_PATHS=1: never sure, so AL006 always walks
     assert labelflow.surely_kept(promql.parse(expr), labels, None) is (want and fastpaths.ENABLED)
+
+
+def test_surely_joins_agrees_with_the_walk_on_the_corpus():
+    """PQ120 skips the walk when `surely_joins` says every vector match pairs: on every corpus
+    expression it says so for, no match of the walk is unmatchable."""
+    from obslint import labelflow, promql
+    from obslint.checks.joins import unmatchable
+
+    exprs = sorted(set(corpus_expressions()))
+    sure = [e for e in exprs if promql.parse(e).error is None and len(promql.parse(e).selectors) >= 2
+            and labelflow.surely_joins(promql.parse(e), None)]
+    assert len(sure) > 1000
+    wrong = [e for e in sure if any(unmatchable(m) for m in labelflow.Analyzer().matches(e))]
+    assert not wrong, wrong[:3]
+
+
+@pytest.mark.parametrize("expr, want", [
+    ("sum by (a) (rate(x[5m])) / sum by (a) (rate(y[5m]))", True),
+    ("sum(rate(x[5m])) / sum(rate(y[5m])) > 0.1", True),
+    ("rate(x[5m]) / rate(y[5m])", True),
+    ("sum by (a) (x) / sum by (a, b) (y)", False),
+    ("sum by (a) (x) / y{env=\"prod\"}", False),
+    ("sum by (a) (x{env=\"prod\"}) / sum by (a) (y)", True),
+    ("sum by (a) (x) / on (a) sum by (a, b) (y)", False),
+    ("sum without (a) (x) / y", False),
+    ("histogram_quantile(0.9, sum by (le) (x)) / sum by (le) (y)", False),
+])
+def test_surely_joins_on_shapes(expr, want):
+    from obslint import fastpaths, labelflow, promql
+    from obslint.checks.joins import unmatchable
+
+    got = labelflow.surely_joins(promql.parse(expr), None)
+    assert got is (want and fastpaths.ENABLED)
+    if got:
+        assert not any(unmatchable(m) for m in labelflow.Analyzer().matches(expr))
