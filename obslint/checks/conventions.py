@@ -36,30 +36,42 @@ _RATED_NAME = re.compile(r"\b(?:i?rate|increase|xrate|xincrease)\s*\(\s*([A-Za-z
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_:")
 _NAME_CHARS = _WORD | {":"}
-_RATE_PAREN = re.compile(r"(rate|increase)\s*\(")  # every name in _RATED ends with one of these
+_RATED_ENDINGS = ("rate", "increase")  # every name in _RATED ends with one of these
 
 
 def rated_names(text: str) -> list[str]:
-    """What `_RATED_NAME.findall(text)` finds, from the few places a C-level scan finds
-    `rate(`/`increase(` at, each checked for a whole word of `_RATED` before and a metric
-    name after: the regex tries every position of every query (tests hold the two equal)."""
-    out = []
+    """What `_RATED_NAME.findall(text)` finds, from the few places `str.find` finds `rate`/
+    `increase` at, each checked for a `(` after, a whole word of `_RATED` and a metric name:
+    the regex tries every position of every query (tests hold the two equal)."""
     n = len(text)
-    for m in _RATE_PAREN.finditer(text):
-        start = m.start()
+    hits = []
+    for literal in _RATED_ENDINGS:
+        i = text.find(literal)
+        while i != -1:
+            hits.append((i, i + len(literal)))
+            i = text.find(literal, i + 4)  # neither word overlaps itself
+    if len(hits) > 1:
+        hits.sort()
+    out = []
+    for start, end in hits:
+        j = end
+        while j < n and text[j].isspace():
+            j += 1
+        if j == n or text[j] != "(":
+            continue
         while start and (text[start - 1] in _WORD or text[start - 1].isalnum()):  # `\w`, Unicode too
             start -= 1
-        if text[start:m.end(1)] not in _RATED:
+        if text[start:end] not in _RATED:
             continue
-        i = m.end()
+        i = j + 1
         while i < n and text[i].isspace():
             i += 1
         if i == n or text[i] not in _NAME_START:
             continue
-        j = i + 1
-        while j < n and text[j] in _NAME_CHARS:
-            j += 1
-        out.append(text[i:j])
+        k = i + 1
+        while k < n and text[k] in _NAME_CHARS:
+            k += 1
+        out.append(text[i:k])
     return out
 
 

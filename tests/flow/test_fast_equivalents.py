@@ -149,3 +149,18 @@ def test_surely_joins_on_shapes(expr, want):
     assert got is (want and fastpaths.ENABLED)
     if got:
         assert not any(unmatchable(m) for m in labelflow.Analyzer().matches(expr))
+
+
+@pytest.mark.parametrize("text", ["a / on(x) b", "a/ON (x) b", "xon(x)", "a ignoring\n(b) c", "a / Ignoring(x) b",
+                                  "container(x)", "\u0131gnoring(x)", "_on(x)", "on x", "\u00e9on(x)", "(on(x))"])
+def test_matches_on_equals_the_matching_regex(text):
+    from obslint import labelflow
+
+    assert labelflow._matches_on(text) == bool(labelflow._MATCHING.search(text))
+
+
+def test_matches_on_equals_the_matching_regex_on_the_corpus():
+    from obslint import labelflow
+
+    wrong = [e for e in set(corpus_expressions()) if labelflow._matches_on(e) != bool(labelflow._MATCHING.search(e))]
+    assert not wrong, wrong[:3]
