@@ -121,10 +121,7 @@ def _explain(err, root: dict, out: list) -> None:
         if isinstance(inst, dict) and any(kinds):
             kind = inst.get("kind")
             if kind not in kinds:
-                wanted = ", ".join(f"`{k}`" for k in kinds if k)
-                where = path + ("kind",) if "kind" in inst else path
-                out.append(V2Error(where, f"{_where(path)}has kind {_show(kind)}; Grafana expects one of {wanted}",
-                                   True, at_key=False))
+                out.append(_wrong_kind(path, inst, kinds))
                 return
             index = kinds.index(kind)
             for sub in err.context:
@@ -154,10 +151,7 @@ def _explain_rs(e, root: dict, out: list) -> bool:
         if isinstance(inst, dict) and any(kinds):
             kind = inst.get("kind")
             if kind not in kinds:
-                wanted = ", ".join(f"`{k}`" for k in kinds if k)
-                where = path + ("kind",) if "kind" in inst else path
-                out.append(V2Error(where, f"{_where(path)}has kind {_show(kind)}; Grafana expects one of {wanted}",
-                                   True, at_key=False))
+                out.append(_wrong_kind(path, inst, kinds))
                 return True
             return all(_explain_rs(sub, root, out) for sub in context[kinds.index(kind)])
         best = schemas.best_match_rs(e, root)
@@ -169,6 +163,12 @@ def _explain_rs(e, root: dict, out: list) -> bool:
         return False
     out.append(V2Error(path, schemas.describe(err), err.validator in HARD))
     return True
+
+
+def _wrong_kind(path: tuple, inst: dict, kinds: list) -> V2Error:
+    wanted = ", ".join(f"`{k}`" for k in kinds if k)
+    where = path + ("kind",) if "kind" in inst else path
+    return V2Error(where, f"{_where(path)}has kind {_show(inst.get('kind'))}; Grafana expects one of {wanted}", True)
 
 
 def _kind_const(branch, root: dict):
