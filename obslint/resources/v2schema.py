@@ -14,8 +14,13 @@ _ANY_OBJECT = {"type": "object", "additionalProperties": {}}
 HARD = ("type", "const", "kind")
 
 
-def schema_file(version: str) -> str:
-    return _FILES["v2" if version == "v2" or version.startswith("v2.") else "v2beta1"]
+def schema_file(version: str) -> str | None:
+    """The vendored schema of a v2 version; None for one with no published JSON schema
+    (v2alpha1 names plugins and datasource types in `kind`, where v2beta1 has fixed kinds:
+    checking it against v2beta1 would call every panel wrong)."""
+    if version == "v2" or version.startswith("v2."):
+        return _FILES["v2"]
+    return _FILES.get(version)
 
 
 @lru_cache(maxsize=None)
@@ -74,6 +79,10 @@ class V2Error:
 
     def __repr__(self) -> str:
         return f"V2Error({self.path!r}, {self.message!r}, hard={self.hard})"
+
+
+def has_schema(version: str) -> bool:
+    return schema_file(version) is not None
 
 
 def errors(version: str, spec) -> list[V2Error]:
