@@ -176,6 +176,11 @@ def test_malformed_resources_never_crash(lint_files):
         if path:
             node[path[-1]] = rng.choice([None, 7, "x", [], {}, [1, "a"], {"kind": "Panel"}])
         files[f"d{n}.json"] = pretty(broken)
+        if isinstance(broken.get("spec"), dict):  # the same damage to a bare spec, in both v2 shapes
+            files[f"bare{n}.json"] = pretty(broken["spec"])
+            alpha = copy.deepcopy(broken)
+            alpha["apiVersion"] = "dashboard.grafana.app/v2alpha1"
+            files[f"alpha{n}.json"] = pretty(alpha)
     result = lint_files(files)
     assert [f for f in result.findings if f.code in ("IN011", "IN010")] == []
 
