@@ -242,3 +242,9 @@ def test_bare_v2_spec_as_the_import_page_takes_it_is_linted(lint_files):
     schema = [f for f in result.findings if f.code == "RS001"]
     assert [(f.line, f.severity.name) for f in schema] == [(line_of(text, '"transformations": "none"'), "ERROR")]
     assert "v2beta1 schema" in schema[0].message
+
+
+def test_undefined_variable_fix_names_where_a_v2_resource_keeps_variables(lint_files):
+    result = lint_files({"dash.json": pretty(v2_dashboard(expr='up{job="$job"}'))})
+    (found,) = [f for f in result.findings if f.code == "DB040"]
+    assert "under `spec.variables`" in found.fix
