@@ -75,8 +75,10 @@ def test_surely_kept_agrees_with_the_walk_on_the_corpus():
     """AL006 skips the label-flow walk when `surely_kept` says every template label survives:
     on every corpus expression and each label it names, a True must mean the walk's flow may
     carry the label."""
-    from obslint import labelflow, promql
+    from obslint import fastpaths, labelflow, promql
 
+    if not fastpaths.ENABLED:
+        pytest.skip("OBSLINT_NO_FAST_PATHS=1: surely_kept is never sure")
     exprs = sorted(set(corpus_expressions()))
     checked = 0
     wrong = []
@@ -119,9 +121,11 @@ def test_surely_kept_on_shapes(expr, labels, want):
 def test_surely_joins_agrees_with_the_walk_on_the_corpus():
     """PQ120 skips the walk when `surely_joins` says every vector match pairs: on every corpus
     expression it says so for, no match of the walk is unmatchable."""
-    from obslint import labelflow, promql
+    from obslint import fastpaths, labelflow, promql
     from obslint.checks.joins import unmatchable
 
+    if not fastpaths.ENABLED:
+        pytest.skip("OBSLINT_NO_FAST_PATHS=1: surely_joins is never sure")
     exprs = sorted(set(corpus_expressions()))
     sure = [e for e in exprs if promql.parse(e).error is None and len(promql.parse(e).selectors) >= 2
             and labelflow.surely_joins(promql.parse(e), None)]
