@@ -239,7 +239,7 @@ def _entry(src, found, kind, shadow, facts, ctx, active, bound, result):
             except Exception:  # noqa: BLE001 - the parent reports it (IN011) as one process would
                 return None
         try:
-            rows.append(dump_finding(f, scope_line))
+            rows.append(dump_finding(f, scope_line, None, src if f.file == src.display else None))
         except (TypeError, ValueError):
             return None
     skip = None
