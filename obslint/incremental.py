@@ -95,8 +95,18 @@ def _snippet(src, line) -> str | None:
         return src.snippet(line)
     if not src.text:
         return None
-    text = src.line_text(line)
+    if src._lines is not None:
+        text = src.line_text(line)
+    else:  # one split (in C) instead of building the file's line index in Python
+        global _SPLIT
+        if _SPLIT[0] is not src:
+            _SPLIT = (src, src.text.split("\n"))
+        lines = _SPLIT[1]
+        text = lines[line - 1] if 1 <= line <= len(lines) else ""
     return text if len(text) <= _SNIPPET_MAX else None
+
+
+_SPLIT: tuple = (None, None)  # the last file _snippet split into lines
 
 
 def remember_lines(src, tuples) -> None:
