@@ -709,12 +709,11 @@ def _save(s, found, result, cap) -> None:
                                           texts.get(f.file))
                              for f in found],
                    "meta": (result.files, list(result.skipped), dict(result.skip_reasons))}
-            marshal.dumps(run)
             parts["run"] = run
         except (ValueError, TypeError):
             run = None
     index = {"stat": stat, "env": env_digest(env), "order": order, "all": s.all, "has_run": run is not None}
-    s.store.save(index, parts, keep)
+    s.store.save(index, parts, keep, optional={"run": "has_run"})  # a run marshal cannot write: not kept
 
 
 def _touch(s) -> None:

@@ -234,3 +234,42 @@ def test_concurrent_runs_leave_a_usable_cache(tree):
         assert all(r["findings"] == reports[0]["findings"] for r in reports)  # the same findings from each
         _edit(tree / "team-a" / "rules" / "api.yml", f"> {10 + round_}", f"> {11 + round_}")
     _step(tree, cache, None)
+
+
+def test_warm_run_shows_cached_lines_without_reading_the_files(tree, tmp_path):
+    """A restored finding carries the line the console prints under it: an unchanged file is
+    not read again to show it, and the line is the one a cold run shows."""
+    from obslint.incremental import ShadowSource
+    from obslint.report.console import report
+    import io
+
+    cache = tmp_path / "cache"
+    obslint.lint([Path("repo")], None, cache=True, cache_dir=cache)
+    _edit(tree / "team-a" / "dashboards" / "db.json", "max(pg_up)", "max(pg_up) by (job)")
+    warm, cold = _step(tree, cache, "incremental")
+    shadows = [s for s in warm.project.sources if isinstance(s, ShadowSource)]
+    assert shadows and any(s.known for s in shadows)
+    shown = {f.file for f in warm.findings if f.line}
+    for s in shadows:
+        if s.display in shown and "_text" not in s.__dict__:
+            assert all(s.known.get(f.line) is not None for f in warm.findings if f.file == s.display and f.line)
+    outs = []
+    for result in (warm, cold):
+        buf = io.StringIO()
+        result.elapsed = 0.0
+        report(result, buf, {})
+        outs.append(buf.getvalue())
+    assert outs[0] == outs[1]
+    assert "|" in outs[0]  # source lines were printed
+
+
+def test_a_run_part_marshal_cannot_write_is_left_out(tmp_path):
+    """The index is still written (warm runs keep the per-file entries), without the run."""
+    from obslint.cache import Store
+
+    store = Store(str(tmp_path / "c"), "k" * 32)
+    assert store.save({"stat": {}, "has_run": True}, {"files": {"a": 1}, "run": {"found": [object()]}},
+                      optional={"run": "has_run"})
+    index = store.load()
+    assert index["has_run"] is False and "run" not in store.tokens
+    assert store.part("files") == {"a": 1} and store.part("run") is None
