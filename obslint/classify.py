@@ -107,6 +107,12 @@ def classify(doc: Document) -> list[Document]:
             return found
     if not isinstance(obj, dict):
         return []
+    if "elements" in obj and "layout" in obj:
+        from obslint import resources
+
+        found = resources.bare_v2(doc)
+        if found is not None:
+            return found
     if is_dashboard(obj):
         doc.kind = DASHBOARD
     elif isinstance(obj.get("dashboard"), dict) and is_dashboard(obj["dashboard"]):

@@ -28,6 +28,9 @@ MIXED = "-- Mixed --"
 GRAFANA = "-- Grafana --"
 DASHBOARD = "-- Dashboard --"
 EXPRESSION = "__expr__"
+# Core panel plugins that never run their queries (`skipDataQuery` in their plugin.json): a
+# datasource or query such a panel still carries (left from a type change) does nothing.
+QUERYLESS_PANELS = frozenset(("text", "news", "dashlist", "alertlist", "annolist", "welcome", "gettingstarted"))
 _SPECIAL_UIDS = {MIXED: MIXED, "mixed": MIXED, GRAFANA: GRAFANA, "grafana": GRAFANA,
                  DASHBOARD: DASHBOARD, EXPRESSION: EXPRESSION, "-100": EXPRESSION}
 

@@ -53,9 +53,10 @@ def _gate(name: str):
 def errors(name: str, instance) -> list:
     """Validation errors, the most specific one of each failing branch, in document order.
 
-    Most documents are valid: a compiled validator confirms that in microseconds, and
-    jsonschema (the reference implementation, with its precise error objects) runs only
-    for documents that fail. (jsonschema is imported only then: importing it costs ~70 ms.)"""
+    Most documents are valid: a compiled validator confirms that in microseconds, and its
+    errors describe nearly every invalid one too. jsonschema (the reference implementation,
+    with its precise error objects) runs only for an error the compiled validator's cannot
+    stand in for exactly. (jsonschema is imported only then: importing it costs ~70-140 ms.)"""
     gate = _gate(name) if fastpaths.ENABLED else None
     if gate is not None:
         try:
@@ -67,6 +68,11 @@ def errors(name: str, instance) -> list:
                 return found
         except Exception:  # noqa: BLE001 - values it cannot convert: let jsonschema decide
             pass
+    return reference_errors(name, instance)
+
+
+def reference_errors(name: str, instance) -> list:
+    """The same errors from jsonschema, with its best_match choosing inside oneOf/anyOf."""
     from jsonschema.exceptions import best_match
 
     found = []
@@ -103,21 +109,115 @@ def _gate_errors(gate, schema: dict, instance) -> list | None:
     jsonschema to be described."""
     out = []
     for e in gate.iter_errors(instance):
-        keyword = _SIMPLE_KINDS.get(type(e.kind).__name__)
-        where = list(e.schema_path)
-        if keyword is None or not where or where[-1] != keyword:
+        if type(e.kind).__name__ in _BRANCHING:  # jsonschema's best_match(err.context), or err
+            e = best_match_rs(e, schema)
+            if e is None:
+                return None
+        err = gate_error(e, schema)
+        if err is None:
             return None
-        node = schema
-        for step in where[:-1]:
-            node = node[step]
-        if not isinstance(node, dict) or keyword not in node:
-            return None
-        if keyword == "required":  # jsonschema's wording, which `describe` reads the key from
-            message = f"{e.kind.property!r} is a required property"
-        else:
-            message = e.message
-        out.append(GateError(keyword, node[keyword], e.instance, tuple(e.instance_path), node, message))
+        out.append(err)
     return out
+
+
+def node_at(schema, where):
+    """The schema node at a jsonschema-rs schema path (absolute in the root schema: references
+    are already followed); None when the path leaves the schema."""
+    node = schema
+    for step in where:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def gate_error(e, schema: dict) -> GateError | None:
+    """One jsonschema-rs error as the fields `describe` reads, or None when its kind is not
+    one whose wording obslint can rebuild exactly."""
+    keyword = _SIMPLE_KINDS.get(type(e.kind).__name__)
+    where = list(e.schema_path)
+    if keyword is None or not where or where[-1] != keyword:
+        return None
+    node = node_at(schema, where[:-1])
+    if not isinstance(node, dict) or keyword not in node:
+        return None
+    if keyword == "required":  # jsonschema's wording, which `describe` reads the key from
+        message = f"{e.kind.property!r} is a required property"
+    else:
+        message = e.message
+    return GateError(keyword, node[keyword], e.instance, tuple(e.instance_path), node, message)
+
+
+_BRANCHING = {"OneOfNotValid": "oneOf", "AnyOf": "anyOf"}
+_IS_TYPE = {"array": lambda v: isinstance(v, list), "boolean": lambda v: isinstance(v, bool),
+            "null": lambda v: v is None, "object": lambda v: isinstance(v, dict),
+            "string": lambda v: isinstance(v, str),
+            "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+            "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
+            or (isinstance(v, float) and v.is_integer())}
+
+
+def _relevance(e, schema: dict, parent_path: tuple):
+    """jsonschema's `relevance` key (exceptions.by_relevance, draft 7 types) for a jsonschema-rs
+    error below the error at `parent_path`; None for a kind it cannot rate the same way."""
+    name = type(e.kind).__name__
+    keyword = _BRANCHING.get(name) or _SIMPLE_KINDS.get(name)
+    where = list(e.schema_path)
+    if keyword is None or not where or where[-1] != keyword:
+        return None
+    node = node_at(schema, where[:-1])
+    if not isinstance(node, dict):
+        return None
+    path = tuple(e.instance_path)[len(parent_path):]
+    expected = node.get("type")
+    if isinstance(expected, str):
+        expected = [expected]
+    matches = isinstance(expected, list) and any(_IS_TYPE.get(t, lambda v: False)(e.instance) for t in expected)
+    return (-len(path), path, keyword not in ("anyOf", "oneOf"), False, not matches)
+
+
+def _context(e) -> list | None:
+    """A branching error's sub-errors with their branch numbers, in branch order."""
+    if type(e.kind).__name__ not in _BRANCHING:
+        return []
+    return [(i, sub) for i, branch in enumerate(e.kind.context or ()) for sub in branch]
+
+
+def best_match_rs(e, schema: dict):
+    """jsonschema's `best_match(err.context)` for a jsonschema-rs oneOf/anyOf error: the most
+    relevant sub-error, then down through its own sub-errors while one is clearly the least
+    relevant. None where jsonschema's choice hangs on an order jsonschema-rs does not keep (two
+    equally relevant errors of one branch) or on a kind this cannot rate."""
+    parent = tuple(e.instance_path)
+    rated = []
+    for branch, sub in _context(e):
+        key = _relevance(sub, schema, parent)
+        if key is None:
+            return None
+        rated.append((key, branch, sub))
+    if not rated:
+        return None
+    top = max(r[0] for r in rated)
+    tied = [r for r in rated if r[0] == top]
+    if sum(1 for r in tied if r[1] == tied[0][1]) > 1:
+        return None
+    best = tied[0][2]
+    while True:
+        inner = _context(best)
+        if not inner:
+            return best
+        here = tuple(best.instance_path)
+        keys = []
+        for _branch, sub in inner:
+            key = _relevance(sub, schema, here)
+            if key is None:
+                return None
+            keys.append((key, sub))
+        keys.sort(key=lambda k: k[0])
+        if len(keys) >= 2 and keys[0][0] == keys[1][0]:
+            return best
+        best = keys[0][1]
 
 
 def describe(err) -> str:

@@ -32,7 +32,9 @@ def _hash(value) -> str:
 
 def run_json(code_dir: str, args: list[str], cwd: str | None = None) -> dict:
     """obslint's JSON report for ARGS, run from the sources in `code_dir`."""
-    env = {**os.environ, "PYTHONPATH": code_dir}
+    # no cache: both sides must compute their findings (before the cache was keyed on the code
+    # too, a base and a working tree of one version shared it and "agreed" without running)
+    env = {**os.environ, "PYTHONPATH": code_dir, "OBSLINT_NO_CACHE": "1"}
     # -P: the current directory is not put first on sys.path, or a run from the repository's
     # root would import the working tree's obslint whatever PYTHONPATH says
     proc = subprocess.run([sys.executable, "-P", "-m", "obslint", *args, "--format", "json", "--exit-zero"],

@@ -21,7 +21,10 @@ class DashboardV2Schema(Rule):
     `kind` is an error: Grafana cannot decode that object (a transformation with `kind:
     ConvertFieldType` instead of `kind: Transformation, group: convertFieldType` never runs). A
     missing required key or a value outside the allowed words is a warning: Grafana stores the
-    resource and fills in defaults.
+    resource and fills in defaults. `v2` and `v2beta1` are checked (their schemas are vendored);
+    `v2alpha1`, which has no published JSON schema and names plugins and datasource types in
+    `kind`, is not. A bare v2 spec (no envelope, as Grafana's Import page takes it) is checked in
+    the version its shape says.
 
     ## Bad (`dashboard.json`)
     ```json
@@ -52,15 +55,16 @@ class DashboardV2Schema(Rule):
             return
         from obslint.resources import v2schema
 
-        base = getattr(doc, "resource_base", ())
-        node = doc.data
-        for step in base:
-            node = node[step]
-        spec = node.get("spec")
         version = getattr(doc, "resource_version", "v2")
+        if not v2schema.has_schema(version):
+            return
+        where = getattr(doc, "resource_spec", getattr(doc, "resource_base", ()) + ("spec",))
+        spec = doc.data
+        for step in where:
+            spec = spec[step]
         for err in v2schema.errors(version, spec):
             sev = None if err.hard else Severity.WARNING
-            yield self.finding(doc, base + ("spec",) + err.path, f"{err.message} (dashboard {version} schema)",
+            yield self.finding(doc, where + err.path, f"{err.message} (dashboard {version} schema)",
                                fix="compare with a dashboard Grafana exports as v2", severity=sev,
                                at_key=err.at_key)
 

@@ -8,6 +8,7 @@ from collections import Counter
 from functools import lru_cache
 
 from obslint import grafanavars, promql
+from obslint.datasources import QUERYLESS_PANELS
 from obslint.findings import Severity
 from obslint.registry import Rule
 
@@ -96,10 +97,12 @@ def _fields(dash):
                 yield panel.path + (key,), p[key]
         if isinstance(p.get("repeat"), str) and p["repeat"]:
             yield panel.path + ("repeat",), "$" + p["repeat"]
-        yield from _datasource_fields(panel.path + ("datasource",), p.get("datasource"))
         for li, link in enumerate(p.get("links") or []):
             if isinstance(link, dict) and isinstance(link.get("url"), str):
                 yield panel.path + ("links", li, "url"), link["url"]
+        if panel.type in QUERYLESS_PANELS:  # its datasource and queries are never used
+            continue
+        yield from _datasource_fields(panel.path + ("datasource",), p.get("datasource"))
         targets = p.get("targets")
         if not isinstance(targets, list):
             continue
@@ -201,11 +204,19 @@ class UndefinedVariable(Rule):
                     continue
                 near = [n for n in names if n.lower() == name.lower()]
                 fix = (f"did you mean `${near[0]}`? Variable names are case-sensitive" if near else
-                       f"add a variable `{name}` under `templating.list`, or remove the reference")
+                       f"add a variable `{name}` under `{_variables_key(dash)}`, or remove the reference")
                 yield self.finding(dash.doc, path, f"`${name}` is not a variable of this dashboard: Grafana "
                                    f"leaves it as text, so it matches nothing",
                                    fix=fix, variable=name)
                 break
+
+
+def _variables_key(dash) -> str:
+    """Where this dashboard's file keeps its variables: `templating.list`, or the place a
+    resource's view maps it to (`spec.variables` in a v2 resource)."""
+    real = getattr(dash.doc, "real_path", None)
+    path = real(("templating", "list")) if real is not None else ("templating", "list")
+    return ".".join(str(p) for p in path if not isinstance(p, int)) or "templating.list"
 
 
 def _names_in(node) -> Counter:

@@ -62,7 +62,9 @@ def _dashboard_group(doc, obj: dict, version: str, base: tuple, parent=None) -> 
         doc.kind = LIBRARY_PANEL
         doc.library = _library_resource(obj, base)
         return []
-    if kind != "Dashboard":
+    # DashboardWithAccessInfo: what Grafana's API answers for a dashboard (the resource plus
+    # `access`); its Import page takes it as the dashboard it holds.
+    if kind not in ("Dashboard", "DashboardWithAccessInfo"):
         return None
     doc.kind = DASHBOARD_V2 if dash.is_v2(version) else RESOURCE
     make = dash.v2_view if dash.is_v2(version) else dash.classic_view
@@ -71,6 +73,23 @@ def _dashboard_group(doc, obj: dict, version: str, base: tuple, parent=None) -> 
         return []
     doc.resource_base = base
     doc.resource_version = version
+    doc.resource_spec = base + ("spec",)
+    return [view]
+
+
+def bare_v2(doc) -> list | None:
+    """A v2 spec without its envelope (Grafana's Import page takes one): modelled as the v2
+    resource it would become, in the version its shape says."""
+    _load()
+    obj = doc.data
+    if not dash.is_bare_v2(obj):
+        return None
+    version = dash.shape_version(obj)
+    view = dash.v2_view(doc, obj, (), bare=True, kind=kinds.DASHBOARD, label=f"{version} Dashboard spec")
+    doc.kind = DASHBOARD_V2
+    if view is None:
+        return []
+    doc.resource_base, doc.resource_version, doc.resource_spec = (), version, ()
     return [view]
 
 

@@ -35,6 +35,24 @@ def is_v2(version: str) -> bool:
     return version.startswith("v2")
 
 
+def is_bare_v2(obj) -> bool:
+    """A v2 dashboard spec without its resource envelope (what Grafana's Import page and
+    "Export as code" without the resource wrapper take and give): elements, a layout, a title."""
+    return isinstance(obj, dict) and isinstance(obj.get("elements"), dict) and \
+        isinstance(obj.get("layout"), dict) and "title" in obj and "apiVersion" not in obj and "panels" not in obj
+
+
+def shape_version(spec: dict) -> str:
+    """v2alpha1 or v2beta1, read from the spec's own shape (for a bare spec): v2alpha1 names the
+    panel plugin and the datasource type in `kind` (`vizConfig.kind: timeseries`), v2beta1 in
+    `group` under a fixed kind (`kind: VizConfig`)."""
+    for el in (spec.get("elements") or {}).values():
+        viz = el.get("spec", {}).get("vizConfig") if isinstance(el, dict) and isinstance(el.get("spec"), dict) else None
+        if isinstance(viz, dict) and isinstance(viz.get("kind"), str):
+            return "v2beta1" if viz["kind"] == "VizConfig" else "v2alpha1"
+    return "v2beta1"
+
+
 def folder_of(meta) -> tuple | None:
     ann = meta.get("annotations") if isinstance(meta, dict) else None
     uid = ann.get(FOLDER_ANNOTATION) if isinstance(ann, dict) else None
@@ -58,13 +76,14 @@ def classic_view(doc, obj: dict, base: tuple = (), **kw) -> ViewDocument | None:
     return out
 
 
-def v2_view(doc, obj: dict, base: tuple = (), **kw) -> ViewDocument | None:
-    """v2: a classic-shaped dashboard built from `elements`, `layout` and `variables`."""
-    spec = obj.get("spec")
+def v2_view(doc, obj: dict, base: tuple = (), bare: bool = False, **kw) -> ViewDocument | None:
+    """v2: a classic-shaped dashboard built from `elements`, `layout` and `variables`.
+    `bare`: `obj` is the spec itself, as Grafana's Import page takes it (no envelope, no uid)."""
+    spec = obj if bare else obj.get("spec")
     if not isinstance(spec, dict):
         return None
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    sp = base + ("spec",)
+    meta = {} if bare or not isinstance(obj.get("metadata"), dict) else obj["metadata"]
+    sp = base if bare else base + ("spec",)
     view: dict = {"panels": [], "templating": {"list": []}}
     paths: dict = {(): sp, ("panels",): sp + ("elements",), ("templating",): sp + ("variables",),
                    ("templating", "list"): sp + ("variables",)}
@@ -192,6 +211,9 @@ class _Panels:
             if isinstance(viz.get("group"), str):
                 panel["type"] = viz["group"]
                 paths[pp + ("type",)] = vpath + ("group",)
+            elif isinstance(viz.get("kind"), str) and viz["kind"] != "VizConfig":  # v2alpha1: the plugin id
+                panel["type"] = viz["kind"]
+                paths[pp + ("type",)] = vpath + ("kind",)
             vspec = viz.get("spec")
             if isinstance(vspec, dict):
                 for key in ("options", "fieldConfig"):
@@ -224,26 +246,39 @@ class _Panels:
                 target["refId" if key == "refId" else "hide"] = pspec[key]
                 paths[tp + ("refId" if key == "refId" else "hide",)] = qpath + ("spec", key)
         if isinstance(query, dict):
-            ds = _datasource(query, dq, tp + ("datasource",), paths)
+            ds = _datasource(query, dq, tp + ("datasource",), paths, pspec, qpath + ("spec",))
             if ds is not None:
                 target["datasource"] = ds
         return target
 
 
-def _datasource(query: dict, dq: tuple, vp: tuple, paths: dict) -> dict | None:
-    """A v2 DataQuery's `group` (the datasource type) and `datasource.name` (its uid) as a
-    classic `{type, uid}` reference."""
+def _datasource(query: dict, dq: tuple, vp: tuple, paths: dict, holder: dict | None = None,
+                hp: tuple = ()) -> dict | None:
+    """A DataQuery's datasource as a classic `{type, uid}` reference. v2beta1: the query's
+    `group` (the datasource type) and `datasource.name` (its uid). v2alpha1: the query's `kind`
+    is the type, and a classic `datasource: {type, uid}` sits beside the query in `holder`
+    (a PanelQuery's or QueryVariable's spec, at `hp`)."""
     ds: dict = {}
     if isinstance(query.get("group"), str):
         ds["type"] = query["group"]
         paths[vp + ("type",)] = dq + ("group",)
+    elif isinstance(query.get("kind"), str) and query["kind"] not in ("DataQuery", ""):
+        ds["type"] = query["kind"]
+        paths[vp + ("type",)] = dq + ("kind",)
     ref = query.get("datasource")
+    beside = holder.get("datasource") if isinstance(holder, dict) else None
     if isinstance(ref, dict) and isinstance(ref.get("name"), str):
         ds["uid"] = ref["name"]
         paths[vp + ("uid",)] = dq + ("datasource", "name")
         paths[vp] = dq + ("datasource",)
-    elif "group" in query:
-        paths[vp] = dq + ("group",)
+    elif isinstance(beside, dict) and any(isinstance(beside.get(k), str) for k in ("type", "uid")):
+        for key in ("type", "uid"):
+            if isinstance(beside.get(key), str):
+                ds[key] = beside[key]
+                paths[vp + (key,)] = hp + ("datasource", key)
+        paths[vp] = hp + ("datasource",)
+    elif "type" in ds:
+        paths[vp] = paths[vp + ("type",)]
     return ds or None
 
 
@@ -265,7 +300,7 @@ def _variables(variables, vbase: tuple, out: list, paths: dict) -> None:
             if isinstance(qspec, dict):
                 view["query"] = qspec
                 paths[tp + ("query",)] = vp + ("query", "spec")
-            ds = _datasource(query, vp + ("query",), tp + ("datasource",), paths)
+            ds = _datasource(query, vp + ("query",), tp + ("datasource",), paths, spec, vp)
             if ds is not None:
                 view["datasource"] = ds
         elif isinstance(query, str):  # CustomVariable, ConstantVariable, IntervalVariable...

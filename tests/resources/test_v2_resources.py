@@ -176,5 +176,75 @@ def test_malformed_resources_never_crash(lint_files):
         if path:
             node[path[-1]] = rng.choice([None, 7, "x", [], {}, [1, "a"], {"kind": "Panel"}])
         files[f"d{n}.json"] = pretty(broken)
+        if isinstance(broken.get("spec"), dict):  # the same damage to a bare spec, in both v2 shapes
+            files[f"bare{n}.json"] = pretty(broken["spec"])
+            alpha = copy.deepcopy(broken)
+            alpha["apiVersion"] = "dashboard.grafana.app/v2alpha1"
+            files[f"alpha{n}.json"] = pretty(alpha)
     result = lint_files(files)
     assert [f for f in result.findings if f.code in ("IN011", "IN010")] == []
+
+
+def _v2alpha1(expr: str, ds_type: str = "prometheus", query_key: str = "expr") -> dict:
+    """A v2alpha1 dashboard in the shape Grafana's own v2beta1 -> v2alpha1 conversion writes:
+    the plugin id and the datasource type in `kind`, a classic `{type, uid}` beside the query."""
+    query = {"kind": "PanelQuery", "spec": {"refId": "A", "hidden": False,
+                                            "query": {"kind": ds_type, "spec": {query_key: expr}},
+                                            "datasource": {"type": ds_type, "uid": "ds-1"}}}
+    panel = {"kind": "Panel", "spec": {"id": 1, "title": "Requests", "description": "", "links": [],
+                                       "data": {"kind": "QueryGroup", "spec": {"queries": [query], "transformations": [],
+                                                                               "queryOptions": {}}},
+                                       "vizConfig": {"kind": "timeseries", "spec": {"pluginVersion": "", "options": {},
+                                                                                    "fieldConfig": {"defaults": {},
+                                                                                                    "overrides": []}}}}}
+    spec = v2_dashboard()["spec"]
+    spec["elements"] = {"panel-1": panel}
+    return {"apiVersion": "dashboard.grafana.app/v2alpha1", "kind": "Dashboard", "metadata": {"name": "api"},
+            "spec": spec}
+
+
+def test_v2alpha1_is_read_in_its_own_shape_not_held_to_the_v2beta1_schema(lint_files):
+    text = pretty(_v2alpha1("sum(rate(http_requests_total[5m]))"))
+    result = lint_files({"dash.json": text})
+    assert [f for f in result.findings if f.severity.name == "ERROR"] == []
+    assert "RS001" not in [f.code for f in result.findings]
+    panel = result.project.dashboards[0].panels[0]
+    assert panel.type == "timeseries"
+    (query,) = result.project.queries
+    assert (query.language, query.datasource.uid if query.datasource else None) == ("promql", "ds-1")
+
+
+def test_v2alpha1_bad_promql_and_logql_are_found_in_their_languages(lint_files):
+    prom = pretty(_v2alpha1("sum(rate(http_requests_total[5m])"))
+    loki = pretty(_v2alpha1('sum(rate({app="api"} |= "x" [5m]))', ds_type="loki"))
+    result = lint_files({"prom.json": prom, "loki.json": loki.replace('"name": "api"', '"name": "logs"')})
+    assert [(f.file, f.line) for f in result.findings if f.code == "PQ001"] == [("prom.json", line_of(prom, '"expr"'))]
+    assert [q.language for q in result.project.other_queries if q.doc.source.display == "loki.json"] == ["logql"]
+
+
+def test_dashboard_with_access_info_is_linted_as_the_dashboard_it_holds(lint_files):
+    res = v2_dashboard(expr="rate(x[5m]")
+    res["kind"] = "DashboardWithAccessInfo"
+    res["access"] = {"canSave": True}
+    text = pretty(res)
+    result = lint_files({"dash.json": text})
+    assert result.skipped == []
+    assert [f.line for f in result.findings if f.code == "PQ001"] == [line_of(text, '"expr"')]
+
+
+def test_bare_v2_spec_as_the_import_page_takes_it_is_linted(lint_files):
+    spec = v2_dashboard(expr="rate(x[5m]")["spec"]
+    spec["elements"]["panel-1"]["spec"]["data"]["spec"]["transformations"] = "none"
+    text = pretty(spec)
+    result = lint_files({"dash.json": text})
+    assert result.skipped == []
+    assert [f.line for f in result.findings if f.code == "PQ001"] == [line_of(text, '"expr"')]
+    schema = [f for f in result.findings if f.code == "RS001"]
+    assert [(f.line, f.severity.name) for f in schema] == [(line_of(text, '"transformations": "none"'), "ERROR")]
+    assert "v2beta1 schema" in schema[0].message
+
+
+def test_undefined_variable_fix_names_where_a_v2_resource_keeps_variables(lint_files):
+    result = lint_files({"dash.json": pretty(v2_dashboard(expr='up{job="$job"}'))})
+    (found,) = [f for f in result.findings if f.code == "DB040"]
+    assert "under `spec.variables`" in found.fix

@@ -273,3 +273,37 @@ def test_a_run_part_marshal_cannot_write_is_left_out(tmp_path):
     index = store.load()
     assert index["has_run"] is False and "run" not in store.tokens
     assert store.part("files") == {"a": 1} and store.part("run") is None
+
+
+def test_other_code_under_the_same_version_is_not_served_the_old_findings(tmp_path):
+    """A pre-commit `rev` between releases, or an editable install after `git pull`, runs new
+    code under an unchanged version number: its first run must not reuse the old code's cache."""
+    import os
+    import subprocess
+    import sys
+
+    from obslint import schemas
+
+    code = tmp_path / "code"
+    shutil.copytree(Path(obslint.__file__).parent, code / "obslint",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    if not (code / "obslint" / "schemadata").exists():
+        shutil.copytree(schemas.schema_dir(), code / "obslint" / "schemadata")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "rules.yml").write_text(SUPPRESSED.replace("      # obslint: disable=RF021\n", ""))
+
+    def run() -> str:
+        env = {**os.environ, "PYTHONPATH": str(code)}
+        env.pop("OBSLINT_NO_CACHE", None)
+        proc = subprocess.run([sys.executable, "-P", "-m", "obslint", "--format", "json", "--exit-zero", "rules.yml"],
+                              cwd=project, env=env, capture_output=True, text=True, check=True)
+        return " ".join(f["message"] for f in json.loads(proc.stdout)["findings"] if f["code"] == "RF021")
+
+    first = run()
+    assert "fires on the first evaluation" in first
+    assert (project / ".obslint_cache").is_dir()
+    module = code / "obslint" / "checks" / "ruleset.py"
+    module.write_text(module.read_text().replace("it fires on the first evaluation", "it fires at once"))
+    assert run() == first.replace("it fires on the first evaluation", "it fires at once")
+    assert len(list((project / ".obslint_cache").glob("run-*.idx"))) == 2
