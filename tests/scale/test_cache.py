@@ -307,3 +307,18 @@ def test_other_code_under_the_same_version_is_not_served_the_old_findings(tmp_pa
     module.write_text(module.read_text().replace("it fires on the first evaluation", "it fires at once"))
     assert run() == first.replace("it fires on the first evaluation", "it fires at once")
     assert len(list((project / ".obslint_cache").glob("run-*.idx"))) == 2
+
+
+@pytest.mark.parametrize("raw", [b'{"uid": "a"}\n', b'\xef\xbb\xbf{"uid": "a"}\r\n', b"groups: []\n# caf\xc3\xa9\n",
+                                 b"\xff\xfeg\x00", b"x: \xff\n"])
+def test_a_cached_files_text_is_the_text_a_full_read_gives(tmp_path, raw):
+    """Shadows read their text without parsing it: the same text read_source gives (BOM,
+    CRLF, undecodable bytes, refused encodings)."""
+    from obslint.incremental import _read_text
+    from obslint.load import read_source
+
+    for name, fmt in (("f.json", "json"), ("f.yml", "yaml")):
+        path = tmp_path / name
+        path.write_bytes(raw)
+        full = read_source(path, name, fmt, 1 << 20, {})[0].text
+        assert _read_text(path, name, fmt, 1 << 20) == (full or "")
