@@ -41,9 +41,13 @@ class Source:
         return self._lines
 
     def line_text(self, line: int) -> str:
-        if not self.text or line < 1 or line > len(self.lines):
+        if not self.text or line < 1:
             return ""
-        start = self.lines.starts[line - 1]
+        start = self._json_index.line_start(line) if self._json_index is not None and fastpaths.ENABLED else None
+        if start is None:
+            if line > len(self.lines):
+                return ""
+            start = self.lines.starts[line - 1]
         end = self.text.find("\n", start)
         return self.text[start:] if end == -1 else self.text[start:end]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import json.scanner
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from obslint.load.text import LineIndex
 
@@ -166,6 +166,20 @@ class JsonLocator:
             self._marks = LineIndex(text)
             return self._marks.position(offset)
         return marks.line(text, offset), offset - text.rfind("\n", 0, offset)
+
+    def line_start(self, line: int) -> int | None:
+        """Offset where 1-based `line` starts, when a position asked before lies on it (the
+        line of every finding placed here), else None: the console shows a finding's line
+        without indexing every line of the file (~0.6 ms per dashboard)."""
+        marks = self._marks
+        if marks is None:
+            return None
+        if isinstance(marks, LineIndex):
+            return marks.starts[line - 1] if 0 < line <= len(marks.starts) else None
+        k = bisect_left(marks.lines, line)
+        if k < len(marks.lines) and marks.lines[k] == line:
+            return self.text.rfind("\n", 0, marks.offsets[k]) + 1
+        return None
 
     def _child(self, pos: int, step):
         cursor = self._cursors.get(pos)
