@@ -572,6 +572,7 @@ def _incremental(s, index, entries, rows, config, rules, by_code, scope, result)
     active = frozenset(by_code)
     ctx = engine.Context(config, project, active)
     ctx.cache["scale.facts"] = shadows_facts
+    ctx.cache["scale.memo"] = True
     env = []
     for r in rows:
         e, same, src = entries[r[2]], r[6], r[7]
@@ -601,6 +602,7 @@ def _cold(s, paths, config, rules, by_code, scope, result, engine, progress=None
     result.files = len(files)
     result.project = project
     ctx = engine.Context(config, project, frozenset(by_code))
+    ctx.cache["scale.memo"] = s.store is not None  # its facts are saved after the checks
     s.ctx = ctx
     only = None
     if scope is not None:

@@ -196,6 +196,7 @@ def _rounds(conn, files, part, config, rules, scope_files) -> None:
     project.finish()
     active = frozenset(by_code)
     ctx = engine.Context(config, project, active)
+    ctx.cache["scale.memo"] = True
     facts = {i: facts_of(m[3], m[0], ctx, active) for i, m in mine.items()}
     conn.send(facts)
     ctx.cache["scale.facts"] = conn.recv()

@@ -39,9 +39,11 @@ def _by_source(ctx, name: str, items) -> dict:
 
 
 def _of_source(ctx, what: str, key: int):
-    """One file's rated names or dashboard directories, computed once per run: a file's facts
-    (obslint.incremental.facts_of) and the project-wide sets the checks read share them."""
-    memo = ctx.cache.setdefault(("scale.of-source", what), {})
+    """One file's rated names or dashboard directories, computed once per run where the run
+    keeps facts (`ctx.cache["scale.memo"]`: cached and parallel runs): a file's facts
+    (obslint.incremental.facts_of) and the project-wide sets the checks read share them. A
+    plain run keeps none (18 MiB on the 7,000-file monorepo)."""
+    memo = ctx.cache.setdefault(("scale.of-source", what), {}) if ctx.cache.get("scale.memo") else {}
     got = memo.get(key)
     if got is None:
         if what == "rated":
