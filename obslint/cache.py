@@ -15,7 +15,7 @@ import json
 import marshal
 import os
 
-FORMAT = 8
+FORMAT = 9
 DIRNAME = ".obslint_cache"
 
 
@@ -99,7 +99,7 @@ class Store:
     def _load(self, part: str, token=None):
         try:
             with open(f"{self.base}.{part}", "rb") as fh:
-                blob = marshal.load(fh)
+                blob = marshal.loads(fh.read())  # (marshal.load reads a file object item by item: 5x slower)
         except Exception:  # noqa: BLE001 - missing, truncated, foreign: a cold run
             return None
         if not isinstance(blob, dict) or blob.get("format") != FORMAT or blob.get("key") != self.key:
@@ -125,15 +125,23 @@ class Store:
         blob = self._load(name, token)
         return None if blob is None else blob.get("data")
 
-    def save(self, index: dict, parts: dict, keep=()) -> bool:
+    def save(self, index: dict, parts: dict, keep=(), optional: dict | None = None) -> bool:
         """Write `parts` (name -> data) and then the index; `keep`: parts left as they are
-        (the loaded index's tokens for them stay)."""
+        (the loaded index's tokens for them stay); `optional` (part -> index flag): a part
+        marshal cannot encode is left out and its flag in the index set to False."""
         tokens = {name: self.tokens[name] for name in keep if name in self.tokens}
         encoded = {}
         try:
             for name, data in parts.items():
-                tokens[name] = os.urandom(8).hex()
-                encoded[name] = marshal.dumps({"format": FORMAT, "key": self.key, "token": tokens[name], "data": data})
+                token = os.urandom(8).hex()
+                try:
+                    encoded[name] = marshal.dumps({"format": FORMAT, "key": self.key, "token": token, "data": data})
+                except (ValueError, TypeError):
+                    if not optional or name not in optional:
+                        raise
+                    index = {**index, optional[name]: False}
+                    continue
+                tokens[name] = token
             encoded["idx"] = marshal.dumps({**index, "format": FORMAT, "key": self.key, "tokens": tokens})
         except (ValueError, TypeError):
             return False

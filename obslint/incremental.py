@@ -31,32 +31,90 @@ _RECENT_NS = 2_000_000_000  # a file written this close to the cache is re-hashe
 
 class ShadowSource(Source):
     """A cached file not read this run: its text (for snippets, suppressions, positions) is
-    read on first use."""
+    read on first use, and not even then for the lines the cache kept (`known`: line -> the
+    line's text, from its restored findings)."""
 
     def __init__(self, path, display, fmt, max_size, marker: bool = True) -> None:
         super().__init__(path, display, None, fmt)
         self._real = None
         self._max_size = max_size
         self.marker = marker  # False: the text has no `obslint` comment (no suppressions)
+        self.known: dict = {}
 
     def _load(self):
         if self._real is None:
-            from obslint.load import read_source
-
-            self._real, _problems = read_source(self.path, self.display, self.format, self._max_size, {})
-            self.unique_keys = self._real.unique_keys
+            self._real = _read_text(self.path, self.display, self.format, self._max_size)
         return self._real
 
     @property
     def text(self):
         t = self.__dict__.get("_text")
         if t is None and self.__dict__.get("_real", 1) is None:
-            t = self.__dict__["_text"] = self._load().text
+            t = self.__dict__["_text"] = self._load()
         return t
 
     @text.setter
     def text(self, value) -> None:
         self.__dict__["_text"] = value
+
+    def line_text(self, line: int) -> str:
+        got = self.known.get(line)
+        return got if got is not None else Source.line_text(self, line)
+
+    def snippet(self, line) -> str | None:
+        """The line's text if it is at hand without reading the file."""
+        got = self.known.get(line)
+        if got is None and self.__dict__.get("_text"):
+            got = Source.line_text(self, line)
+            if len(got) > _SNIPPET_MAX:
+                got = None
+        return got
+
+
+def _read_text(path, display, fmt, max_size) -> str:
+    """The text read_source would give an unchanged file, without parsing it (a shadow's
+    documents come from the cache; the JSON locator then reads every object to its end,
+    which gives the same positions as stopping at a first key)."""
+    from obslint import load
+    from obslint.registry import Emitter
+
+    try:
+        return load._decode(load._read(path, max_size), fmt, Emitter(display, {})) or ""
+    except Exception:  # noqa: BLE001 - unreadable now: as read_source, no text
+        return ""
+
+
+_SNIPPET_MAX = 4096  # longer lines (minified JSON) are read from the file when shown
+
+
+def _snippet(src, line) -> str | None:
+    """What the console shows of `line` (its text), kept with a finding for warm runs."""
+    if not line:
+        return None
+    if isinstance(src, ShadowSource):
+        return src.snippet(line)
+    if not src.text:
+        return None
+    if src._lines is not None:
+        text = src.line_text(line)
+    else:  # one split (in C) instead of building the file's line index in Python
+        global _SPLIT
+        if _SPLIT[0] is not src:
+            _SPLIT = (src, src.text.split("\n"))
+        lines = _SPLIT[1]
+        text = lines[line - 1] if 1 <= line <= len(lines) else ""
+    return text if len(text) <= _SNIPPET_MAX else None
+
+
+_SPLIT: tuple = (None, None)  # the last file _snippet split into lines
+
+
+def remember_lines(src, tuples) -> None:
+    """A shadow learns the lines its restored findings show."""
+    known = src.known
+    for t in tuples:
+        if t[14] is not None:
+            known[t[4]] = t[14]
 
 
 def suppression_text(src):
@@ -86,8 +144,9 @@ def _share(x):
         return x
 
 
-def dump_finding(f: Finding, scope_line, tokens: dict | None = None) -> tuple:
-    """`tokens` (id -> n): number the documents of one run's file in order instead."""
+def dump_finding(f: Finding, scope_line, tokens: dict | None = None, src=None) -> tuple:
+    """`tokens` (id -> n): number the documents of one run's file in order instead; `src`:
+    the finding's file, whose line it shows is kept."""
     d = f.doc
     if d is None:
         doc = None
@@ -98,7 +157,7 @@ def dump_finding(f: Finding, scope_line, tokens: dict | None = None) -> tuple:
     sh = _share
     return (sh(f.code), sh(f.message), int(f.severity), sh(f.file), f.line, f.col, sh(f.fix), sh(tuple(f.node)),
             f.at_key, None if f.scope is None else sh(tuple(f.scope)), sh(tuple((f.context or {}).items())),
-            scope_line, doc, _dump_fix(f.autofix))
+            scope_line, doc, _dump_fix(f.autofix), None if src is None else _snippet(src, f.line))
 
 
 def _dump_fix(fix):
@@ -446,6 +505,12 @@ def _reuse(s, run, rows, config, result):
         e = r[5]
         sources.append(ShadowSource(r[0], e[2], r[1], size, e[3]))
     result.project = project
+    by_display = {src.display: src for src in sources}
+    for t in run["found"]:
+        if t[14] is not None:
+            src = by_display.get(t[3])
+            if src is not None:
+                src.known[t[4]] = t[14]
     found = [load_finding(t, s) for t in run["found"]]
     return project, found
 
@@ -488,6 +553,7 @@ def _incremental(s, index, entries, rows, config, rules, by_code, scope, result)
                 shadows_facts[ie[2]] = e[4]
             if e[1] is not None:
                 restored.extend(e[1])
+                remember_lines(src, e[1])
             r.append(src)
             r.append(None)
             continue
@@ -506,6 +572,7 @@ def _incremental(s, index, entries, rows, config, rules, by_code, scope, result)
     active = frozenset(by_code)
     ctx = engine.Context(config, project, active)
     ctx.cache["scale.facts"] = shadows_facts
+    ctx.cache["scale.memo"] = True
     env = []
     for r in rows:
         e, same, src = entries[r[2]], r[6], r[7]
@@ -535,6 +602,7 @@ def _cold(s, paths, config, rules, by_code, scope, result, engine, progress=None
     result.files = len(files)
     result.project = project
     ctx = engine.Context(config, project, frozenset(by_code))
+    ctx.cache["scale.memo"] = s.store is not None  # its facts are saved after the checks
     s.ctx = ctx
     only = None
     if scope is not None:
@@ -578,6 +646,7 @@ def _save(s, found, result, cap) -> None:
         if src is not None and not isinstance(src, ShadowSource):
             kinds[id(src)] = leaf_kind(src, by_doc.get(id(src), []))
     light = light_ok(active, reads_rules(result.project.documents))
+    texts = {src.display: src for src in result.project.sources}
     stat: dict = {}
     files: dict = {}
     env = []
@@ -618,7 +687,7 @@ def _save(s, found, result, cap) -> None:
         findings = None
         if id(src) in s.checked and display not in capped_files:
             try:
-                findings = [dump_finding(f, s.scope_lines.get(id(f))) for f in mine]
+                findings = [dump_finding(f, s.scope_lines.get(id(f)), None, texts.get(f.file)) for f in mine]
                 marshal.dumps(findings)
             except (ValueError, TypeError):
                 findings = None
@@ -638,15 +707,15 @@ def _save(s, found, result, cap) -> None:
             tokens_by_file: dict = {}
             tuples = s.tuples
             run = {"found": [tuples.get(id(f)) or
-                             dump_finding(f, s.scope_lines.get(id(f)), tokens_by_file.setdefault(f.file, {}))
+                             dump_finding(f, s.scope_lines.get(id(f)), tokens_by_file.setdefault(f.file, {}),
+                                          texts.get(f.file))
                              for f in found],
                    "meta": (result.files, list(result.skipped), dict(result.skip_reasons))}
-            marshal.dumps(run)
             parts["run"] = run
         except (ValueError, TypeError):
             run = None
     index = {"stat": stat, "env": env_digest(env), "order": order, "all": s.all, "has_run": run is not None}
-    s.store.save(index, parts, keep)
+    s.store.save(index, parts, keep, optional={"run": "has_run"})  # a run marshal cannot write: not kept
 
 
 def _touch(s) -> None:

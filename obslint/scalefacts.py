@@ -20,7 +20,9 @@ def _rated_in(queries) -> set:
 
 def project_rated(ctx) -> set:
     """Metric names some query of the project reads through rate/irate/increase."""
-    out = _rated_in(ctx.project.queries)
+    out: set = set()
+    for key in _by_source(ctx, "queries", ctx.project.queries):
+        out |= _of_source(ctx, "rated", key)
     for facts in (ctx.cache.get("scale.facts") or {}).values():
         out.update(facts.get("rated") or ())
     return out
@@ -36,8 +38,24 @@ def _by_source(ctx, name: str, items) -> dict:
     return memo
 
 
+def _of_source(ctx, what: str, key: int):
+    """One file's rated names or dashboard directories, computed once per run where the run
+    keeps facts (`ctx.cache["scale.memo"]`: cached and parallel runs): a file's facts
+    (obslint.incremental.facts_of) and the project-wide sets the checks read share them. A
+    plain run keeps none (18 MiB on the 7,000-file monorepo)."""
+    memo = ctx.cache.setdefault(("scale.of-source", what), {}) if ctx.cache.get("scale.memo") else {}
+    got = memo.get(key)
+    if got is None:
+        if what == "rated":
+            got = _rated_in(_by_source(ctx, "queries", ctx.project.queries).get(key, ()))
+        else:
+            got = _dirs_of(ctx, _by_source(ctx, "dashboards", ctx.project.dashboards).get(key, ()))
+        memo[key] = got
+    return got
+
+
 def rated_of_source(ctx, source) -> set:
-    return _rated_in(_by_source(ctx, "queries", ctx.project.queries).get(id(source), ()))
+    return _of_source(ctx, "rated", id(source))
 
 
 def _dirs_of(ctx, dashboards) -> dict:
@@ -56,7 +74,10 @@ def _dirs_of(ctx, dashboards) -> dict:
 
 def dash_dirs(ctx) -> dict:
     """Directory -> metric families its dashboards show (every linted dashboard)."""
-    dirs = _dirs_of(ctx, ctx.project.dashboards)
+    dirs: dict = {}
+    for key in _by_source(ctx, "dashboards", ctx.project.dashboards):
+        for d, fams in _of_source(ctx, "dirs", key).items():
+            dirs.setdefault(d, set()).update(fams)
     for facts in (ctx.cache.get("scale.facts") or {}).values():
         for d, fams in (facts.get("dirs") or {}).items():
             dirs.setdefault(d, set()).update(fams)
@@ -64,4 +85,4 @@ def dash_dirs(ctx) -> dict:
 
 
 def dash_dirs_of_source(ctx, source) -> dict:
-    return _dirs_of(ctx, _by_source(ctx, "dashboards", ctx.project.dashboards).get(id(source), ()))
+    return _of_source(ctx, "dirs", id(source))

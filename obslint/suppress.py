@@ -228,6 +228,8 @@ def _path_matches(file: str, spec, root: str | None) -> bool:
 
 def glob_escape(text: str) -> str:
     """Escape glob metacharacters so a pattern matches exactly this text."""
+    if "*" not in text and "?" not in text and "[" not in text:
+        return text  # (most names: no regular expression to run)
     return re.sub(r"([*?\[])", r"[\1]", text)
 
 

@@ -77,7 +77,7 @@ def report(result: Result, out: TextIO, opts: dict) -> None:
                      f"[bold]{f.code}[/] {_esc(console, message)}")
         _emit(console, out, plain, rich_head)
         src = sources.get(f.file)
-        text = src.line_text(f.line) if src and src.text and f.line else ""
+        text = src.line_text(f.line) if src and f.line else ""  # (a cached file keeps its shown lines)
         if text and not opts.get("quiet_context"):
             shown = text.replace("\t", " ")
             if len(shown) > 160:

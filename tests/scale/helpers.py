@@ -21,9 +21,15 @@ def _fixes(result) -> list:
             for f in result.findings]
 
 
+def _shown(result) -> list:
+    """The source line the console shows under each finding (a cached file's from the cache)."""
+    sources = {s.display: s for s in (result.project.sources if result.project else [])}
+    return [sources[f.file].line_text(f.line) if f.file in sources and f.line else "" for f in result.findings]
+
+
 def summary(result) -> tuple:
     return (rows(result), _fixes(result), result.files, result.skipped, result.skip_reasons, result.suppressed,
-            rows(type(result)(findings=result.unused_suppressions)))
+            rows(type(result)(findings=result.unused_suppressions)), _shown(result))
 
 
 def assert_same(cached, cold) -> None:

@@ -236,6 +236,45 @@ def test_concurrent_runs_leave_a_usable_cache(tree):
     _step(tree, cache, None)
 
 
+def test_warm_run_shows_cached_lines_without_reading_the_files(tree, tmp_path):
+    """A restored finding carries the line the console prints under it: an unchanged file is
+    not read again to show it, and the line is the one a cold run shows."""
+    from obslint.incremental import ShadowSource
+    from obslint.report.console import report
+    import io
+
+    cache = tmp_path / "cache"
+    obslint.lint([Path("repo")], None, cache=True, cache_dir=cache)
+    _edit(tree / "team-a" / "dashboards" / "db.json", "max(pg_up)", "max(pg_up) by (job)")
+    warm, cold = _step(tree, cache, "incremental")
+    shadows = [s for s in warm.project.sources if isinstance(s, ShadowSource)]
+    assert shadows and any(s.known for s in shadows)
+    shown = {f.file for f in warm.findings if f.line}
+    for s in shadows:
+        if s.display in shown and "_text" not in s.__dict__:
+            assert all(s.known.get(f.line) is not None for f in warm.findings if f.file == s.display and f.line)
+    outs = []
+    for result in (warm, cold):
+        buf = io.StringIO()
+        result.elapsed = 0.0
+        report(result, buf, {})
+        outs.append(buf.getvalue())
+    assert outs[0] == outs[1]
+    assert "|" in outs[0]  # source lines were printed
+
+
+def test_a_run_part_marshal_cannot_write_is_left_out(tmp_path):
+    """The index is still written (warm runs keep the per-file entries), without the run."""
+    from obslint.cache import Store
+
+    store = Store(str(tmp_path / "c"), "k" * 32)
+    assert store.save({"stat": {}, "has_run": True}, {"files": {"a": 1}, "run": {"found": [object()]}},
+                      optional={"run": "has_run"})
+    index = store.load()
+    assert index["has_run"] is False and "run" not in store.tokens
+    assert store.part("files") == {"a": 1} and store.part("run") is None
+
+
 def test_other_code_under_the_same_version_is_not_served_the_old_findings(tmp_path):
     """A pre-commit `rev` between releases, or an editable install after `git pull`, runs new
     code under an unchanged version number: its first run must not reuse the old code's cache."""
@@ -268,3 +307,18 @@ def test_other_code_under_the_same_version_is_not_served_the_old_findings(tmp_pa
     module.write_text(module.read_text().replace("it fires on the first evaluation", "it fires at once"))
     assert run() == first.replace("it fires on the first evaluation", "it fires at once")
     assert len(list((project / ".obslint_cache").glob("run-*.idx"))) == 2
+
+
+@pytest.mark.parametrize("raw", [b'{"uid": "a"}\n', b'\xef\xbb\xbf{"uid": "a"}\r\n', b"groups: []\n# caf\xc3\xa9\n",
+                                 b"\xff\xfeg\x00", b"x: \xff\n"])
+def test_a_cached_files_text_is_the_text_a_full_read_gives(tmp_path, raw):
+    """Shadows read their text without parsing it: the same text read_source gives (BOM,
+    CRLF, undecodable bytes, refused encodings)."""
+    from obslint.incremental import _read_text
+    from obslint.load import read_source
+
+    for name, fmt in (("f.json", "json"), ("f.yml", "yaml")):
+        path = tmp_path / name
+        path.write_bytes(raw)
+        full = read_source(path, name, fmt, 1 << 20, {})[0].text
+        assert _read_text(path, name, fmt, 1 << 20) == (full or "")

@@ -61,3 +61,20 @@ def test_jobs_equal_one_process_on_corpus_and_monorepo(tmp_path, monkeypatch, al
     _both([Path("mono")])
     monkeypatch.chdir(CORPUS.parent)
     _both([Path("corpus")])
+
+
+def test_split_keeps_near_copies_together_and_balances_bytes():
+    """Files of one format in order of size, cut at equal bytes: copies of a template (equal
+    sizes) land in one worker (but where the cut falls), every worker gets its share of each
+    format."""
+    sizes = [1000, 1001, 1002, 50_000, 50_001, 50_002] * 3
+    rows = [[f"f{i}.json", "json", f"/r/f{i}.json", (0, s, i)] for i, s in enumerate(sizes)]
+    rows += [[f"r{i}.yml", "yaml", f"/r/r{i}.yml", (0, 3000, 100 + i)] for i in range(4)]
+    parts = parallel._split(rows, 2)
+    assert sorted(i for p in parts for i in p) == list(range(len(rows)))
+    where = {i: w for w, p in enumerate(parts) for i in p}
+    split = [size for size in set(sizes) if len({where[i] for i, s in enumerate(sizes) if s == size}) > 1]
+    assert len(split) <= 1  # only where the cut falls
+    for fmt in ("json", "yaml"):
+        per = [sum(rows[i][3][1] for i in p if rows[i][1] == fmt) for p in parts]
+        assert min(per) > 0
