@@ -63,6 +63,18 @@ def need_binary(name: str) -> str:
     return path
 
 
+def tree_paths(node, prefix: tuple = ()):
+    """(path, node) of a parsed document and of every value inside it, depth first: the
+    places the damage and locator tests reach into."""
+    yield prefix, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from tree_paths(value, prefix + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from tree_paths(value, prefix + (i,))
+
+
 def write_tree(root: Path, files: dict[str, str]) -> Path:
     for name, content in files.items():
         p = root / name

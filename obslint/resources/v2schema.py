@@ -124,15 +124,10 @@ def _ordered(out: list) -> list:
 def _explain(err, root: dict, out: list) -> None:
     path = tuple(err.absolute_path)
     if err.validator in ("oneOf", "anyOf") and err.context:
-        inst = err.instance
-        branches = err.validator_value
-        kinds = [_kind_const(b, root) for b in branches]
-        if isinstance(inst, dict) and any(kinds):
-            kind = inst.get("kind")
-            if kind not in kinds:
-                out.append(_wrong_kind(path, inst, kinds))
-                return
-            index = kinds.index(kind)
+        index = _branch_by_kind(path, err.instance, err.validator_value, root, out)
+        if index == -1:
+            return
+        if index is not None:
             for sub in err.context:
                 if sub.relative_schema_path and sub.relative_schema_path[0] == index:
                     _explain(sub, root, out)
@@ -155,14 +150,11 @@ def _explain_rs(e, root: dict, out: list) -> bool:
         context = e.kind.context
         if not isinstance(branches, list) or not context or len(context) != len(branches):
             return False
-        inst = e.instance
-        kinds = [_kind_const(b, root) for b in branches]
-        if isinstance(inst, dict) and any(kinds):
-            kind = inst.get("kind")
-            if kind not in kinds:
-                out.append(_wrong_kind(path, inst, kinds))
-                return True
-            return all(_explain_rs(sub, root, out) for sub in context[kinds.index(kind)])
+        index = _branch_by_kind(path, e.instance, branches, root, out)
+        if index == -1:
+            return True
+        if index is not None:
+            return all(_explain_rs(sub, root, out) for sub in context[index])
         best = schemas.best_match_rs(e, root)
         if best is None:
             return False
@@ -172,6 +164,18 @@ def _explain_rs(e, root: dict, out: list) -> bool:
         return False
     out.append(V2Error(path, schemas.describe(err), err.validator in HARD))
     return True
+
+
+def _branch_by_kind(path: tuple, inst, branches: list, root: dict, out: list) -> int | None:
+    """The oneOf/anyOf branch whose `kind` the object names; -1 when it names a kind no
+    branch has (reported into `out`); None when the branches are not told apart by kind."""
+    kinds = [_kind_const(b, root) for b in branches]
+    if not isinstance(inst, dict) or not any(kinds):
+        return None
+    if inst.get("kind") not in kinds:
+        out.append(_wrong_kind(path, inst, kinds))
+        return -1
+    return kinds.index(inst.get("kind"))
 
 
 def _wrong_kind(path: tuple, inst: dict, kinds: list) -> V2Error:

@@ -12,7 +12,7 @@ import random
 import pytest
 import yaml
 
-from tests.conftest import CORPUS, REPO
+from tests.conftest import CORPUS, REPO, tree_paths
 from obslint import schemas
 
 jsonschema = pytest.importorskip("jsonschema")
@@ -47,19 +47,9 @@ def _documents() -> list[tuple[str, object]]:
     return docs
 
 
-def _paths(node, prefix=()):
-    yield prefix, node
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _paths(v, prefix + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _paths(v, prefix + (i,))
-
-
 def _break(doc, rng: random.Random):
     doc = copy.deepcopy(doc)
-    spots = [(p, n) for p, n in _paths(doc) if p]
+    spots = [(p, n) for p, n in tree_paths(doc) if p]
     for _ in range(rng.randint(1, 3)):
         path, _node = rng.choice(spots)
         parent = doc

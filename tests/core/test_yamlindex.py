@@ -5,21 +5,12 @@ import pytest
 
 from obslint.load import yamlload
 from obslint.load.yamlindex import YamlOutline
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, tree_paths
 
 FILES = sorted(CORPUS.glob("**/*.y*ml"))[:400] if CORPUS.is_dir() else []
 
 needs_corpus = pytest.mark.skipif(not FILES, reason="../shared/corpus is not present (compared with PyYAML on its files)")
 
-
-def _walk(d, p=()):
-    yield p
-    if isinstance(d, dict):
-        for k, v in d.items():
-            yield from _walk(v, p + (k,))
-    elif isinstance(d, list):
-        for i, v in enumerate(d):
-            yield from _walk(v, p + (i,))
 
 
 @needs_corpus
@@ -36,7 +27,7 @@ def test_seeker_matches_pyyaml_on_the_corpus():
             continue
         seeker = YamlSeeker(text)
         nodes = yamlload.compose_all(text)
-        for p in list(_walk(res.documents[0]))[1:500]:
+        for p in [p for p, _ in tree_paths(res.documents[0])][1:500]:
             for at_key in (False, True):
                 checked += 1
                 got = seeker.seek(p, at_key)
@@ -63,7 +54,7 @@ def test_outline_matches_pyyaml_on_the_corpus():
         for di, data in enumerate(res.documents):
             if data is None or di >= len(nodes):
                 continue
-            for p in list(_walk(data))[1:500]:
+            for p in [p for p, _ in tree_paths(data)][1:500]:
                 for at_key in (False, True):
                     checked += 1
                     got = outline.lookup(di, p, at_key)

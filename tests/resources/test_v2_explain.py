@@ -15,19 +15,11 @@ import pytest
 from obslint import fastpaths
 from obslint.resources import v2schema
 
+from tests.conftest import tree_paths
+
 from .helpers import v2_dashboard
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-
-
-def _paths(node, path=()):
-    yield path
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _paths(value, path + (key,))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _paths(value, path + (i,))
 
 
 _DAMAGE = (lambda cur: 7, lambda cur: "x-y", lambda cur: [cur], lambda cur: {"a": cur}, lambda cur: None,
@@ -39,7 +31,7 @@ def damaged(spec: dict, rng: random.Random) -> dict:
     """A copy of `spec` with one to three random edits: a key or item removed, a value replaced."""
     out = copy.deepcopy(spec)
     for _ in range(rng.choice((1, 1, 2, 3))):
-        paths = [p for p in _paths(out) if p]
+        paths = [p for p, _ in tree_paths(out) if p]
         if not paths:
             break
         path = rng.choice(paths)
