@@ -6,7 +6,7 @@ slower, never different.
 The fast paths: promqlfast's common shapes and regex-free parsing, the C-level scans of
 Grafana variable substitution, the engine's skip of a repeated clean query, the YAML reader's
 yaml_rs path and line locators (PyYAML's nodes instead), the JSON locator's unique-key stop,
-and the schema checks' pre-screens. Read once, at import."""
+and the schema checks' pre-screens, the nesting check's level walk on YAML. Read once, at import."""
 from __future__ import annotations
 
 import os

@@ -253,7 +253,7 @@ def _parse_yaml(source: "_document.Source", findings: Emitter) -> None:
     for i, data in enumerate(result.documents):
         if data is None:
             continue
-        if _nests_deeper(data, MAX_DEPTH):
+        if (_json_nests_deeper if fastpaths.ENABLED else _nests_deeper)(data, MAX_DEPTH):
             _too_deep(source, findings, i, data)
             continue
         source.documents.append(_document.Document(source, i, data))
@@ -284,8 +284,8 @@ _IS_CONTAINER_TYPE = frozenset(_CONTAINERS).__contains__
 
 
 def _json_nests_deeper(data, limit: int) -> bool:
-    """_nests_deeper for data from `json` (plain dicts and lists, nothing shared), a level at a
-    time with the loops in C: gc.get_referents gives all values of a level's objects and
+    """_nests_deeper for plain dicts and lists (from `json`, or a YAML loader: a subtree shared
+    through aliases is walked once per reference, as there), a level at a time with the loops in C: gc.get_referents gives all values of a level's objects and
     arrays in one call (the collector must see every contained dict and list), and only
     the containers are kept. Should the referents not be exactly those values (another
     Python), that level is walked in Python."""

@@ -236,3 +236,19 @@ def test_locator_on_malformed_text_does_not_raise():
         for path in [("a",), ("a", 1), ("b",), (0,), (2,), ("a", "b", "c")]:
             assert 0 <= loc.offset(path) <= len(text)
             loc.position(path, at_key=True)
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x {b: [1, {c: 2}]}\nd: *x\ne: [*x, *x]\n",       # one subtree behind several aliases
+    "1: {2: [3, {4: 5}]}\n2.5: [null, {x: [[[]]]}]\n",     # keys that are not strings
+    "groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n    labels: {a: b}\n",
+    "[" * 40 + "]" * 40, "- " * 60 + "x\n", "plain\n", "",
+])
+def test_depth_walk_on_yaml_data(text):
+    """The level walk stands in for the plain walk on YAML too: aliases, odd keys, both loaders."""
+    import yaml
+    import yaml_rs
+
+    for data in (yaml.load(text, Loader=yaml.CSafeLoader), yaml_rs.loads(text)):
+        for limit in (1, 2, 3, 4, 30, MAX_DEPTH):
+            assert _json_nests_deeper(data, limit) is _nests_deeper(data, limit), (text, limit)
