@@ -10,7 +10,6 @@ concurrent runs never see half a file and the last writer wins. An unwritable di
 costs the next run its warmth."""
 from __future__ import annotations
 
-import hashlib
 import json
 import marshal
 import os
@@ -19,8 +18,14 @@ FORMAT = 9
 DIRNAME = ".obslint_cache"
 
 
+def _blake2b(data: bytes):
+    import hashlib  # here, not at import: a run without the cache hashes nothing (its import costs ~2 ms)
+
+    return hashlib.blake2b(data, digest_size=16)
+
+
 def content_hash(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
+    return _blake2b(data).digest()
 
 
 def stat_sig(st) -> tuple:
@@ -44,7 +49,7 @@ def run_key(config, rules, extra: tuple = ()) -> str:
              repr(extra)]
     for r in rules:
         parts.append(f"{r.code}:{json.dumps(r.opts, sort_keys=True, default=repr)}:{r.severity}")
-    return hashlib.blake2b("\0".join(map(str, parts)).encode("utf-8", "replace"), digest_size=16).hexdigest()
+    return _blake2b("\0".join(map(str, parts)).encode("utf-8", "replace")).hexdigest()
 
 
 def code_stamp() -> str:
@@ -72,7 +77,7 @@ def code_stamp() -> str:
                 except OSError:
                     continue
                 parts.append(f"{entry.path}:{st.st_size}:{st.st_mtime_ns}")
-    return hashlib.blake2b("\n".join(parts).encode("utf-8", "replace"), digest_size=16).hexdigest()
+    return _blake2b("\n".join(parts).encode("utf-8", "replace")).hexdigest()
 
 
 def default_dir(config) -> str:

@@ -425,7 +425,8 @@ def run(paths, config, rules, scope, result, store, jobs=None, progress=None):
     rows = _scan(files, old, store is not None)
     s.rows = rows
     scoped = None if scope is None else [sorted(scope.files), scope.dirs]
-    s.all = env_digest([scoped, [[r[2], r[4]] for r in rows]])  # the last run's findings: for this scope only
+    # the last run's findings: for this scope only (no cache, nothing to compare: not hashed)
+    s.all = env_digest([scoped, [[r[2], r[4]] for r in rows]]) if store is not None else None
     s.unreadable = bool(unreadable)
     result.files = len(files)
     by_code = {r.code: r for r in rules}
