@@ -43,7 +43,11 @@ class Source:
     def line_text(self, line: int) -> str:
         if not self.text or line < 1:
             return ""
-        start = self._json_index.line_start(line) if self._json_index is not None and fastpaths.ENABLED else None
+        start = None
+        if fastpaths.ENABLED:  # a line a locator has placed a finding on: no index of every line
+            known = self._json_index if self._json_index is not None else self._seeker
+            if known is not None:
+                start = known.line_start(line)
         if start is None:
             if line > len(self.lines):
                 return ""

@@ -83,11 +83,18 @@ def _unsupported(text: str) -> bool:
 class YamlSeeker:
     """Finds nodes by path; the cost is proportional to the distance to the node, not the file."""
 
-    __slots__ = ("text", "ok")
+    __slots__ = ("text", "ok", "starts")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.ok = not _unsupported(text)
+        self.starts: dict[int, int] = {}  # line -> its offset, for every position answered
+
+    def line_start(self, line: int) -> int | None:
+        """Offset where 1-based `line` starts when a position answered before lies on it (the
+        line of every finding placed here), else None: the console shows a finding's line
+        without indexing every line of the file (~5 ms on a 40,000-line rule file)."""
+        return self.starts.get(line)
 
     def seek(self, path: tuple, at_key: bool = False) -> tuple[int, int] | None:
         """(line, col), 1-based, or None when this text or path needs the general locator."""
@@ -153,4 +160,6 @@ class YamlSeeker:
             pos, inline = text.rfind(":", kstart, kend) + 1, True  # a null: just after the colon
         at = key_pos if (at_key and key_pos is not None) else pos
         line_start = text.rfind("\n", 0, at) + 1
-        return text.count("\n", 0, at) + 1, at - line_start + 1
+        line = text.count("\n", 0, line_start) + 1
+        self.starts[line] = line_start
+        return line, at - line_start + 1
