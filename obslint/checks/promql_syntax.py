@@ -38,8 +38,13 @@ def _verdict(expr, dialect, grafana, origin, ctx):
             return None
         return "PQ001", f"invalid MetricsQL: {promql.shown(mq.error)}", promql.original_offset(spans, mq.offset)
     reason = promql.shown(parsed.error)
-    if mq.error is None and mq.features:
-        feature, offset = mq.features[0]
+    features = mq.features if mq.error is None else None
+    if mq.error is None and not features and origin != "rule":  # a rule file's reader is known
+        relaxed = _relaxed(parsed.error)
+        if relaxed is not None:
+            features = [(relaxed, _blame(parsed.error, text))]
+    if features:
+        feature, offset = features[0]
         # Unconfigured, a dashboard may query VictoriaMetrics through a Prometheus-type
         # datasource (a warning); a Prometheus rule file is loaded by Prometheus (an error).
         configured = ctx.project.datasources.dialect is not None or origin == "rule"
@@ -50,6 +55,27 @@ def _verdict(expr, dialect, grafana, origin, ctx):
     if mq.error is not None:
         return "PQ001", f"invalid PromQL: {reason}", promql.original_offset(spans, mq.offset)
     return "PQ001", f"invalid PromQL: {reason}", promql.original_offset(spans, _blame(parsed.error, text))
+
+
+# Type rules of Prometheus' parser that MetricsQL does not have (its parser accepts the query and
+# evaluates it): the Prometheus message, and what the query does in MetricsQL.
+_RELAXED = (
+    ("binary expression must contain only scalar and instant vector types",
+     "a range vector in an operator (MetricsQL applies a rollup)"),
+    ("offset modifier must be preceded by", "`offset` after an expression (MetricsQL allows it anywhere)"),
+    ("ranges only allowed for vector selectors", "a range window on an expression (MetricsQL makes it a subquery)"),
+    ("expected type vector in aggregation expression, got scalar",
+     "an aggregation over a number (a number is a series in MetricsQL)"),
+    ("comparisons between scalars must use BOOL modifier", "a comparison of two numbers without `bool`"),
+)
+
+
+def _relaxed(message: str) -> str | None:
+    """The MetricsQL construct behind a Prometheus type error MetricsQL does not make, or None."""
+    for prefix, construct in _RELAXED:
+        if message.startswith(prefix):
+            return construct
+    return None
 
 
 def _blame(message: str, text: str) -> int:
