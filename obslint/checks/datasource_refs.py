@@ -12,25 +12,42 @@ _NOT_FOUND = "Grafana shows \"datasource not found\""
 
 
 def _index(ctx, doc):
-    """The datasources known where `doc` is: the run's (provisioning files, policy) and the
-    GrafanaDatasource resources of its directory or above; None when there are none."""
+    """The datasources known where `doc` is: the policy's, the provisioning files of the Grafana
+    it belongs to (see _covers) and the GrafanaDatasource resources of its directory or above;
+    None when there are none."""
     project = ctx.project
     index = getattr(project, "datasources", None)
     resources = getattr(project, "datasource_resources", None) or ()
     here = os.path.dirname(os.path.normpath(doc.source.display))
     mine = [(d, ds, origin) for d, ds, origin in resources if d in ("", ".") or here == d or here.startswith(d + os.sep)]
-    if not mine:
-        return index if index is not None and len(index) else None
-    from obslint.datasources import DatasourceIndex
     from obslint.classify import DATASOURCES
 
+    provisioned = [d for d in project.documents if d.kind == DATASOURCES]
+    near = [d for d in provisioned if _covers(d, here)]
+    if not mine and len(near) == len(provisioned):
+        return index if index is not None and len(index) else None
+    from obslint.datasources import DatasourceIndex
+
     local = DatasourceIndex(ctx.policy)
-    for d in project.documents:
-        if d.kind == DATASOURCES:
-            local.add_provisioned(d.root, d.source.display)
+    for d in near:
+        local.add_provisioned(d.root, d.source.display)
     for _d, ds, origin in mine:
         local.add_provisioned({"datasources": [ds]}, origin)
-    return local
+    return local if len(local) else None
+
+
+def _covers(provisioning, here: str) -> bool:
+    """Whether a datasource provisioning file serves the dashboards of directory `here`: they
+    are below the provisioning root it belongs to, the parent of its `datasources/` directory
+    (Grafana's `<provisioning>/datasources/`, `<provisioning>/dashboards/`), or, for a file
+    elsewhere, the parent of its own directory. A repository's examples provision their own
+    Grafana: their datasources say nothing of the dashboards beside them (a mixin's, other
+    examples')."""
+    d = os.path.dirname(os.path.normpath(provisioning.source.display))
+    parts = d.split(os.sep)
+    root = os.sep.join(parts[:len(parts) - 1 - parts[::-1].index("datasources")]) if "datasources" in parts else \
+        os.path.dirname(d)
+    return root in ("", ".") or here == root or here.startswith(root + os.sep)
 
 
 class _Refs:

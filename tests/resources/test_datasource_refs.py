@@ -103,6 +103,18 @@ spec:
     assert [f for f, _, _ in _found(result, "DS001")] == ["a/dash.json"]
 
 
+def test_provisioned_datasources_serve_the_dashboards_of_their_provisioning_tree(lint_files):
+    # an example's Grafana (`example/compose/provisioning/datasources/`, or a datasources file
+    # beside its compose file) knows nothing of a mixin's dashboards elsewhere in the repository
+    bad = pretty(classic(ds={"type": "prometheus", "uid": "other"}))
+    result = lint_files({"example/compose/provisioning/datasources/prom/ds.yaml": PV,
+                         "example/compose/provisioning/dashboards/demo/dash.json": bad,
+                         "example/single/grafana-datasources.yaml": PV, "example/shared/dash.json": bad,
+                         "mixin/dashboards/dash.json": bad, "dashboards/dash.json": bad})
+    assert sorted(f for f, _, _ in _found(result, "DS001")) == [
+        "example/compose/provisioning/dashboards/demo/dash.json", "example/shared/dash.json"]
+
+
 def test_operator_input_mapping_must_name_a_known_datasource(lint_files):
     dash = classic(ds={"type": "prometheus", "uid": "${DS_PROM}"})
     dash["__inputs"] = [{"name": "DS_PROM", "type": "datasource", "pluginId": "prometheus"}]
