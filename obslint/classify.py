@@ -123,6 +123,8 @@ def classify(doc: Document) -> list[Document]:
         doc.kind, doc.base = PROM_RULES, ("spec",)
     elif obj.get("kind") == "ConfigMap" and isinstance(obj.get("data"), dict):
         return _configmap(doc, obj["data"])
+    elif obj.get("kind") in ("List", "ConfigMapList") and isinstance(obj.get("items"), list):
+        return _configmap_list(doc, obj["items"])
     elif "groups" in obj and _is_grafana_alerting(obj) or any(k in obj for k in _GRAFANA_ALERTING_KEYS) and "apiVersion" in obj:
         doc.kind = GRAFANA_ALERTING
     elif "groups" in obj and (isinstance(obj["groups"], list) or obj["groups"] is None) and "scrape_configs" not in obj:
@@ -152,7 +154,17 @@ def _rule_resource(doc: Document, obj: dict) -> bool:
     return True
 
 
-def _configmap(doc: Document, data: dict) -> list[Document]:
+def _configmap_list(doc: Document, items: list) -> list[Document]:
+    """The dashboards of the ConfigMaps of a `kind: List` / `ConfigMapList` (what `kubectl get
+    -o yaml` writes, and how kube-prometheus ships its dashboards)."""
+    out = []
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("kind") == "ConfigMap" and isinstance(item.get("data"), dict):
+            out.extend(_configmap(doc, item["data"], ("items", i)))
+    return out
+
+
+def _configmap(doc: Document, data: dict, base: tuple = ()) -> list[Document]:
     out = []
     for key, value in data.items():
         if not isinstance(value, str) or not value.lstrip().startswith("{"):
@@ -161,8 +173,8 @@ def _configmap(doc: Document, data: dict) -> list[Document]:
             inner = json.loads(value)
         except (ValueError, RecursionError):
             continue
-        sub = Document(doc.source, doc.index, inner, parent=doc, parent_path=("data", key), text=value,
-                       label=f"data.{key}")
+        sub = Document(doc.source, doc.index, inner, parent=doc, parent_path=(*base, "data", key), text=value,
+                       label=f"{'.'.join(map(str, base))}{'.' if base else ''}data.{key}")
         if is_dashboard(inner):
             sub.kind = DASHBOARD
             out.append(sub)

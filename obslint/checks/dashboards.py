@@ -30,6 +30,19 @@ def _folder(dash) -> str:
     return getattr(dash.doc, "folder", None) or os.path.dirname(os.path.normpath(dash.doc.source.display))
 
 
+def _provisioned_together(a, b) -> bool:
+    """Whether one Grafana file provider could load both dashboards: they are in one directory,
+    or one's directory is below the other's (a provider reads its path recursively). Copies in
+    sibling trees (a mixin's sources and its compiled output, a Helm chart's files and the
+    examples) are loaded by different Grafanas, or by none: their uids do not clash."""
+    da = os.path.dirname(os.path.abspath(a.doc.source.display))
+    db = os.path.dirname(os.path.abspath(b.doc.source.display))
+    if da == db:
+        return True
+    short, long_ = sorted((da, db), key=len)
+    return long_.startswith(short.rstrip(os.sep) + os.sep)
+
+
 def _where(dash) -> str:
     line, _col = dash.doc.locate(("uid",))
     label = f" ({dash.doc.label})" if dash.doc.label else ""
@@ -174,8 +187,11 @@ class DashboardUidFormat(Rule):
 
 
 class DashboardUidDuplicate(Rule):
-    """Two dashboards have the same uid. Grafana's provisioning refuses the second one (or, with
-    `allowUiUpdates`, one silently replaces the other). Both places are reported.
+    """Two dashboards that one Grafana file provider would load have the same uid (they are in
+    one directory, or one is below the other's directory). Grafana's provisioning refuses the
+    second one (or, with `allowUiUpdates`, one silently replaces the other). Both places are
+    reported. Copies in sibling directories (`dashboards/` and `dashboards_out/`, a Helm chart's
+    `files/` and `examples/`) are not: no one provider reads both.
 
     ## Bad (`a.json`, `b.json`)
     ```json
@@ -204,7 +220,9 @@ class DashboardUidDuplicate(Rule):
         same = _uid_index(ctx).get(uid, [])
         if len(same) < 2:
             return
-        others = [_where(d) for d in same if d is not dash]
+        others = [_where(d) for d in same if d is not dash and _provisioned_together(dash, d)]
+        if not others:
+            return
         yield self.finding(dash.doc, ("uid",), f"dashboard uid `{uid}` is also used by {', '.join(others)}",
                            fix="give each dashboard its own uid (a copied dashboard keeps the original's uid)")
 

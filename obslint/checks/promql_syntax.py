@@ -13,13 +13,44 @@ def verdict(query, ctx):
     """(code, message, offset) of the query's syntax problem, or None; cached per query text
     and dialect. PQ001: refused in its dialect. PQ002: valid MetricsQL that Prometheus
     refuses, in a run whose dialect is not configured (it may run on VictoriaMetrics)."""
+    out = _raw(query, ctx)
+    if out is not None and len(out) == 4:  # valid MetricsQL that only Prometheus' type rules refuse
+        return out[3] if _written_for_metricsql(query.doc, ctx) else out[:3]
+    return out
+
+
+def _raw(query, ctx):
+    """The cached verdict on the query's text, with the PQ002 alternative of a type-rule error
+    as a fourth item (see _written_for_metricsql)."""
     dialect = query.dialect or "prometheus"
     cache = ctx.cache.setdefault("promql-syntax", {})
     key = (query.expr, dialect, query.grafana, query.origin == "rule")
-    if key in cache:
-        return cache[key]
-    cache[key] = out = _verdict(query.expr, dialect, query.grafana, query.origin, ctx)
+    out = cache.get(key, False)
+    if out is False:
+        cache[key] = out = _verdict(query.expr, dialect, query.grafana, query.origin, ctx)
     return out
+
+
+def _written_for_metricsql(doc, ctx) -> bool:
+    """Whether another query of the document uses a MetricsQL-only construct (a PQ002 of its
+    own): then the dashboard runs on VictoriaMetrics, and its queries that only Prometheus'
+    type rules refuse are MetricsQL too. Without that, such a query is a Prometheus error."""
+    memo = ctx.cache.setdefault("promql-syntax.metricsql-docs", {})
+    hit = memo.get(id(doc))
+    if hit is None:
+        by_doc = ctx.cache.get("promql-syntax.by-doc")
+        if by_doc is None:
+            by_doc = ctx.cache["promql-syntax.by-doc"] = {}
+            for q in ctx.project.queries:
+                by_doc.setdefault(id(q.doc), []).append(q)
+        hit = False
+        for q in by_doc.get(id(doc), ()):
+            found = _raw(q, ctx)
+            if found is not None and found[0] == "PQ002":
+                hit = True
+                break
+        memo[id(doc)] = hit
+    return hit
 
 
 def _verdict(expr, dialect, grafana, origin, ctx):
@@ -38,18 +69,45 @@ def _verdict(expr, dialect, grafana, origin, ctx):
             return None
         return "PQ001", f"invalid MetricsQL: {promql.shown(mq.error)}", promql.original_offset(spans, mq.offset)
     reason = promql.shown(parsed.error)
+    # Unconfigured, a dashboard may query VictoriaMetrics through a Prometheus-type
+    # datasource (a warning); a Prometheus rule file is loaded by Prometheus (an error).
+    configured = ctx.project.datasources.dialect is not None or origin == "rule"
+    where = ("set `rules: {flavor: vmalert}` in obslint.yaml if vmalert reads this file" if origin == "rule" else
+             "set `promql.dialect: metricsql` in obslint.yaml if this runs on VictoriaMetrics")
     if mq.error is None and mq.features:
         feature, offset = mq.features[0]
-        # Unconfigured, a dashboard may query VictoriaMetrics through a Prometheus-type
-        # datasource (a warning); a Prometheus rule file is loaded by Prometheus (an error).
-        configured = ctx.project.datasources.dialect is not None or origin == "rule"
-        where = ("set `rules: {flavor: vmalert}` in obslint.yaml if vmalert reads this file" if origin == "rule" else
-                 "set `promql.dialect: metricsql` in obslint.yaml if this runs on VictoriaMetrics")
         message = f"{feature} is MetricsQL, which Prometheus refuses ({reason}); {where}"
         return ("PQ001" if configured else "PQ002"), message, promql.original_offset(spans, offset or 0)
     if mq.error is not None:
         return "PQ001", f"invalid PromQL: {reason}", promql.original_offset(spans, mq.offset)
-    return "PQ001", f"invalid PromQL: {reason}", promql.original_offset(spans, _blame(parsed.error, text))
+    offset = promql.original_offset(spans, _blame(parsed.error, text))
+    error = ("PQ001", f"invalid PromQL: {reason}", offset)
+    relaxed = None if configured else _relaxed(parsed.error)
+    if relaxed is None:
+        return error
+    # the PQ002 it is on a dashboard that other queries show to be written for VictoriaMetrics
+    return (*error, ("PQ002", f"{relaxed} is MetricsQL, which Prometheus refuses ({reason}); {where}", offset))
+
+
+# Type rules of Prometheus' parser that MetricsQL does not have (its parser accepts the query and
+# evaluates it): the Prometheus message, and what the query does in MetricsQL.
+_RELAXED = (
+    ("binary expression must contain only scalar and instant vector types",
+     "a range vector in an operator (MetricsQL applies a rollup)"),
+    ("offset modifier must be preceded by", "`offset` after an expression (MetricsQL allows it anywhere)"),
+    ("ranges only allowed for vector selectors", "a range window on an expression (MetricsQL makes it a subquery)"),
+    ("expected type vector in aggregation expression, got scalar",
+     "an aggregation over a number (a number is a series in MetricsQL)"),
+    ("comparisons between scalars must use BOOL modifier", "a comparison of two numbers without `bool`"),
+)
+
+
+def _relaxed(message: str) -> str | None:
+    """The MetricsQL construct behind a Prometheus type error MetricsQL does not make, or None."""
+    for prefix, construct in _RELAXED:
+        if message.startswith(prefix):
+            return construct
+    return None
 
 
 def _blame(message: str, text: str) -> int:

@@ -15,7 +15,9 @@ _EXPORT_ONLY_KEYS = {"orgID", "folderUID", "ruleGroup", "updated", "id", "namesp
                      "intervalSeconds", "version", "rule_group", "namespace_id"}
 
 
-def _schema_findings(rule: Rule, doc, schema: str, skip_unknown: bool = False):
+def _schema_findings(rule: Rule, doc, schema: str, skip_unknown: bool = False, tolerated=None):
+    """One finding per schema error; `tolerated(err)`, when given, names the deviations the
+    reader accepts (a warning with that hint instead of an error)."""
     for err in schemas.errors(schema, doc.root):
         if skip_unknown and err.validator == "additionalProperties":
             continue
@@ -25,8 +27,21 @@ def _schema_findings(rule: Rule, doc, schema: str, skip_unknown: bool = False):
             extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
             if extra:
                 path, at_key = path + (extra[0],), True
-        yield rule.finding(doc, path, schemas.describe(err), at_key=at_key,
-                           fix=_fix_hint(err))
+        hint = tolerated(err) if tolerated is not None else None
+        yield rule.finding(doc, path, schemas.describe(err) + (f"; {hint}" if hint else ""), at_key=at_key,
+                           fix=_fix_hint(err), severity=Severity.WARNING if hint else None)
+
+
+def _provisioning_tolerated(err) -> str | None:
+    """What Grafana's provisioning reader does with a deviation it accepts (yaml.Unmarshal is
+    not strict; config_reader.validateAccessAndOrgID), or None for one it refuses."""
+    if err.validator == "additionalProperties":
+        return "Grafana ignores keys it does not know"
+    if err.validator == "type" and err.instance is None:
+        return "Grafana reads an empty value as the default"
+    if err.validator == "enum" and tuple(err.absolute_path)[-1:] == ("access",):
+        return "Grafana logs a warning and uses `proxy`"
+    return None
 
 
 def _fix_hint(err) -> str | None:
@@ -462,6 +477,8 @@ class ProvisioningSchema(Rule):
     """A Grafana dashboard-provider or datasource provisioning file does not match Grafana's
     format: `apiVersion: 1`; providers need `name` and `options.path`; datasources need
     `name` and `type`, `access` is `proxy` or `direct`, a `uid` has at most 40 of `[A-Za-z0-9_-]`.
+    What Grafana reads anyway is a warning: an unknown key (ignored), an empty (`null`) value
+    (the default), an `access` other than `proxy`/`direct` (Grafana uses `proxy`).
 
     ## Bad (`datasources.yaml`)
     ```yaml
@@ -491,4 +508,4 @@ class ProvisioningSchema(Rule):
     applies_to = ("grafana-dashboard-provider", "grafana-datasources")
 
     def check_document(self, doc, ctx):
-        yield from _schema_findings(self, doc, "grafana-provisioning")
+        yield from _schema_findings(self, doc, "grafana-provisioning", tolerated=_provisioning_tolerated)

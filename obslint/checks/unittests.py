@@ -3,6 +3,8 @@ missing rule files, input series or values it cannot read, bad durations, expres
 do not parse."""
 from __future__ import annotations
 
+import os
+
 from obslint import classify as kinds
 from obslint.durations import parse_duration
 from obslint.findings import Severity
@@ -178,6 +180,12 @@ class TestRuleFiles(Rule):
             if not isinstance(name, str) or not name.strip():
                 yield self.finding(doc, path, "a rule_files entry must be a file path", fix="give the path of a rule file")
                 continue
+            listed = _gitignored(os.path.join(tf.directory, name))
+            if listed is not None:  # a build output not built yet (a mixin's `make`), not a wrong path
+                yield self.finding(doc, path, f"rule file `{name}` does not exist yet: `{_shown(listed)}` lists it, so "
+                                   "a build step writes it before the tests run", severity=Severity.INFO,
+                                   fix="build it (e.g. `make`) and lint again to check this test against it")
+                continue
             yield self.finding(doc, path, f"rule file `{name}` does not exist (paths are relative to the test file, "
                                f"{_shown(tf.directory)})", fix="correct the path; promtool stops on a missing rule file")
         for path, f, kind in rs.not_rules:
@@ -190,8 +198,31 @@ class TestRuleFiles(Rule):
                                fix="fix the rule file (`obslint` on it shows where)")
 
 
+def _gitignored(path: str) -> str | None:
+    """The `.gitignore` that lists this (missing) file, looked for in its directory and each
+    parent up to the repository's root (the directory with `.git`); None if none does."""
+    path = os.path.abspath(path)
+    here = os.path.dirname(path)
+    while True:
+        listed = os.path.join(here, ".gitignore")
+        if os.path.isfile(listed):
+            try:
+                with open(listed, encoding="utf-8", errors="replace") as fh:
+                    lines = fh.read(1_000_000).splitlines()
+            except OSError:
+                lines = []
+            if lines:
+                import pathspec
+
+                if pathspec.PathSpec.from_lines("gitignore", lines).match_file(os.path.relpath(path, here)):
+                    return listed
+        parent = os.path.dirname(here)
+        if parent == here or os.path.exists(os.path.join(here, ".git")):
+            return None
+        here = parent
+
+
 def _shown(path: str) -> str:
-    import os
 
     try:
         rel = os.path.relpath(path)

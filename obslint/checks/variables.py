@@ -47,14 +47,21 @@ def built_in(name: str) -> bool:
     return name.startswith("__") or name in _LEGACY_BUILT_INS
 
 
+# The variables Juju's COS library (charms.grafana_k8s grafana_dashboard) adds to every dashboard a
+# charm ships before Grafana sees it: the datasource dropdowns and the Juju topology. Charm
+# dashboards use them without defining them, as that library's documentation asks.
+JUJU_INJECTED = frozenset({"prometheusds", "lokids", "juju_model", "juju_model_uuid", "juju_application",
+                           "juju_unit"})
+
+
 def defined(dash) -> set[str]:
-    """Variable names a dashboard defines: its templating list and its `__inputs` (import
-    placeholders such as `${DS_PROMETHEUS}`)."""
+    """Variable names a dashboard defines: its templating list, its `__inputs` (import
+    placeholders such as `${DS_PROMETHEUS}`), and the ones Juju's COS library injects."""
     names = {v["name"] for v in dash.variables if isinstance(v.get("name"), str)}
     inputs = dash.data.get("__inputs")
     if isinstance(inputs, list):
         names |= {i["name"] for i in inputs if isinstance(i, dict) and isinstance(i.get("name"), str)}
-    return names
+    return names | JUJU_INJECTED
 
 
 def _ds_text(ds) -> str:
@@ -169,7 +176,9 @@ class UndefinedVariable(Rule):
     `{job="$x"}` matches nothing and the panel stays empty (a datasource `${DS_X}` without the
     matching `__inputs` entry is not found). Grafana's built-ins (`$__interval`,
     `$__rate_interval`, `$__range`, `${__field.labels.x}`, `$__all`, ...), the pre-7 `$interval`,
-    and `__inputs` placeholders count as defined.
+    `__inputs` placeholders, and the variables Juju's COS library injects into charm dashboards
+    (`$prometheusds`, `$lokids`, `$juju_model`, `$juju_model_uuid`, `$juju_application`,
+    `$juju_unit`) count as defined.
 
     ## Bad (`dashboard.json`)
     ```json

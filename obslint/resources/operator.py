@@ -44,8 +44,9 @@ def _templated(doc, value: str, key: str, what: str) -> bool:
 
 def content(doc, spec: dict, what: str) -> tuple[str, tuple, object, str | None] | None:
     """(how, path, data, text) of the JSON model a GrafanaDashboard/GrafanaLibraryPanel holds:
-    how is "json" or "gzip"; None when it has none obslint can read (noted on the doc)."""
-    if isinstance(spec.get("json"), str):
+    how is "json" or "gzip"; None when it has none obslint can read (noted on the doc). An empty
+    `json: ""` next to another source is unset: the operator takes the other one."""
+    if isinstance(spec.get("json"), str) and not (spec["json"] == "" and _other_source(spec)):
         text = spec["json"]
         try:
             data = json.loads(text)
@@ -65,6 +66,12 @@ def content(doc, spec: dict, what: str) -> tuple[str, tuple, object, str | None]
                       "runs: obslint cannot check it offline", fix="lint the source it is built from as well", at_key=True)
             return None
     return None
+
+
+def _other_source(spec: dict) -> bool:
+    """A source besides `json` (the operator's content.GetSourceTypes: a non-empty string or a
+    set object)."""
+    return any(spec.get(key) not in (None, "") for key in ("gzipJson", "configMapRef", *_UNCHECKABLE))
 
 
 def decode_gzip_json(doc, value: str, what: str):

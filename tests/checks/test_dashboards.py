@@ -46,6 +46,19 @@ def test_db004_duplicate_uid_reports_both_places(lint_files):
     assert f"sub/b.json:{uid_line}" in a.message and a.line == uid_line
 
 
+def test_db004_copies_in_sibling_directories_do_not_clash(lint_files):
+    # a mixin's source next to its compiled output, a chart's copy next to the examples: no one
+    # file provider reads both trees, so Grafana never sees the two uids together
+    r = lint_files({"mixin/dashboards/a.json": dashboard(uid="api", title="A"),
+                    "mixin/dashboards_out/a.json": dashboard(uid="api", title="A"),
+                    "chart/files/b.json": dashboard(uid="b", title="B"),
+                    "examples/b.json": dashboard(uid="b", title="B"),
+                    "examples/old/b.json": dashboard(uid="b", title="B old")})
+    fs = found(r, "DB004")
+    assert sorted(f.file for f in fs) == ["examples/b.json", "examples/old/b.json"]  # one tree: a clash
+    assert all("chart/files" not in f.message for f in fs)
+
+
 def test_db004_configmap_dashboards_count(lint_files):
     cm = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dash\ndata:\n"
           "  api.json: |\n    " + dashboard(uid="api", title="Other").replace("\n", "\n    ") + "\n")

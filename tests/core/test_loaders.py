@@ -91,6 +91,21 @@ def test_configmap_embedded_dashboard_positions(lint_files):
     assert where(r, "PQ001") == [("cm.yaml", 10, 78)]  # where the expression ends too early
 
 
+def test_configmap_list_dashboards_are_found_at_their_positions(lint_files):
+    # `kind: ConfigMapList` (or `List`): what `kubectl get -o yaml` writes; kube-prometheus ships
+    # its dashboards so. Each ConfigMap's dashboards are checked, and placed in the file.
+    def item(name, expr):
+        return ("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: " + name + "\n  data:\n"
+                "    d.json: |\n      {\"title\": \"" + name + "\", \"uid\": \"" + name + "\", \"panels\": [\n"
+                "        {\"id\": 1, \"type\": \"timeseries\", \"targets\": [{\"expr\": \"" + expr + "\"}]}]}\n")
+
+    for kind in ("ConfigMapList", "List"):
+        text = f"apiVersion: v1\nkind: {kind}\nitems:\n" + item("a", "up") + item("b", "sum(rate(x[5m])")
+        r = lint_files({"list.yaml": text})
+        assert where(r, "PQ001") == [("list.yaml", 19, 78)], kind  # where the second one's query ends
+        assert len(r.project.dashboards) == 2
+
+
 def test_wrapped_dashboard_and_suffixless_dashboard_are_found(lint_files):
     r = lint_files({
         "wrapped.json": '{"dashboard": {"title": "A", "panels": [{"type": "graph", "targets": [{"expr": "rate(x[5m]"}]}]}}',

@@ -30,6 +30,16 @@ def test_db040_undefined_variable_in_query_title_repeat_and_datasource(lint_file
     assert all(f.severity.name == "ERROR" for f in got)
 
 
+def test_db040_variables_juju_injects_into_charm_dashboards_are_defined(lint_files):
+    # Juju's COS library adds `prometheusds`, `lokids` and the `juju_*` topology variables to
+    # every dashboard a charm ships; charm dashboards use them without defining them
+    r = lint_files(_dash([
+        panel(1, "Up of $juju_application", 'up{juju_model="$juju_model", juju_unit=~"$juju_unit", x="$other"}',
+              datasource="${prometheusds}"),
+        panel(2, "Logs", 'rate({juju_model_uuid="$juju_model_uuid"}[5m])', datasource={"uid": "${lokids}"})]))
+    assert [f.context["variable"] for f in found(r, "DB040")] == ["other"]
+
+
 def test_db040_built_ins_inputs_and_escaped_dollars_are_defined(lint_files):
     r = lint_files(_dash([
         panel(1, "${__field.labels.pod}", 'sum(rate(x{job=~"$job", t!~"\\\\$SYS.*"}[$__interval])) / $__range_s '

@@ -38,6 +38,15 @@ def test_provider_editable_and_datasource_correlations_are_grafana_keys(lint_fil
     assert len(found(lint_files(files), "PV001")) == 1
 
 
+def test_provisioning_deviations_grafana_reads_anyway_are_warnings(lint_files):
+    # Grafana's reader is not strict (unknown keys ignored, null is the default) and replaces
+    # an unknown `access` with `proxy`; a datasource without `type` it refuses
+    ds = ("apiVersion: 1\ndatasources:\n  - name: Prom\n    type: prometheus\n    access: browser\n"
+          "    httpMethod: POST\n    user: null\n    withCredentials:\n  - name: NoType\n")
+    got = sorted((f.line, f.severity.name) for f in found(lint_files({"datasources.yaml": ds}), "PV001"))
+    assert got == [(5, "WARNING"), (6, "WARNING"), (7, "WARNING"), (8, "WARNING"), (9, "ERROR")]
+
+
 def test_policy_grafana_version_is_validated(tmp_path):
     import pytest
 

@@ -103,6 +103,30 @@ spec:
     assert [f for f, _, _ in _found(result, "DS001")] == ["a/dash.json"]
 
 
+def test_provisioned_datasources_serve_the_dashboards_of_their_provisioning_tree(lint_files):
+    # an example's Grafana (`example/compose/provisioning/datasources/`, or a datasources file
+    # beside its compose file) knows nothing of a mixin's dashboards elsewhere in the repository
+    bad = pretty(classic(ds={"type": "prometheus", "uid": "other"}))
+    result = lint_files({"example/compose/provisioning/datasources/prom/ds.yaml": PV,
+                         "example/compose/provisioning/dashboards/demo/dash.json": bad,
+                         "example/single/grafana-datasources.yaml": PV, "example/shared/dash.json": bad,
+                         "mixin/dashboards/dash.json": bad, "dashboards/dash.json": bad})
+    assert sorted(f for f, _, _ in _found(result, "DS001")) == [
+        "example/compose/provisioning/dashboards/demo/dash.json", "example/shared/dash.json"]
+
+
+def test_the_uid_grafana_generates_for_a_datasource_without_one_is_known(lint_files):
+    # Grafana provisions a datasource without `uid` under "P" + the first 8 bytes of the
+    # SHA-256 of its name: "Prometheus" is PBFA97CFB590B2093, "Loki" P8E80F9AEF21F6940
+    pv = "apiVersion: 1\ndatasources:\n  - {name: Prometheus, type: prometheus}\n  - {name: Loki, type: loki}\n"
+    result = lint_files({"ds.yaml": pv,
+                         "a.json": pretty(classic(uid="a", title="A", ds={"type": "prometheus", "uid": "PBFA97CFB590B2093"})),
+                         "b.json": pretty(classic(uid="b", title="B", ds={"type": "prometheus", "uid": "P8E80F9AEF21F6940"})),
+                         "c.json": pretty(classic(uid="c", title="C", ds={"type": "prometheus", "uid": "P0000000000000000"}))})
+    assert [(f, sev) for f, _, sev in _found(result, "DS001")] == [("c.json", "WARNING")]
+    assert [f for f, _, _ in _found(result, "DS002")] == ["b.json"]  # a prometheus reference on Loki's uid
+
+
 def test_operator_input_mapping_must_name_a_known_datasource(lint_files):
     dash = classic(ds={"type": "prometheus", "uid": "${DS_PROM}"})
     dash["__inputs"] = [{"name": "DS_PROM", "type": "datasource", "pluginId": "prometheus"}]

@@ -70,6 +70,17 @@ def test_uncheckable_sources_are_info(lint_files):
                   (line_of(text, "jsonnet:"), "INFO")]
 
 
+def test_empty_json_next_to_another_source_is_unset(lint_files):
+    # the operator takes `json` only when it is not "" (content.GetSourceTypes): with `url` set
+    # as well, an empty `json: ""` is no broken content
+    text = (operator_dashboard("u", '  url: "https://example.com/d.json"\n  json: ""\n') + "---\n"
+            + operator_dashboard("e", '  json: ""\n'))
+    result = lint_files({"dash.yaml": text})
+    alone = text[:text.rindex('json: ""')].count("\n") + 1  # the second resource: `json: ""` and nothing else
+    assert [(f.code, f.line) for f in result.findings if f.code in ("RS002", "RS003")] == [
+        ("RS002", line_of(text, "url:")), ("RS003", alone)]
+
+
 def test_config_map_ref_resolved_when_the_config_map_is_linted(lint_files):
     cm = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api-dash\ndata:\n  api.json: >\n"
           + block(classic(expr="rate(x[5m]")))

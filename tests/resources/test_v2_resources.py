@@ -36,11 +36,12 @@ def test_v2_sql_query_is_not_taken_for_promql(lint_files):
 
 def test_duplicate_uid_across_classic_file_and_v2_resource(lint_files):
     v2 = pretty(v2_dashboard(name="api", title="API v2"))
-    result = lint_files({"a/classic.json": pretty(classic(uid="api", title="API")), "b/v2.json": v2})
+    # one tree (a provider or `grafanactl push` of `a/` reads both); sibling trees do not clash (DB004)
+    result = lint_files({"a/classic.json": pretty(classic(uid="api", title="API")), "a/b/v2.json": v2})
     dup = sorted(_at(result, "DB004"))
     assert len(dup) == 2
-    assert ("b/v2.json", line_of(v2, '"name": "api"'), dup[1][2], "ERROR") == dup[1]
-    assert dup[0][:2] == ("a/classic.json", 2)
+    assert ("a/b/v2.json", line_of(v2, '"name": "api"'), dup[0][2], "ERROR") == dup[0]
+    assert dup[1][:2] == ("a/classic.json", 2)
 
 
 def test_v0_resource_gets_classic_checks_inside_spec(lint_files):

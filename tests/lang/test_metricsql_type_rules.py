@@ -1,0 +1,54 @@
+"""Queries that only Prometheus' type rules refuse: MetricsQL runs them (a range vector in an
+operator, `offset` after an expression, a range window on an expression, an aggregation of a
+number). On a dashboard whose other queries use MetricsQL-only constructs (it is written for
+VictoriaMetrics) and whose dialect is not configured, they are PQ002 like those; elsewhere they
+stay Prometheus errors."""
+from __future__ import annotations
+
+import pytest
+
+from tests.checks.helpers import alert, dashboard, found, panel, rules
+
+RELAXED = [
+    "bottomk(3, last_vacuum_timestamp{job=\"pg\"}[5m] * 1000)",
+    "(sum(rate(a_total[5m])) - sum(rate(b_total[5m]))) offset 1d",
+    "max_over_time((max by (set) (replica_state == 1))[10m])",
+    "(x_info != 1 and avg by (job) (y)) or (avg by (job) (32) unless x_info == 1)",
+]
+VM_ONLY = "topk_max(5, rate(requests_total[5m]))"  # a MetricsQL function: the dashboard runs on VictoriaMetrics
+
+
+@pytest.mark.parametrize("expr", RELAXED)
+def test_on_a_dashboard_written_for_victoriametrics_they_are_warnings(lint_files, expr):
+    r = lint_files({"d.json": dashboard(panels=[panel(1, "P", expr), panel(2, "Q", VM_ONLY, x=12)])})
+    assert not found(r, "PQ001"), [f.message for f in r.findings]
+    fs = found(r, "PQ002")
+    assert len(fs) == 2 and all("is MetricsQL, which Prometheus refuses" in f.message for f in fs)
+
+
+@pytest.mark.parametrize("expr", RELAXED)
+def test_on_a_plain_prometheus_dashboard_they_stay_errors(lint_files, expr):
+    r = lint_files({"d.json": dashboard(panels=[panel(1, "P", expr)]),
+                    "other.json": dashboard(uid="o", title="O", panels=[panel(1, "Q", VM_ONLY)])})
+    [f] = found(r, "PQ001")  # another dashboard's MetricsQL says nothing about this one
+    assert f.file == "d.json" and f.message.startswith("invalid PromQL")
+
+
+@pytest.mark.parametrize("expr", RELAXED[:2])
+def test_they_stay_errors_where_prometheus_is_known_to_read_them(lint_files, expr):
+    r = lint_files({"d.json": dashboard(panels=[panel(1, "P", expr), panel(2, "Q", VM_ONLY, x=12)])},
+                   config={"promql": {"dialect": "prometheus"}})
+    assert len(found(r, "PQ001")) == 2 and not found(r, "PQ002")
+
+
+def test_in_a_prometheus_rule_file_they_stay_errors(lint_files):
+    r = lint_files({"rules.yaml": rules(alert("A", RELAXED[0]))})
+    [f] = found(r, "PQ001")
+    assert f.message.startswith("invalid PromQL")
+
+
+def test_a_query_metricsql_refuses_too_stays_an_error(lint_files):
+    r = lint_files({"d.json": dashboard(panels=[panel(1, "P", "av_over_time(x[5m])"),
+                                                panel(2, "Q", "ceil by (job) (x)", x=12),
+                                                panel(3, "R", VM_ONLY, y=8)])})
+    assert len(found(r, "PQ001")) == 2 and len(found(r, "PQ002")) == 1
