@@ -118,13 +118,17 @@ def under(path, root) -> bool:
 
 
 def load_project(paths: list, config: Config, result: Result | None = None, rules: dict | None = None,
-                 progress=None):
+                 progress=None, discovered=None):
     """Discover, read, classify and model every file: (project, file-level findings, files).
-    `rules` (code -> active Rule) makes the input findings; None: every IN code at its default."""
+    `rules` (code -> active Rule) makes the input findings; None: every IN code at its default.
+    `discovered`: (files, unreadable directories) when discover() already ran."""
     result = result if result is not None else Result()
     project = Project(policy=config.policy)
-    unreadable: list = []
-    files = discover(paths, config.exclude, errors=unreadable)
+    if discovered is not None:
+        files, unreadable = discovered
+    else:
+        unreadable = []
+        files = discover(paths, config.exclude, errors=unreadable)
     file_findings: list[Finding] = []
     for path, exc in unreadable:
         out = registry.Emitter(relative(path), rules)
@@ -265,12 +269,20 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
     by_code = {r.code: r for r in rules}
     active = frozenset(by_code)
     session = None
-    if store is not None or jobs != 1:
+    discovered = None
+    big = False
+    if store is None and jobs == 1:  # a big tree is read a chunk at a time (obslint.stream)
+        from obslint import stream
+
+        unreadable: list = []
+        discovered = (discover(paths, config.exclude, errors=unreadable), unreadable)
+        big = not unreadable and stream.wanted(discovered[0])
+    if store is not None or jobs != 1 or big:
         from obslint import incremental
 
         session, project, found = incremental.run(paths, config, rules, scope, result, store, jobs, progress)
     else:
-        project, found, files = load_project(paths, config, result, by_code, progress)
+        project, found, files = load_project(paths, config, result, by_code, progress, discovered)
         result.files = len(files)
         result.project = project
         ctx = Context(config, project, active)
