@@ -22,7 +22,8 @@ import os
 # model: 998 MiB for the 209 MB monorepo). It streams when that would pass its memory budget:
 # OBSLINT_MAX_MEMORY (MiB), by default half the memory available when the run starts. Reading
 # twice costs ~20% more time (measured on the monorepo), so only a run that needs it pays.
-# Below MIN_FILES files, never. CHUNK_BYTES of files are held at once (~4-5x in memory).
+# Below MIN_FILES files, never (engine.STREAM_MIN_FILES, the same for a run without the cache).
+# CHUNK_BYTES of files are held at once (~4-5x in memory).
 PEAK_PER_BYTE = 5
 MIN_FILES = 500
 CHUNK_BYTES = 24 * 1024 * 1024

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import obslint
-from obslint import stream
+from obslint import engine, stream
 from tests.conftest import CORPUS, REPO
 from tests.scale.helpers import assert_same, rows
 from tests.scale.test_cache import _dashboard, tree  # noqa: F401 - the fixture
@@ -26,6 +26,7 @@ ALERTING_JSON = """{"apiVersion": 1, "groups": [{"orgId": 1, "name": "g", "folde
 def always_stream(monkeypatch):
     """Every run streams, a few files a chunk (several chunks even on a small tree)."""
     monkeypatch.setattr(stream, "MIN_FILES", 0)
+    monkeypatch.setattr(engine, "STREAM_MIN_FILES", 0)
     monkeypatch.setattr(stream, "CHUNK_BYTES", 1500)
     monkeypatch.setenv("OBSLINT_MAX_MEMORY", "0.0001")
 
@@ -93,6 +94,7 @@ def test_streamed_with_the_cache(tree, always_stream, tmp_path):  # noqa: F811
 def test_small_and_roomy_runs_read_once(tree, monkeypatch):  # noqa: F811
     assert getattr(obslint.lint([Path("repo")], None, jobs=1), "cache_mode", "plain") == "plain"
     monkeypatch.setattr(stream, "MIN_FILES", 0)
+    monkeypatch.setattr(engine, "STREAM_MIN_FILES", 0)
     monkeypatch.setenv("OBSLINT_MAX_MEMORY", "100000")  # 100 GB: no need
     assert getattr(obslint.lint([Path("repo")], None, jobs=1), "cache_mode", "plain") == "plain"
 
@@ -123,3 +125,10 @@ def test_streamed_equals_one_pass_on_corpus_and_monorepo(tmp_path, monkeypatch, 
     monkeypatch.chdir(CORPUS.parent)
     _both([Path("corpus")], monkeypatch)
     _both([Path("corpus/grafana-alerting")], monkeypatch, project_root=Path("corpus"))
+
+
+def test_fixing_reads_once(tree, always_stream):  # noqa: F811
+    """The fixer plans from the findings' documents: a run with fixes never streams."""
+    result = obslint.lint([Path("repo")], None, fix="unsafe", write=False)
+    assert getattr(result, "cache_mode", "plain") == "plain"
+    assert result.fixes is not None
