@@ -457,11 +457,14 @@ def run(paths, config, rules, scope, result, store, jobs=None, progress=None):
         got = attempt(incremental)
         if got is not None:
             return s, *got
-    from obslint import parallel, stream
+    from obslint import parallel
 
     n = jobs if jobs is not None else parallel.usable_cores()
     attempts = []  # a big tree a chunk at a time (bounded memory), else in workers
-    if not unreadable and stream.worth_it(rows):
+    stream = None
+    if not unreadable and len(rows) >= engine.STREAM_MIN_FILES:  # (the module is imported for these only)
+        from obslint import stream
+    if stream is not None and stream.worth_it(rows):
         attempts.append(lambda: _merged(s, stream.run(rows, config, rules, scope, n), rows, config, rules, by_code,
                                         scope, result, "stream"))
     elif not unreadable and parallel.worth_it(rows, n):
