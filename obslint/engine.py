@@ -22,6 +22,8 @@ from obslint.suppress import IgnoreEntry, Suppressions, code_matches, policy_ign
 # (IN010); the environment variable OBSLINT_TIME_BUDGET overrides it, 0 turns it off. Real
 # files take well under a second: this only stops a pathological one holding up the run.
 FILE_TIME_BUDGET = 10.0
+# Fewer files are never streamed (obslint.stream); the module is not even imported for them.
+STREAM_MIN_FILES = 500
 
 
 _RESULT_FIELDS = ("findings", "files", "skipped", "suppressed", "unused_suppressions", "elapsed", "project")
@@ -118,13 +120,17 @@ def under(path, root) -> bool:
 
 
 def load_project(paths: list, config: Config, result: Result | None = None, rules: dict | None = None,
-                 progress=None):
+                 progress=None, discovered=None):
     """Discover, read, classify and model every file: (project, file-level findings, files).
-    `rules` (code -> active Rule) makes the input findings; None: every IN code at its default."""
+    `rules` (code -> active Rule) makes the input findings; None: every IN code at its default.
+    `discovered`: (files, unreadable directories) when discover() already ran."""
     result = result if result is not None else Result()
     project = Project(policy=config.policy)
-    unreadable: list = []
-    files = discover(paths, config.exclude, errors=unreadable)
+    if discovered is not None:
+        files, unreadable = discovered
+    else:
+        unreadable = []
+        files = discover(paths, config.exclude, errors=unreadable)
     file_findings: list[Finding] = []
     for path, exc in unreadable:
         out = registry.Emitter(relative(path), rules)
@@ -237,7 +243,7 @@ def lint(paths: list, config: Config | None = None, *, select=None, ignore=None,
         key = cachemod.run_key(config, rules)  # the report scope is not in it: pre-commit names other files each time
         store = cachemod.Store(str(cache_dir) if cache_dir is not None else cachemod.default_dir(config), key)
     try:
-        _run(lint_paths, config, rules, scope, report_unused, result, store, jobs, progress)
+        _run(lint_paths, config, rules, scope, report_unused, result, store, jobs, progress, stream=not fix)
     finally:
         if progress is not None and hasattr(progress, "close"):
             progress.close()
@@ -261,16 +267,25 @@ def lint(paths: list, config: Config | None = None, *, select=None, ignore=None,
 
 
 def _run(paths, config: Config, rules, scope, report_unused: bool, result: Result, store=None, jobs=None,
-         progress=None) -> None:
+         progress=None, stream: bool = True) -> None:
     by_code = {r.code: r for r in rules}
     active = frozenset(by_code)
     session = None
-    if store is not None or jobs != 1:
+    discovered = None
+    big = False
+    if store is None and jobs == 1:  # a big tree may be read a chunk at a time (obslint.stream)
+        unreadable: list = []
+        discovered = (discover(paths, config.exclude, errors=unreadable), unreadable)
+        if stream and not unreadable and len(discovered[0]) >= STREAM_MIN_FILES:  # (not with --fix:
+            from obslint import stream as streaming  # the fixer plans from the findings' documents)
+
+            big = streaming.wanted(discovered[0])
+    if store is not None or jobs != 1 or big:
         from obslint import incremental
 
         session, project, found = incremental.run(paths, config, rules, scope, result, store, jobs, progress)
     else:
-        project, found, files = load_project(paths, config, result, by_code, progress)
+        project, found, files = load_project(paths, config, result, by_code, progress, discovered)
         result.files = len(files)
         result.project = project
         ctx = Context(config, project, active)

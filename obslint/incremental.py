@@ -461,10 +461,19 @@ def run(paths, config, rules, scope, result, store, jobs=None, progress=None):
     from obslint import parallel
 
     n = jobs if jobs is not None else parallel.usable_cores()
-    if not unreadable and parallel.worth_it(rows, n):
+    attempts = []  # a big tree a chunk at a time (bounded memory), else in workers
+    stream = None
+    if not unreadable and len(rows) >= engine.STREAM_MIN_FILES:  # (the module is imported for these only)
+        from obslint import stream
+    if stream is not None and stream.worth_it(rows):
+        attempts.append(lambda: _merged(s, stream.run(rows, config, rules, scope, n), rows, config, rules, by_code,
+                                        scope, result, "stream"))
+    elif not unreadable and parallel.worth_it(rows, n):
+        attempts.append(lambda: _parallel(s, rows, config, rules, by_code, scope, result, n))
+    for fn in attempts:
         for r in rows:
             del r[7:]  # what a failed incremental attempt left
-        got = _parallel(s, rows, config, rules, by_code, scope, result, n)
+        got = fn()
         if got is not None:
             return s, *got
         result.skipped, result.skip_reasons = [], {}
@@ -477,7 +486,12 @@ def _parallel(s, rows, config, rules, by_code, scope, result, jobs):
     """A cold run in worker processes (obslint.parallel), merged as a warm run merges."""
     from obslint import parallel
 
-    entries = parallel.run(s, rows, config, rules, scope, result, jobs)
+    return _merged(s, parallel.run(s, rows, config, rules, scope, result, jobs), rows, config, rules, by_code,
+                   scope, result, "parallel")
+
+
+def _merged(s, entries, rows, config, rules, by_code, scope, result, mode):
+    """Every file's entry made (in workers, or a chunk at a time): merged as a warm run merges."""
     if entries is None:
         return None
     env = []
@@ -487,7 +501,7 @@ def _parallel(s, rows, config, rules, by_code, scope, result, jobs):
         env.append([r[2], e[0], e[3] if e[3] is not None else r[4]])
     got = _incremental(s, {"env": env_digest(env)}, entries, rows, config, rules, by_code, scope, result)
     if got is not None:
-        s.mode = "parallel"
+        s.mode = mode
     return got
 
 
