@@ -30,7 +30,7 @@ def _hard_coded(ds, ds_vars: dict):
     kind, uid = ds.get("type"), ds.get("uid")
     if not isinstance(kind, str) or not isinstance(uid, str) or kind.lower() not in ds_vars:
         return None
-    if uid in _SPECIAL_UIDS or any(True for _ in refs(uid)):
+    if uid in _SPECIAL_UIDS or refs(uid):  # (a tuple: empty when the uid names no variable)
         return None
     return kind, uid
 
