@@ -34,16 +34,16 @@ _COUNTING = {"count", "group", "count_values", "absent", "absent_over_time", "pr
 # `rate(metric`, `increase(metric{`...: how counters are read, found in the text without parsing.
 _RATED_NAME = re.compile(r"\b(?:i?rate|increase|xrate|xincrease)\s*\(\s*([A-Za-z_:][A-Za-z0-9_:]*)")
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_:")
-_NAME_CHARS = _WORD | {":"}
+# What follows a rate function's name in `_RATED_NAME`: the call's paren and the metric.
+_CALLED_NAME = re.compile(r"\s*\(\s*([A-Za-z_:][A-Za-z0-9_:]*)")
 _RATED_ENDINGS = ("rate", "increase")  # every name in _RATED ends with one of these
 
 
 def rated_names(text: str) -> list[str]:
     """What `_RATED_NAME.findall(text)` finds, from the few places `str.find` finds `rate`/
-    `increase` at, each checked for a `(` after, a whole word of `_RATED` and a metric name:
-    the regex tries every position of every query (tests hold the two equal)."""
-    n = len(text)
+    `increase` at, each checked for a whole word of `_RATED` and then, by one anchored match,
+    for `(` and a metric name: the regex tries every position of every query (tests hold the
+    two equal)."""
     hits = []
     for literal in _RATED_ENDINGS:
         i = text.find(literal)
@@ -53,25 +53,15 @@ def rated_names(text: str) -> list[str]:
     if len(hits) > 1:
         hits.sort()
     out = []
+    after = _CALLED_NAME.match
     for start, end in hits:
-        j = end
-        while j < n and text[j].isspace():
-            j += 1
-        if j == n or text[j] != "(":
+        m = after(text, end)
+        if m is None:
             continue
         while start and (text[start - 1] in _WORD or text[start - 1].isalnum()):  # `\w`, Unicode too
             start -= 1
-        if text[start:end] not in _RATED:
-            continue
-        i = j + 1
-        while i < n and text[i].isspace():
-            i += 1
-        if i == n or text[i] not in _NAME_START:
-            continue
-        k = i + 1
-        while k < n and text[k] in _NAME_CHARS:
-            k += 1
-        out.append(text[i:k])
+        if text[start:end] in _RATED:
+            out.append(m.group(1))
     return out
 
 

@@ -30,7 +30,7 @@ def _hard_coded(ds, ds_vars: dict):
     kind, uid = ds.get("type"), ds.get("uid")
     if not isinstance(kind, str) or not isinstance(uid, str) or kind.lower() not in ds_vars:
         return None
-    if uid in _SPECIAL_UIDS or any(True for _ in refs(uid)):
+    if uid in _SPECIAL_UIDS or refs(uid):  # (a tuple: empty when the uid names no variable)
         return None
     return kind, uid
 
@@ -63,40 +63,44 @@ class PanelBypassesDatasourceVariable(Rule):
     code, name, severity = "DB044", "panel-bypasses-datasource-variable", Severity.WARNING
     summary = "panel names a fixed datasource although the dashboard has a datasource variable for it"
 
-    def check_panel(self, panel, ctx):
-        # A plain function, not a generator: nearly every panel leaves at the first tests.
-        if not panel.queries:
-            return None  # rows and panels without PromQL queries do not read the datasource
-        memo = ctx.cache.get("DB044.ds-vars")
-        if memo is None:
-            memo = ctx.cache["DB044.ds-vars"] = {}
-        dash = panel.dashboard
-        ds_vars = memo.get(id(dash))
-        if ds_vars is None:
-            ds_vars = memo[id(dash)] = _datasource_variables(dash)
+    def check_dashboard(self, dash, ctx):
+        # One loop over the panels here, not a hook call per panel: a dashboard without a
+        # datasource variable is done at once, the others pay only for the tests.
+        ds_vars = _datasource_variables(dash)
         if not ds_vars:
             return None
-        p = panel.data
+        out = None
+        for panel in dash.panels:
+            if not panel.queries:
+                continue  # rows and panels without PromQL queries do not read the datasource
+            hit = self._hard_coded_in(panel.data, ds_vars)
+            if hit is None:
+                continue
+            path, (kind, uid) = hit
+            var = ds_vars[kind.lower()]
+            if out is None:
+                out = []
+            out.append(self.finding(panel.doc, panel.path + path + ("uid",),
+                                    f"panel `{panel.title}` queries the {kind} datasource `{uid}` directly, "
+                                    f"although the dashboard selects {kind} datasources with `${var}`",
+                                    fix=f"set `\"uid\": \"${{{var}}}\"`", scope=panel.path))
+        return out
+
+    @staticmethod
+    def _hard_coded_in(p: dict, ds_vars: dict):
+        """(path, (plugin type, uid)) of the panel's or else its first query's fixed datasource."""
         hit = _hard_coded(p.get("datasource"), ds_vars)
-        path: tuple = ("datasource",)
-        if hit is None:
-            targets = p.get("targets")
-            if not isinstance(targets, list):
-                return None
-            for i, t in enumerate(targets):
-                if isinstance(t, dict):
-                    hit = _hard_coded(t.get("datasource"), ds_vars)
-                    if hit is not None:
-                        path = ("targets", i, "datasource")
-                        break
-            else:
-                return None
-        kind, uid = hit
-        var = ds_vars[kind.lower()]
-        return [self.finding(panel.doc, panel.path + path + ("uid",),
-                             f"panel `{panel.title}` queries the {kind} datasource `{uid}` directly, although the "
-                             f"dashboard selects {kind} datasources with `${var}`",
-                             fix=f"set `\"uid\": \"${{{var}}}\"`", scope=panel.path)]
+        if hit is not None:
+            return ("datasource",), hit
+        targets = p.get("targets")
+        if not isinstance(targets, list):
+            return None
+        for i, t in enumerate(targets):
+            if isinstance(t, dict):
+                hit = _hard_coded(t.get("datasource"), ds_vars)
+                if hit is not None:
+                    return ("targets", i, "datasource"), hit
+        return None
 
 
 class PanelUnitMissing(Rule):
@@ -175,17 +179,22 @@ class PanelTitleMissing(Rule):
     code, name, severity = "DB046", "panel-title-missing", Severity.INFO
     summary = "panel with queries but no title"
 
-    def check_panel(self, panel, ctx):
-        # A plain function, not a generator: nearly every panel has a title.
-        if not panel.queries:
-            return None
-        data = panel.data
-        title = data.get("title")
-        if (isinstance(title, str) and title.strip()) or "libraryPanel" in data or panel.type in _NO_TITLE_NEEDED:
-            return None
-        return [self.finding(panel.doc, panel.path + (("title",) if "title" in data else ()),
-                             f"panel {data.get('id', '')} has queries but no title".replace("panel  ", "panel "),
-                             fix="give it a title that says what it shows")]
+    def check_dashboard(self, dash, ctx):
+        # One loop over the panels here, not a hook call per panel: nearly every panel has a title.
+        out = None
+        for panel in dash.panels:
+            if not panel.queries:
+                continue
+            data = panel.data
+            title = data.get("title")
+            if (isinstance(title, str) and title.strip()) or "libraryPanel" in data or panel.type in _NO_TITLE_NEEDED:
+                continue
+            if out is None:
+                out = []
+            out.append(self.finding(panel.doc, panel.path + (("title",) if "title" in data else ()),
+                                    f"panel {data.get('id', '')} has queries but no title".replace("panel  ", "panel "),
+                                    fix="give it a title that says what it shows"))
+        return out
 
 
 class DashboardEditable(Rule):

@@ -297,6 +297,7 @@ class UnusedVariable(Rule):
                                variable=name)
 
 
+@lru_cache(maxsize=4096)  # dashboards of one family repeat the same variable queries
 def _inner_promql(query: str):
     """(function, PromQL text or None) of a Prometheus variable query, or None when it is not
     one of the datasource's functions."""

@@ -53,6 +53,7 @@ def test_db043_unit_contradicts_the_name(lint_files):
     "sum by (rate) (rate(c[5m]))", "rate(", "label_replace(rate(d[5m]), \"a\", \"$1\", \"b\", \"(.*)\")",
     "myrate(rate(e[5m]))", "raterate(f[5m])", "irate ( \n g[1m])", "increase( (h[5m]))", "xincrease(i[5m])",
     "rate(\u00a0j[5m])", "sum(rate(k[5m])) / sum(increase(l_total[1h]))",
+    "increase (\tm_total[1h])", "sum(rate(n[5m]))rate(o[5m])", "rate\x00(p)", "rate (\n)", "increase(:q[5m])",
 ])
 def test_rated_names_equal_the_regex(text):
     from obslint.checks import conventions
