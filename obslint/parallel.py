@@ -130,11 +130,18 @@ def _recv(conn):
 
 
 def _worker(conn, files, part, config, rules, scope_files) -> None:
+    in_child(conn, lambda: _rounds(conn, files, part, config, rules, scope_files))
+
+
+def in_child(conn, work) -> None:
+    """Run `work` as a forked worker does: the collector off (as the CLI: the objects live
+    until the process ends), a failure sent to the parent (which falls back to one process)
+    instead of raised, and the process ended without Python's shutdown."""
     import gc
 
-    gc.disable()  # as the CLI: the objects of a run live until it ends
+    gc.disable()
     try:
-        _rounds(conn, files, part, config, rules, scope_files)
+        work()
     except BaseException as exc:  # noqa: BLE001 - the parent falls back to one process
         try:
             conn.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
@@ -145,11 +152,30 @@ def _worker(conn, files, part, config, rules, scope_files) -> None:
         os._exit(0)
 
 
+def leaf_shadows(src, docs, policy):
+    """(kind, shadow, light shadow) of a file just read: its leaf kind (None: a core file)
+    and what the cache keeps of it, marshalled, with rule files' flavours as modelling finds them."""
+    from obslint.incremental import leaf_kind, shadow_docs
+    from obslint.lang.flavor import rule_flavor
+
+    kind = leaf_kind(src, docs)
+    shadow = lighter = None
+    if kind is not None:
+        try:
+            if kind == "rules":
+                for d in docs:  # the flavour as modelling will find it: shadows carry it
+                    rule_flavor(d, policy)
+            shadow = marshal.dumps(shadow_docs(kind, src))
+            lighter = marshal.dumps(shadow_docs(kind, src, True)) if kind == "rules" else shadow
+        except (ValueError, TypeError):
+            kind = None
+    return kind, shadow, lighter
+
+
 def _rounds(conn, files, part, config, rules, scope_files) -> None:
     from obslint import engine, findingcap
     from obslint.config import relative
-    from obslint.incremental import build_shadow, facts_of, leaf_kind, reads_rules, shadow_docs
-    from obslint.lang.flavor import rule_flavor
+    from obslint.incremental import build_shadow, facts_of, reads_rules, shadow_docs
     from obslint.model import Project
     from obslint.resources import link as link_resources
 
@@ -161,17 +187,7 @@ def _rounds(conn, files, part, config, rules, scope_files) -> None:
     for i in part:
         path, fmt = files[i]
         src, problems, docs = engine.read_file(path, fmt, config, result, by_code, internal)
-        kind = leaf_kind(src, docs)
-        shadow = lighter = None
-        if kind is not None:
-            try:
-                if kind == "rules":
-                    for d in docs:  # the flavour as modelling will find it: shadows carry it
-                        rule_flavor(d, config.policy)
-                shadow = marshal.dumps(shadow_docs(kind, src))
-                lighter = marshal.dumps(shadow_docs(kind, src, True)) if kind == "rules" else shadow
-            except (ValueError, TypeError):
-                kind = None
+        kind, shadow, lighter = leaf_shadows(src, docs, config.policy)
         marker = "obslint" in (src.text or "")
         answer[i] = (kind, shadow, src.display, marker, reads_rules(docs), lighter)
         if kind is not None:

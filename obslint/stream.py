@@ -210,19 +210,9 @@ def _map(fn, chunks, jobs: int) -> list:
 
 
 def _child(conn, fn, chunk) -> None:
-    import gc
+    from obslint.parallel import in_child
 
-    gc.disable()  # as the CLI: the objects of a chunk live until its process ends
-    try:
-        conn.send(fn(chunk))
-    except BaseException as exc:  # noqa: BLE001 - the parent falls back to one pass
-        try:
-            conn.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
-        except Exception:  # noqa: BLE001
-            pass
-    finally:
-        conn.close()
-        os._exit(0)
+    in_child(conn, lambda: conn.send(fn(chunk)))
 
 
 def _read(path, fmt, result):
@@ -235,21 +225,11 @@ def _first_read(i):
     """(kind, shadow, display, marker, reads rules, light shadow, hash of the text) of one
     file, its Source and its documents to model."""
     from obslint import engine
-    from obslint.incremental import leaf_kind, reads_rules, shadow_docs
-    from obslint.lang.flavor import rule_flavor
+    from obslint.incremental import reads_rules
+    from obslint.parallel import leaf_shadows
 
     src, _problems, docs = _read(_S["rows"][i][0], _S["rows"][i][1], engine.Result())
-    kind = leaf_kind(src, docs)
-    shadow = lighter = None
-    if kind is not None:
-        try:
-            if kind == "rules":
-                for d in docs:  # the flavour as modelling will find it: shadows carry it
-                    rule_flavor(d, _S["config"].policy)
-            shadow = marshal.dumps(shadow_docs(kind, src))
-            lighter = marshal.dumps(shadow_docs(kind, src, True)) if kind == "rules" else shadow
-        except (ValueError, TypeError):
-            kind = None
+    kind, shadow, lighter = leaf_shadows(src, docs, _S["config"].policy)
     marker = "obslint" in (src.text or "")
     return (kind, shadow, src.display, marker, reads_rules(docs), lighter, hash(src.text)), src, docs
 
