@@ -114,53 +114,18 @@ def surely_kept(parsed, labels, ctx) -> bool:
     return True
 
 
-_LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _on_lists(text: str) -> list | None:
-    """The label sets of the `on (...)` clauses of `text`, or None when it also matches with
-    `ignoring`, groups (`group_left/right`), holds a comment, or a list that is not plain label
-    names (a variable's stand-in, `__name__`). A string that merely reads `on (x)` adds a list
-    too: one more set that must agree, so the answer can only be more cautious."""
-    if "#" in text:
-        return None
-    low = text.lower()
-    if "group_left" in low or "group_right" in low:
-        return None
-    out = []
-    for m in _MATCHING.finditer(text):
-        if m.group()[0] in "iI":  # `ignoring (`
-            return None
-        close = text.find(")", m.end())
-        if close == -1:
-            return None
-        labels = [l.strip() for l in text[m.end():close].split(",")]
-        if labels[-1] == "":
-            labels.pop()  # `on ()`, or a trailing comma
-        if any(not _LABEL_NAME.fullmatch(l) or l == NAME or _templated(l) for l in labels):
-            return None
-        out.append(frozenset(labels))
-    return out
-
-
 _AGG_OPS = frozenset({"sum", "avg", "min", "max", "count", "group", "stddev", "stdvar", "quantile", "count_values"})
 
 
 def surely_joins(parsed, ctx) -> bool:
     """Whether no vector match of the expression can miss a label, from the facts of
-    `promql.parse` alone: no `ignoring` or `group_left/right`, no call that sets or drops
-    labels, no recording rule, no `{l=""}`, and every aggregation and every `on (...)` keeps
-    one and the same label set (`by (B)`, `on (B)`, or no clause: none), which holds every label
-    a selector outside any aggregation surely carries. Then every closed side carries exactly B
-    and every open side may carry anything, so each match pairs (tests hold this to the walk's
-    matches on the corpus) and PQ120 does not walk."""
-    if not fastpaths.ENABLED:
+    `promql.parse` alone: no `on`/`ignoring`, no call that sets or drops labels, no recording
+    rule, no `{l=""}`, and every aggregation keeps one and the same label set (`by (B)`, or no
+    clause: none), which holds every label a selector outside any aggregation surely carries.
+    Then every closed side carries exactly B and every open side may carry anything, so each
+    match pairs (tests hold this to the walk's matches on the corpus) and PQ120 does not walk."""
+    if not fastpaths.ENABLED or _matches_on(parsed.text):
         return False
-    on_lists: list = []
-    if _matches_on(parsed.text):
-        on_lists = _on_lists(parsed.text)
-        if on_lists is None:
-            return False
     for c in parsed.calls:
         if c in _CLOSING_CALLS:
             return False
@@ -171,11 +136,6 @@ def surely_joins(parsed, ctx) -> bool:
         if kind == "without" or op == "count_values":
             return False
         labels = frozenset(by) if kind == "by" else frozenset()
-        if common is None:
-            common = labels
-        elif labels != common:
-            return False
-    for labels in on_lists:
         if common is None:
             common = labels
         elif labels != common:
