@@ -60,8 +60,17 @@ class DashboardV2Schema(Rule):
             return
         where = getattr(doc, "resource_spec", getattr(doc, "resource_base", ()) + ("spec",))
         spec = doc.data
-        for step in where:
-            spec = spec[step]
+        for i, step in enumerate(where):
+            inner = spec.get(step) if isinstance(spec, dict) else None
+            if not isinstance(inner, dict):  # Grafana's schema requires the spec object
+                held = isinstance(spec, dict) and step in spec
+                yield self.finding(doc, where[:i + 1] if held else where[:i],
+                                   f"`{step}` is {'not an object' if held else 'missing'}: Grafana refuses a "
+                                   f"{version} dashboard without its spec (dashboard {version} schema)",
+                                   fix="give the resource a `spec` object (elements, layout, variables), as "
+                                       "Grafana exports it")
+                return
+            spec = inner
         for err in v2schema.errors(version, spec):
             sev = None if err.hard else Severity.WARNING
             yield self.finding(doc, where + err.path, f"{err.message} (dashboard {version} schema)",

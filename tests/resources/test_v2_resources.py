@@ -249,3 +249,23 @@ def test_undefined_variable_fix_names_where_a_v2_resource_keeps_variables(lint_f
     result = lint_files({"dash.json": pretty(v2_dashboard(expr='up{job="$job"}'))})
     (found,) = [f for f in result.findings if f.code == "DB040"]
     assert "under `spec.variables`" in found.fix
+
+
+def test_v2_resource_without_a_spec_object_is_one_finding_not_a_crash(lint_files):
+    """A v2 Dashboard whose spec is gone (an editing accident) or is not an object: Grafana
+    refuses it; RS001 says so at the resource (it used to fail with KeyError: 'spec')."""
+    whole = v2_dashboard()
+    for spec, where in ((None, '"kind"'), (5, '"spec"')):
+        res = dict(whole)
+        if spec is None:
+            res.pop("spec")
+        else:
+            res["spec"] = spec
+        text = pretty(res)
+        result = lint_files({"dash.json": text})
+        codes = [f.code for f in result.findings]
+        assert "IN011" not in codes, [f.message for f in result.findings]
+        rs = [f for f in result.findings if f.code == "RS001"]
+        assert len(rs) == 1 and rs[0].severity.name == "ERROR"
+        assert ("missing" if spec is None else "not an object") in rs[0].message
+    assert not [f for f in lint_files({"dash.json": pretty(whole)}).findings if f.code in ("RS001", "IN011")]
