@@ -121,25 +121,30 @@ def surely_joins(parsed, ctx) -> bool:
     """Whether no vector match of the expression can miss a label, from the facts of
     `promql.parse` alone: no `on`/`ignoring`, no call that sets or drops labels, no recording
     rule, no `{l=""}`, and every aggregation keeps one and the same label set (`by (B)`, or no
-    clause: none), which holds every label a selector outside any aggregation surely carries.
-    Then every closed side carries exactly B and every open side may carry anything, so each
-    match pairs (tests hold this to the walk's matches on the corpus) and PQ120 does not walk."""
+    clause: none; or `without (W)` in all of them), which holds every label a selector outside
+    any aggregation surely carries. Then every closed side carries exactly B (every aggregated
+    side anything but W) and every open side may carry anything, so each match pairs (tests hold this to the walk's matches on the corpus) and PQ120 does not walk."""
     if not fastpaths.ENABLED or _matches_on(parsed.text):
         return False
     for c in parsed.calls:
         if c in _CLOSING_CALLS:
             return False
     common = None
+    kinds = set()
     for op, kind, by, _param in parsed.aggregations:
         if op in _KEEP_ALL_AGGS:
             continue
-        if kind == "without" or op == "count_values":
+        if op == "count_values":
             return False
-        labels = frozenset(by) if kind == "by" else frozenset()
+        kinds.add(kind == "without")
+        labels = frozenset(by) if kind else frozenset()
         if common is None:
             common = labels
-        elif labels != common:
+        elif labels != common or len(kinds) > 1:
             return False
+    # `by (B)`: aggregated sides carry only B; `without (W)`: anything but W. A label that a
+    # selector outside every aggregation surely carries must be one the aggregated sides keep.
+    dropped = (lambda l: l in common) if True in kinds else (lambda l: l not in common)
     records = analyzer(ctx).records
     for sel in parsed.selectors:
         if sel.name in records:
@@ -149,10 +154,9 @@ def surely_joins(parsed, ctx) -> bool:
             if not v:
                 if op == "=" or op == "=~":
                     return False  # `{l=""}` drops the label
-                if outside and l != NAME and l not in common:
+                if outside and l != NAME and dropped(l):
                     return False  # `{l!=""}`: surely carried
-            elif outside and l != NAME and l not in common and (op == "=" or op == "=~") \
-                    and not _META.search(v):
+            elif outside and l != NAME and dropped(l) and (op == "=" or op == "=~") and not _META.search(v):
                 return False  # a label this side surely carries and the aggregated sides lack
     return True
 

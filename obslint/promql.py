@@ -272,8 +272,8 @@ class Parsed:
     every subtree into every node), so it is not kept here: `ast` fetches it from the run's
     weight-bounded tree cache, parsing again when it was evicted."""
 
-    __slots__ = ("text", "error", "selectors", "calls", "aggregations", "ranges", "operators", "shape_text",
-                 "_service")
+    __slots__ = ("text", "error", "selectors", "calls", "aggregations", "ranges", "operators", "nested",
+                 "shape_text", "_service")
 
     def __init__(self, text: str, error: str | None, service: Service | None = None) -> None:
         self.text, self.error = text, error
@@ -284,6 +284,9 @@ class Parsed:
         self.aggregations: list = []  # (op, "by"/"without"/None, labels, param value)
         self.ranges: list = []  # (seconds, enclosing funcs)
         self.operators: list[str] = []  # binary operators (`/`, `>`, `and`, ...)
+        # Whether some comparison has another comparison inside an operand (`x > 5 < 3`,
+        # `sum(x > 1) > 2`): only then can two comparisons narrow one value (PQ121).
+        self.nested = False
         self._service = service
 
     @property
@@ -548,9 +551,18 @@ def _collect(node, out: Parsed, funcs: tuple) -> None:
         for a in node.args:
             _collect(a, out, inner)
     elif t is _BIN:
-        out.operators.append(str(node.op))
-        _collect(node.lhs, out, funcs)
-        _collect(node.rhs, out, funcs)
+        op = str(node.op)
+        ops = out.operators
+        ops.append(op)
+        if op in COMPARISONS:
+            k = len(ops)
+            _collect(node.lhs, out, funcs)
+            _collect(node.rhs, out, funcs)
+            if k < len(ops) and not COMPARISONS.isdisjoint(ops[k:]):
+                out.nested = True
+        else:
+            _collect(node.lhs, out, funcs)
+            _collect(node.rhs, out, funcs)
     elif t is _AGG:
         mod = node.modifier
         kind = None

@@ -175,13 +175,13 @@ def _bound_crossed(parsed) -> bool:
 
 def _may_be_empty(parsed) -> bool:
     """Whether a comparison of this expression can be unsatisfiable, from the facts alone:
-    two chained comparisons, or a never-negative value compared with zero or less, or a value
+    a comparison inside another's operand (`x > 5 < 3`; siblings such as `a > 1 and b < 2`
+    narrow no common value), or a never-negative value compared with zero or less, or a value
     that is always 1 compared at all."""
-    comparisons = sum(op in _FLIP for op in parsed.operators)
-    if not comparisons:
-        return False
-    if comparisons >= 2:
+    if parsed.nested:
         return True
+    if not any(op in _FLIP for op in parsed.operators):
+        return False
     sources = set(parsed.calls) | {a[0] for a in parsed.aggregations}
     if "/" in parsed.operators and sources & _COUNTER_READERS and _bound_crossed(parsed):
         return True  # a part over its whole (at most 1) compared with a number outside (0, 1)

@@ -9,6 +9,7 @@ documents, keys that need quoting) answers None and the caller uses the general 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right, insort
 from functools import lru_cache
 from itertools import islice
 
@@ -83,12 +84,14 @@ def _unsupported(text: str) -> bool:
 class YamlSeeker:
     """Finds nodes by path; the cost is proportional to the distance to the node, not the file."""
 
-    __slots__ = ("text", "ok", "starts")
+    __slots__ = ("text", "ok", "starts", "prefixes", "known")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.ok = not _unsupported(text)
         self.starts: dict[int, int] = {}  # line -> its offset, for every position answered
+        self.prefixes: dict[tuple, tuple] = {}  # path head -> (pos, inline, key position) after it
+        self.known: list[tuple[int, int]] = []  # (line start, line), sorted: lines counted so far
 
     def line_start(self, line: int) -> int | None:
         """Offset where 1-based `line` starts when a position answered before lies on it (the
@@ -102,64 +105,89 @@ class YamlSeeker:
             return None
         text = self.text
         n = len(text)
-        m = _CONTENT.search(text)
-        if not m:
-            return None
-        pos, inline = m.end(), False
-        key_pos = None
-        for step in path:
-            if pos >= n:
+        memo = self.prefixes
+        # Findings of one file share their paths' heads (`groups.3.rules`): resume after the
+        # longest head answered before instead of scanning from the top of the file again.
+        k = len(path)
+        while k and path[:k] not in memo:
+            k -= 1
+        if k:
+            state = memo[path[:k]]
+        else:
+            m = _CONTENT.search(text)
+            if not m:
                 return None
-            c = text[pos]
-            if c in "{[|>\"'&*!":  # flow, block scalar, quoted, anchor, alias, tag
+            state = (m.end(), False, None)
+        for i in range(k, len(path)):
+            state = _step(text, n, state[0], state[1], path[i])
+            if state is None:
                 return None
-            line_start = text.rfind("\n", 0, pos) + 1
-            col = pos - line_start
-            eol = text.find("\n", pos)
-            eol = n if eol == -1 else eol
-            if isinstance(step, int) and not isinstance(step, bool):
-                if c != "-" or inline:
-                    return None
-                found = _nth_item(col, text, line_start, step) if step >= 0 else None
-                if found is None or _end_compact_re(col).search(text, eol, found):
-                    return None  # the sequence ended before its item `step`
-                found += col
-                key_pos = None
-                after, ieol = _inline_value(text, found + 1, n)
-                if after is not None:
-                    pos, inline = after, True
-                    continue
-                m2 = _CONTENT.search(text, ieol + 1)
-                if not m2 or len(m2.group(1)) <= col:
-                    return None
-                pos, inline = m2.end(), False
-                continue
-            if not isinstance(step, str) or not _PLAIN_KEY.fullmatch(step) or step != step.strip():
-                return None
-            head = _head_re(step).match(text, pos, eol + 1)
-            if head:
-                kstart, kend = pos, head.end()
-            else:
-                km = _key_re(col, step).search(text, eol)
-                if not km:
-                    return None
-                if col and _end_re(col - 1).search(text, eol, km.start()):
-                    return None  # the mapping ended before that key
-                kstart, kend = km.start() + 1 + col, km.end()
-            key_pos = kstart
-            value, keol = _inline_value(text, kend, n)
-            if value is not None:
-                pos, inline = value, True
-                continue
-            m2 = _CONTENT.search(text, keol + 1)
-            if m2 and (len(m2.group(1)) > col or (
-                    len(m2.group(1)) == col and text.startswith("-", m2.end())
-                    and text[m2.end() + 1:m2.end() + 2] in (" ", "\n", ""))):
-                pos, inline = m2.end(), False
-                continue
-            pos, inline = text.rfind(":", kstart, kend) + 1, True  # a null: just after the colon
+            memo[path[:i + 1]] = state
+        pos, _inline, key_pos = state
         at = key_pos if (at_key and key_pos is not None) else pos
         line_start = text.rfind("\n", 0, at) + 1
-        line = text.count("\n", 0, line_start) + 1
+        line = self._line_of(line_start)
         self.starts[line] = line_start
         return line, at - line_start + 1
+
+    def _line_of(self, line_start: int) -> int:
+        """1-based line of a line start, counting newlines from the nearest line answered
+        before (findings come roughly in file order), not from the top of the file."""
+        known = self.known
+        k = bisect_right(known, (line_start, 1 << 62))
+        if k:
+            off, line = known[k - 1]
+            line += self.text.count("\n", off, line_start)
+        else:
+            line = self.text.count("\n", 0, line_start) + 1
+        if not k or known[k - 1][0] != line_start:
+            insort(known, (line_start, line))
+        return line
+
+
+def _step(text: str, n: int, pos: int, inline: bool, step) -> tuple | None:
+    """(pos, inline, key position) after one step of a path from `pos`, or None."""
+    if pos >= n:
+        return None
+    c = text[pos]
+    if c in "{[|>\"'&*!":  # flow, block scalar, quoted, anchor, alias, tag
+        return None
+    line_start = text.rfind("\n", 0, pos) + 1
+    col = pos - line_start
+    eol = text.find("\n", pos)
+    eol = n if eol == -1 else eol
+    if isinstance(step, int) and not isinstance(step, bool):
+        if c != "-" or inline:
+            return None
+        found = _nth_item(col, text, line_start, step) if step >= 0 else None
+        if found is None or _end_compact_re(col).search(text, eol, found):
+            return None  # the sequence ended before its item `step`
+        found += col
+        after, ieol = _inline_value(text, found + 1, n)
+        if after is not None:
+            return after, True, None
+        m2 = _CONTENT.search(text, ieol + 1)
+        if not m2 or len(m2.group(1)) <= col:
+            return None
+        return m2.end(), False, None
+    if not isinstance(step, str) or not _PLAIN_KEY.fullmatch(step) or step != step.strip():
+        return None
+    head = _head_re(step).match(text, pos, eol + 1)
+    if head:
+        kstart, kend = pos, head.end()
+    else:
+        km = _key_re(col, step).search(text, eol)
+        if not km:
+            return None
+        if col and _end_re(col - 1).search(text, eol, km.start()):
+            return None  # the mapping ended before that key
+        kstart, kend = km.start() + 1 + col, km.end()
+    value, keol = _inline_value(text, kend, n)
+    if value is not None:
+        return value, True, kstart
+    m2 = _CONTENT.search(text, keol + 1)
+    if m2 and (len(m2.group(1)) > col or (
+            len(m2.group(1)) == col and text.startswith("-", m2.end())
+            and text[m2.end() + 1:m2.end() + 2] in (" ", "\n", ""))):
+        return m2.end(), False, kstart
+    return text.rfind(":", kstart, kend) + 1, True, kstart  # a null: just after the colon

@@ -41,6 +41,35 @@ def test_seeker_matches_pyyaml_on_the_corpus():
     assert checked > 10000 and answered / checked > 0.8
 
 
+def test_seeker_answers_the_same_in_any_order_of_lookups():
+    """One seeker per file resumes from the path heads and lines it answered before: the
+    answers must be those of a fresh seeker, whatever the order of the lookups."""
+    import random
+
+    from obslint.load.yamlseek import YamlSeeker
+
+    groups = []
+    for g in range(6):
+        rules = "".join(f"      - alert: A{g}x{r}\n        expr: up == {r}\n        for: {r}m\n"
+                        f"        labels:\n          severity: page\n" for r in range(7))
+        groups.append(f"  - name: g{g}\n    # comment\n    rules:\n{rules}")
+    text = "groups:\n" + "".join(groups)
+    data = yamlload.parse_yaml(text).documents[0]
+    nodes = yamlload.compose_all(text)
+    paths = [p for p, _ in tree_paths(data)][1:]
+    assert len(paths) > 200
+    for seed in range(3):
+        order = paths[:]
+        random.Random(seed).shuffle(order)
+        shared = YamlSeeker(text)
+        for p in order:
+            for at_key in (False, True):
+                got = shared.seek(p, at_key)
+                mark, _ = yamlload.locate(nodes[0], p, at_key)
+                assert got == YamlSeeker(text).seek(p, at_key) == (mark.line + 1, mark.column + 1), (p, at_key)
+    assert YamlSeeker(text).seek(("groups", 9)) is None and shared.seek(("groups", 0, "rules", 99)) is None
+
+
 @needs_corpus
 def test_outline_matches_pyyaml_on_the_corpus():
     checked = answered = 0

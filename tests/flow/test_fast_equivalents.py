@@ -53,6 +53,30 @@ def test_ratio_thresholds_that_decide_are_walked(expr):
     assert deadexpr.never_true(parsed.ast) is not None and deadexpr._may_be_empty(parsed)
 
 
+@pytest.mark.parametrize("expr, nested, may", [
+    ("up > 5 < 3", True, True),
+    ("5 < up < 3", True, True),
+    ("sum(up > 1) > 2", True, True),
+    ("(rate(x[5m]) > 1 and y) < 0.5", True, True),
+    ("up > 1 and up < 5", False, False),
+    ("rate(x[5m]) > 1 or rate(y[5m]) < 2", False, False),
+    ("up == 0 unless on (job) maintenance == 1", False, False),
+    ("count(up == 1) < 0", True, True),
+    ("rate(x[5m]) < 0 and y > 1", False, True),
+    ("x > bool 1", False, False),
+])
+def test_sibling_comparisons_are_not_walked_nested_ones_are(expr, nested, may):
+    """Only a comparison inside another's operand can narrow one value twice (PQ121)."""
+    from obslint import promql
+    from obslint.checks import deadexpr
+
+    parsed = promql.parse(expr)
+    assert parsed.nested is nested
+    assert deadexpr._may_be_empty(parsed) is may
+    if not may:
+        assert deadexpr.never_true(parsed.ast) is None
+
+
 def test_ratio_thresholds_inside_zero_one_are_skipped():
     from obslint import promql
     from obslint.checks import deadexpr
@@ -142,7 +166,13 @@ def test_surely_joins_agrees_with_the_walk_on_the_corpus():
     ("sum by (a) (x) / y{env=\"prod\"}", False),
     ("sum by (a) (x{env=\"prod\"}) / sum by (a) (y)", True),
     ("sum by (a) (x) / on (a) sum by (a, b) (y)", False),
-    ("sum without (a) (x) / y", False),
+    ("sum without (a) (x) / y", True),
+    ("sum without (a) (x) / sum without (a) (rate(y{b=\"1\"}[5m]))", True),
+    ("sum without (a) (x) / y{a=\"1\"}", False),
+    ("sum without (a) (x) / y{a!=\"\"}", False),
+    ("sum without (a) (x) / sum without (b) (y)", False),
+    ("sum without (a) (x) / sum by (b) (y)", False),
+    ("sum by (a) (x) / sum without (a) (y)", False),
     ("histogram_quantile(0.9, sum by (le) (x)) / sum by (le) (y)", False),
 ])
 def test_surely_joins_on_shapes(expr, want):
