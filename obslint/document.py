@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-_SEEKS = 32  # positions a Source looks up with YamlSeeker before it builds the outline
 
 
 class Source:
@@ -32,7 +31,6 @@ class Source:
         self.yaml_nodes: list | None = None
         self._outline = None
         self._seeker = None
-        self._seeks = 0
 
     @property
     def lines(self) -> LineIndex:
@@ -88,11 +86,10 @@ class Source:
             from obslint.load.yamlindex import YamlOutline
             from obslint.load.yamlseek import YamlSeeker
 
-            # The seeker costs up to one scan of the text per lookup, the outline one scan in all:
-            # past a few dozen lookups (a big file with a finding on every rule) the outline wins,
-            # and the seeker alone would be quadratic.
-            self._seeks += 1
-            if doc_index == 0 and self._seeks <= _SEEKS:
+            # The seeker resumes from the path heads, sequence items and lines it found before,
+            # so a finding on every rule of a big file costs one pass in all, as the outline
+            # (one scan of the whole text) would; the outline answers what the seeker cannot.
+            if doc_index == 0:
                 if self._seeker is None:
                     self._seeker = YamlSeeker(self.text or "")
                 found = self._seeker.seek(path, at_key)

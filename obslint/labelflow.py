@@ -203,7 +203,11 @@ class Flow:
         if not labels:
             return self
         if self.only is not None:
+            if self.only.isdisjoint(labels):
+                return self  # (`sure` is part of `only`): nothing to drop
             return Flow(self.only - labels, sure=self.sure - labels)
+        if labels <= self.minus and self.sure.isdisjoint(labels):
+            return self  # dropped before (`__name__` after every arithmetic step)
         return Flow(None, self.minus | labels, self.sure - labels)
 
     def add(self, labels, sure: bool = False) -> "Flow":

@@ -84,7 +84,7 @@ def _unsupported(text: str) -> bool:
 class YamlSeeker:
     """Finds nodes by path; the cost is proportional to the distance to the node, not the file."""
 
-    __slots__ = ("text", "ok", "starts", "prefixes", "known")
+    __slots__ = ("text", "ok", "starts", "prefixes", "known", "items")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -92,6 +92,7 @@ class YamlSeeker:
         self.starts: dict[int, int] = {}  # line -> its offset, for every position answered
         self.prefixes: dict[tuple, tuple] = {}  # path head -> (pos, inline, key position) after it
         self.known: list[tuple[int, int]] = []  # (line start, line), sorted: lines counted so far
+        self.items: dict[tuple, list[int]] = {}  # (first item's line, col) -> item lines found in order
 
     def line_start(self, line: int) -> int | None:
         """Offset where 1-based `line` starts when a position answered before lies on it (the
@@ -119,7 +120,7 @@ class YamlSeeker:
                 return None
             state = (m.end(), False, None)
         for i in range(k, len(path)):
-            state = _step(text, n, state[0], state[1], path[i])
+            state = _step(text, n, state[0], state[1], path[i], self.items)
             if state is None:
                 return None
             memo[path[:i + 1]] = state
@@ -145,7 +146,30 @@ class YamlSeeker:
         return line
 
 
-def _step(text: str, n: int, pos: int, inline: bool, step) -> tuple | None:
+def _item_line(text: str, items: dict, line_start: int, col: int, eol: int, step: int) -> int | None:
+    """Offset of the line of item `step` of the block sequence whose first item is the `-` at
+    `col` on the line at `line_start`, or None when the sequence ends before it. The items
+    found so far are kept (`items`), so a lookup goes on from the last one instead of
+    counting and checking every item from the first again (a finding on every rule)."""
+    found = items.get((line_start, col))
+    if found is None:
+        found = items[(line_start, col)] = [line_start]
+    if step < len(found):
+        return found[step]
+    last = found[-1]
+    at = _nth_item(col, text, last, step - len(found) + 1)
+    if at is None:
+        return None
+    since = eol if last == line_start else text.find("\n", last)
+    if since != -1 and _end_compact_re(col).search(text, since, at):
+        return None  # the sequence ended before its item `step`
+    # Only the item itself is kept: the ones between were not checked one by one.
+    if step == len(found):
+        found.append(at)
+    return at
+
+
+def _step(text: str, n: int, pos: int, inline: bool, step, items: dict) -> tuple | None:
     """(pos, inline, key position) after one step of a path from `pos`, or None."""
     if pos >= n:
         return None
@@ -159,9 +183,9 @@ def _step(text: str, n: int, pos: int, inline: bool, step) -> tuple | None:
     if isinstance(step, int) and not isinstance(step, bool):
         if c != "-" or inline:
             return None
-        found = _nth_item(col, text, line_start, step) if step >= 0 else None
-        if found is None or _end_compact_re(col).search(text, eol, found):
-            return None  # the sequence ended before its item `step`
+        found = _item_line(text, items, line_start, col, eol, step) if step >= 0 else None
+        if found is None:
+            return None
         found += col
         after, ieol = _inline_value(text, found + 1, n)
         if after is not None:

@@ -68,6 +68,12 @@ def test_seeker_answers_the_same_in_any_order_of_lookups():
                 mark, _ = yamlload.locate(nodes[0], p, at_key)
                 assert got == YamlSeeker(text).seek(p, at_key) == (mark.line + 1, mark.column + 1), (p, at_key)
     assert YamlSeeker(text).seek(("groups", 9)) is None and shared.seek(("groups", 0, "rules", 99)) is None
+    # A sequence that ends, with another one at the same indentation after it: item 2 of `a`
+    # does not exist, whether asked first or after the items before it.
+    compact = "a:\n- 1\n- 2\nb:\n- 3\n- 4\n"
+    seeker = YamlSeeker(compact)
+    assert [seeker.seek(("a", i)) for i in range(3)] == [(2, 3), (3, 3), None]
+    assert YamlSeeker(compact).seek(("a", 2)) is None and seeker.seek(("b", 1)) == (6, 3)
 
 
 @needs_corpus
