@@ -25,6 +25,12 @@ import os
 # twice costs: on the monorepo 17.3 s of CPU instead of 9.7 (--jobs 1; 10.0 s instead of 6.0 s
 # wall at 2 jobs) for a peak of 259 MiB instead of 992, so only a run that needs it pays.
 # Below MIN_FILES files, never (engine.STREAM_MIN_FILES, the same for a run without the cache).
+# Where the extra CPU goes (cProfile of the chunks' processes, monorepo): between them rounds 1b
+# and 2 read and model every dashboard once more than the one pass (~4 of ~12 extra profiled s);
+# round 2 models every other file's shadow in each of ~9 chunks. Building the shadow Sources
+# once in the parent before the forks saved no CPU measurable on this machine (+-2 s run to run)
+# and raised the peak by 6 MiB (25 MiB with the light rule shadows of round 1b too: their freed
+# arenas stay in the parent, inherited by every chunk), so each chunk builds its own.
 # CHUNK_BYTES of files are held at once (~4-5x in memory).
 PEAK_PER_BYTE = 5
 MIN_FILES = 500

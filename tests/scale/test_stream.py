@@ -57,6 +57,22 @@ def test_streamed_equals_one_pass_on_a_small_tree(tree, always_stream, monkeypat
     _both([Path("repo")], monkeypatch)
 
 
+def test_datasource_references_per_grafana_in_every_chunk(tree, always_stream, monkeypatch):  # noqa: F811
+    """Each chunk finds the provisioning files once (datasource_refs._provisioned) and judges every
+    directory's references against the datasources of the Grafanas that serve it (here the root's
+    and team-b/grafana's), as the one pass does."""
+    grafana = tree / "team-b" / "grafana"
+    (grafana / "datasources").mkdir(parents=True)
+    (grafana / "datasources" / "ds.yaml").write_text(
+        "apiVersion: 1\ndatasources:\n  - name: Loki\n    uid: loki\n    type: loki\n    url: http://loki:3100\n")
+    (grafana / "dashboards").mkdir()
+    (grafana / "dashboards" / "logs.json").write_text(_dashboard("logs", "Logs", ["max(up)"]))
+    (tree / "team-a" / "dashboards" / "gone.json").write_text(
+        _dashboard("gone", "Gone", ["max(up)"]).replace('"uid": "prom"', '"uid": "nowhere"'))
+    one, _ = _both([Path("repo")], monkeypatch)
+    assert "repo/team-a/dashboards/gone.json" in {f.file for f in one.findings if f.code == "DS001"}
+
+
 def test_a_json_core_file_is_read_before_the_facts_are_final(tree, always_stream, monkeypatch):  # noqa: F811
     (tree / "alerting.json").write_text(ALERTING_JSON)
     (tree / "zz-resources").mkdir()
