@@ -32,6 +32,7 @@ _NUM, _STR = pp.NumberLiteral, pp.StringLiteral
 _KEEP_NAME = {"sort", "sort_desc", "sort_by_label", "sort_by_label_desc", "label_replace", "label_join",
               "last_over_time", "first_over_time", "limitk", "limit_ratio"}
 _NO_LABELS = {"vector", "time", "pi", "scalar"}
+_SCALAR_CALLS = {"time", "pi", "scalar"}
 _DATE_FUNCS = {"minute", "hour", "day_of_month", "day_of_week", "day_of_year", "days_in_month", "month", "year"}
 _KEEP_ALL_AGGS = {"topk", "bottomk", "limitk", "limit_ratio"}
 _ARITHMETIC = {"+", "-", "*", "/", "%", "^", "atan2"}
@@ -267,6 +268,9 @@ class Flow:
 
 OPEN = Flow()
 EMPTY = Flow(frozenset())
+# A scalar's flow: no labels, as EMPTY, but told apart by identity, so `_binary` learns which
+# side is a scalar from the one walk of each side (`drop` keeps it: it has nothing to drop).
+SCALAR = Flow(frozenset())
 _NAME_ONLY = frozenset({NAME})
 
 
@@ -372,23 +376,29 @@ class Analyzer:
             return OPEN
 
     def _node(self, node) -> Flow:
+        """The node's flow; SCALAR exactly for what `promql._is_scalar` calls a scalar."""
         t = type(node)
+        if t is _BIN:
+            return self._binary(node)
         if t is _VS:
             return self._selector(node)
+        if t is _AGG:
+            return self._aggregation(node)
         if t is _MS:
             return self._selector(node.vector_selector)
-        if t is _NUM or t is _STR:
+        if t is _CALL:
+            return self._call(node)
+        if t is _NUM:
+            return SCALAR
+        if t is _STR:
             return EMPTY
-        if t is _PAREN or t is _SUBQUERY:
+        if t is _PAREN:
             return self._node(node.expr)
         if t is _UNARY:
             return self._node(node.expr).drop(_NAME_ONLY)
-        if t is _AGG:
-            return self._aggregation(node)
-        if t is _CALL:
-            return self._call(node)
-        if t is _BIN:
-            return self._binary(node)
+        if t is _SUBQUERY:
+            out = self._node(node.expr)
+            return EMPTY if out is SCALAR else out
         return OPEN
 
     def _selector(self, vs) -> Flow:
@@ -438,7 +448,7 @@ class Analyzer:
         op = str(node.op)
         inner = self._node(node.expr)
         if op in _KEEP_ALL_AGGS:
-            return inner
+            return EMPTY if inner is SCALAR else inner
         extra = []
         if op == "count_values" and type(node.param) is _STR:
             extra.append(node.param.val)
@@ -451,6 +461,8 @@ class Analyzer:
                 return OPEN
             if str(mod.type).endswith("Without"):
                 out = inner.drop(labels + [NAME])
+                if out is SCALAR:  # (not valid PromQL: an aggregation of a number)
+                    out = EMPTY
             else:
                 out = inner.keep(labels)
         return out.add(extra, sure=True) if extra else out
@@ -459,7 +471,7 @@ class Analyzer:
         name = node.func.name
         args = node.args
         if name in _NO_LABELS or (name in _DATE_FUNCS and not args):
-            return EMPTY
+            return SCALAR if name in _SCALAR_CALLS else EMPTY
         if name in ("absent", "absent_over_time"):
             labels = set()
             for a in args:
@@ -481,7 +493,7 @@ class Analyzer:
             base = base.drop(["le"])
         if name not in _KEEP_NAME:
             base = base.drop(_NAME_ONLY)
-        return base
+        return EMPTY if base is SCALAR else base  # a function of a scalar argument returns a vector
 
     def _binary(self, node) -> Flow:
         lhs, rhs = node.lhs, node.rhs
@@ -489,16 +501,15 @@ class Analyzer:
         mod = node.modifier
         returns_bool = mod is not None and mod.return_bool
         drops_name = op in _ARITHMETIC or returns_bool
-        # Selectors and aggregations are never scalars: no call for the commonest operands.
-        tl, tr = type(lhs), type(rhs)
-        lhs_scalar = tl is not _VS and tl is not _MS and tl is not _AGG and promql._is_scalar(lhs)
-        rhs_scalar = tr is not _VS and tr is not _MS and tr is not _AGG and promql._is_scalar(rhs)
-        if lhs_scalar and rhs_scalar:
-            return EMPTY
-        if lhs_scalar or rhs_scalar:
-            out = self._node(rhs if lhs_scalar else lhs)
-            return out.drop(_NAME_ONLY) if drops_name else out
+        # A scalar side is walked too (a number or `scalar(...)`: nothing below it is visited):
+        # its flow says it is one, which a second walk (`promql._is_scalar`) would have told.
         left, right = self._node(lhs), self._node(rhs)
+        lhs_scalar, rhs_scalar = left is SCALAR, right is SCALAR
+        if lhs_scalar and rhs_scalar:
+            return SCALAR
+        if lhs_scalar or rhs_scalar:
+            out = right if lhs_scalar else left
+            return out.drop(_NAME_ONLY) if drops_name else out
         matching = mod.matching if mod is not None else None
         if matching is not None:
             on = str(matching.type).endswith("Include")

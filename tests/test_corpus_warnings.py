@@ -25,7 +25,7 @@ PINNED = {
     "monitoring-mixins": {
         "AL001": 1,  # cilium-enterprise CiliumAgentEndpointFailures: `sum by (pod) (...)`, fires at 0
         "AL005": 69,  # alerts without summary or description
-        "AL006": 29,  # e.g. jaeger `$labels.operation` after `sum by (instance, job, namespace)`
+        "AL006": 23,  # (not ceph's `.Labels.ceph_daemon` inside `range printf ... | query`) e.g. jaeger `$labels.operation` after `sum by (instance, job, namespace)`
         "DB006": 3,  # loki-operational: panel ids 78-80 used twice
         "DB007": 81,  # overlapping gridPos (haproxy, apache-http, redis, ...)
         "PQ101": 1,  # thanos ThanosBucketReplicateRunLatency drops `le` (see TRUE_POSITIVES)

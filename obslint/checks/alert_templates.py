@@ -6,7 +6,7 @@ import re
 
 from obslint import gotemplate, labelflow, promql
 from obslint.findings import Severity
-from obslint.lang.templates import split_query_blocks
+from obslint.lang.templates import split_rebinding_blocks
 from obslint.registry import Rule
 from obslint.versions import value_is_number
 
@@ -19,7 +19,7 @@ _VALUES_REF = re.compile(r"\$values\.([A-Za-z0-9_]+)|index\s+\$values\s+\"([^\"]
 
 
 def _label_refs(text: str) -> list[str]:
-    outside, inside = split_query_blocks(text)  # `.Labels` inside `range query` are the query's
+    outside, inside = split_rebinding_blocks(text)  # `.Labels` inside `range`/`with` are not the alert's
     refs = [a or b for a, b in _LABEL_REF.findall(outside)]
     if inside:
         refs += [a or b for a, b in _LABEL_REF.findall(inside.replace(".Labels", ".QueryLabels"))]

@@ -263,6 +263,7 @@ class UnitMismatch(Rule):
         examples = {"time": "`s`", "bytes": "`bytes`", "rate-bytes": "`Bps`"}[fam]
         return [self.finding(panel.doc, panel.path + ("fieldConfig", "defaults", "unit")
                            if isinstance(panel.data.get("fieldConfig"), dict) else panel.path,
-                           f"panel `{panel.title}` shows `{metric}` with unit `{unit}`, but the metric's name says "
-                           f"{'bytes per second' if fam == 'rate-bytes' else fam}",
+                           f"panel `{panel.title}` shows `{metric}` with unit `{unit}`, but "
+                           + ("a rate of a bytes counter is in bytes per second" if fam == "rate-bytes" else
+                              f"the metric's name says {fam}"),
                            fix=f"set the unit to {examples} (or one of its scaled forms)", metric=metric)]

@@ -401,10 +401,13 @@ def _absent_call(ast) -> str | None:
     return None
 
 
+_WORDS = {2: "two", 3: "three"}
+
+
 class AbsentWithoutFor(Rule):
-    """An alert on `absent(...)` without `for` (or a `for` shorter than two evaluation
-    intervals) fires on a single evaluation that finds no sample: one slow scrape, one
-    restarting target, one rule evaluated during a deploy. Give it at least two intervals (the
+    """An alert on `absent(...)` without `for` fires on a single evaluation that finds no
+    sample, and with a `for` of up to one evaluation interval on two in a row: one slow
+    scrape, one restarting target, one rule evaluated during a deploy. Give it at least two intervals (the
     group's `interval`, else the option `evaluation-interval`), as it is meant to say "gone",
     not "late".
 
@@ -464,7 +467,11 @@ class AbsentWithoutFor(Rule):
                                f"evaluation without a sample fires it", fix=f"add `for: {want}` or longer",
                                scope=rule.path)
         else:
+            # Pending at the first evaluation that finds nothing, firing at the first one at least
+            # `for` later: 1 + ceil(for / interval) evaluations in a row.
+            n = 1 + math.ceil(have / interval) if have > 0 else 1
+            gap = "one evaluation" if n == 1 else f"{_WORDS.get(n, str(n))} evaluations in a row"
             yield self.finding(rule.doc, rule.path + ("for",),
                                f"alert `{rule.name}` on `{fn}(...)` has `for: {raw}`, shorter than two evaluation "
-                               f"intervals ({want}): one evaluation without a sample fires it",
+                               f"intervals ({want}): {gap} without a sample fire{'s' if n == 1 else ''} it",
                                fix=f"use `for: {want}` or longer", scope=rule.path)

@@ -181,7 +181,9 @@ def _refused(err) -> bool:
     if head == "templating" and len(path) >= 3 and path[1] == "list":
         if len(path) == 3:
             return v in ("required", "type")  # a variable without name, or not an object
-        return path[3] in ("name", "type") and len(path) == 4
+        # An empty name is not refused: the dashboard loads, and nothing can use the variable
+        # (cert-manager's published mixin dashboard ships a hidden one): a DB008 warning.
+        return len(path) == 4 and (path[3] == "type" or (path[3] == "name" and v != "minLength"))
     return False
 
 

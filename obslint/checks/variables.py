@@ -70,6 +70,12 @@ def _ds_text(ds) -> str:
     return ds.lower() if isinstance(ds, str) else ""
 
 
+def datasource_variables(dash) -> dict:
+    """{name: "type"} of the dashboard's datasource variables (names that are not text skipped)."""
+    return {v["name"]: _ds_text({"type": v.get("query")}) for v in dash.variables
+            if v.get("type") == "datasource" and isinstance(v.get("name"), str)}
+
+
 def promql_datasource(ds, ds_vars: dict) -> bool:
     """Whether a datasource reference (None: the default) may be a Prometheus-like one."""
     text = _ds_text(ds)
@@ -96,8 +102,7 @@ def _fields(dash):
     """(path, text) of every string where a variable can be used and obslint knows how to read
     it: PromQL panel targets (every field), panel titles, descriptions, `repeat`, datasource
     references and links; query variables' queries and datasources."""
-    ds_vars = {v.get("name"): _ds_text({"type": v.get("query")}) for v in dash.variables
-               if v.get("type") == "datasource"}
+    ds_vars = datasource_variables(dash)
     for panel in dash.panels:
         p = panel.data
         for key in ("title", "description"):
@@ -174,7 +179,8 @@ class UndefinedVariable(Rule):
     r"""A panel query, title, link or datasource uses a template variable (`$x`, `${x}`,
     `[[x]]`) that the dashboard does not define: Grafana leaves the text as it is, so
     `{job="$x"}` matches nothing and the panel stays empty (a datasource `${DS_X}` without the
-    matching `__inputs` entry is not found). Grafana's built-ins (`$__interval`,
+    matching `__inputs` entry is not found), and a `repeat` on it repeats nothing. In a title,
+    description, link or legend the text is only shown as written: a warning there. Grafana's built-ins (`$__interval`,
     `$__rate_interval`, `$__range`, `${__field.labels.x}`, `$__all`, ...), the pre-7 `$interval`,
     `__inputs` placeholders, and the variables Juju's COS library injects into charm dashboards
     (`$prometheusds`, `$lokids`, `$juju_model`, `$juju_model_uuid`, `$juju_application`,
@@ -219,10 +225,25 @@ class UndefinedVariable(Rule):
                 near = [n for n in names if n.lower() == name.lower()]
                 fix = (f"did you mean `${near[0]}`? Variable names are case-sensitive" if near else
                        f"add a variable `{name}` under `{_variables_key(dash)}`, or remove the reference")
-                yield self.finding(dash.doc, path, f"`${name}` is not a variable of this dashboard: Grafana "
-                                   f"leaves it as text, so it matches nothing",
-                                   fix=fix, variable=name)
+                shown = path[-1] in _SHOWN_FIELDS  # a text shown as written: nothing breaks
+                yield self.finding(dash.doc, path, f"`${name}` is not a variable of this dashboard: "
+                                   f"{_effect(path)}", fix=fix, variable=name,
+                                   severity=Severity.WARNING if shown else None)
                 break
+
+
+_SHOWN_FIELDS = ("title", "description", "url", "legendFormat")
+
+
+def _effect(path: tuple) -> str:
+    """What an undefined variable does where it is used."""
+    if "datasource" in path[-2:]:
+        return "Grafana finds no datasource of that name, so the queries fail"
+    if path[-1] == "repeat":
+        return "the panel is not repeated"
+    if path[-1] in _SHOWN_FIELDS:
+        return "Grafana shows it as written"
+    return "Grafana leaves it as text, so it matches nothing"
 
 
 def _variables_key(dash) -> str:
@@ -358,8 +379,7 @@ class VariableQuerySyntax(Rule):
     summary = "PromQL inside a Prometheus variable query does not parse"
 
     def check_dashboard(self, dash, ctx):
-        ds_vars = {v.get("name"): _ds_text({"type": v.get("query")}) for v in dash.variables
-                   if v.get("type") == "datasource"}
+        ds_vars = datasource_variables(dash)
         templ = dash.data.get("templating")
         lst = templ.get("list") if isinstance(templ, dict) else None
         for vi, var in enumerate(lst if isinstance(lst, list) else []):

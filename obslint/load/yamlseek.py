@@ -15,6 +15,13 @@ from itertools import islice
 
 _CONTENT = re.compile(r"(?m)^([ ]*)(?=[^ \n#])")
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/ ]*")
+# A whole key on one line (`"rules":`, `'expr':`, as jsonnet and other generators write them).
+_QUOTED_KEY = re.compile(r"(?:\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\n]|'')*')[ ]*:(?=[ \n]|$)")
+
+
+def _eol(text: str, pos: int, n: int) -> int:
+    eol = text.find("\n", pos)
+    return n if eol == -1 else eol
 
 
 # The patterns below start with a newline rather than `(?m)^`: a multiline `^` is tried at
@@ -76,19 +83,34 @@ def _inline_value(text: str, start: int, n: int) -> tuple[int | None, int]:
     return (i if i < eol and text[i] != "#" else None), eol
 
 
-def _unsupported(text: str) -> bool:
-    return ("\t" in text or text.startswith(("---", "...", "%")) or "\n---" in text or "\n..." in text
-            or "\n%" in text)
+# A lone `---` line (Sloth and other generators start with one), after blank or comment lines.
+_LEADING_MARKER = re.compile(r"(?:[ ]*(?:#[^\n]*)?\n)*---[ ]*(?:#[^\n]*)?(?:\n|$)")
+
+
+def _body_start(text: str) -> int | None:
+    """Where the one document's content may start (after a leading `---` line), or None when
+    the text needs the general locators: tabs, directives, several documents, `...`."""
+    if "\t" in text:
+        return None
+    m = _LEADING_MARKER.match(text)
+    start = m.end() if m else 0
+    if not start and text.startswith(("---", "...", "%")):
+        return None
+    after = max(0, start - 1)  # the newline that ends the marker line: a second `---` right after it counts
+    if any(text.find(mark, after) != -1 for mark in ("\n---", "\n...", "\n%")):
+        return None
+    return start
 
 
 class YamlSeeker:
     """Finds nodes by path; the cost is proportional to the distance to the node, not the file."""
 
-    __slots__ = ("text", "ok", "starts", "prefixes", "known", "items")
+    __slots__ = ("text", "ok", "body", "starts", "prefixes", "known", "items")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.ok = not _unsupported(text)
+        self.body = _body_start(text)
+        self.ok = self.body is not None
         self.starts: dict[int, int] = {}  # line -> its offset, for every position answered
         self.prefixes: dict[tuple, tuple] = {}  # path head -> (pos, inline, key position) after it
         self.known: list[tuple[int, int]] = []  # (line start, line), sorted: lines counted so far
@@ -115,7 +137,7 @@ class YamlSeeker:
         if k:
             state = memo[path[:k]]
         else:
-            m = _CONTENT.search(text)
+            m = _CONTENT.search(text, self.body)
             if not m:
                 return None
             state = (m.end(), False, None)
@@ -174,8 +196,10 @@ def _step(text: str, n: int, pos: int, inline: bool, step, items: dict) -> tuple
     if pos >= n:
         return None
     c = text[pos]
-    if c in "{[|>\"'&*!":  # flow, block scalar, quoted, anchor, alias, tag
+    if c in "{[|>&*!":  # flow, block scalar, anchor, alias, tag
         return None
+    if c in "\"'" and not _QUOTED_KEY.match(text, pos, _eol(text, pos, n)):
+        return None  # a quoted scalar (perhaps of several lines), not a mapping whose first key is quoted
     line_start = text.rfind("\n", 0, pos) + 1
     col = pos - line_start
     eol = text.find("\n", pos)

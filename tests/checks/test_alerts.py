@@ -131,6 +131,25 @@ def test_al006_label_lost_in_aggregation(lint_files):
         "(it is set by the rule's `labels:`, which Prometheus templates do not see)"]
 
 
+def test_al006_labels_inside_range_and_with_blocks_are_not_the_alerts(lint_files):
+    # Inside `range`/`with` the dot is a query sample or an item (rook's Ceph alerts range over
+    # `printf "..." .Labels.cluster | query`); the block's own pipeline and `$labels` still
+    # read the alert's labels.
+    listing = ('{{- range printf "(up{cluster=\'%s\'} == 0)" .Labels.cluster | query }} {{ .Labels.pod }}'
+               ' on {{ .Labels.node }}{{ end }}')
+    r = lint_files({"r.yaml": rules(
+        alert("Listed", "count by (cluster) (up == 0) > 1",
+              annotations={"summary": "{{ $labels.cluster }}", "description": listing}),
+        alert("WithBlock", "count by (cluster) (up == 0) > 1",
+              annotations={"summary": '{{ with query "up" }}{{ (first .).Labels.pod }}{{ end }}',
+                           "description": "{{ range $i, $s := query \"up\" }}{{ $labels.pod }}{{ end }}"}),
+        alert("Header", "count by (cluster) (up == 0) > 1",
+              annotations={"summary": '{{ range printf "up{pod=\'%s\'}" .Labels.pod | query }}{{ end }}',
+                           "description": "d"}))})
+    assert [(f.message.split("`")[3], f.message.split("`")[5]) for f in found(r, "AL006")] == [
+        ("WithBlock", "$labels.pod"), ("Header", "$labels.pod")]
+
+
 def test_al006_grafana_sees_rule_labels(lint_files):
     rule = grafana_rule("G", "sum by (service) (rate(x_total[5m]))", labels={"team": "web"},
                         annotations={"summary": "{{ $labels.team }} {{ $labels.service }} {{ $labels.alertname }}",

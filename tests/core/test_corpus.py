@@ -21,8 +21,6 @@ TRUE_POSITIVES = {
         "`rate(x * 8[$__rate_interval])`: a range applied to a multiplication, which Prometheus refuses",
     ("thanos/alerts.yaml", "PQ101"):
         "ThanosBucketReplicateRunLatency: `histogram_quantile` over `sum by (job)` drops `le`, so it never fires",
-    ("cert-manager/dashboards/cert-manager-overview.json", "DB001"):
-        "a template variable with an empty name, which no query can reference",
 }
 # The undefined variables and broken variable queries of issue 15 (named in tests/flow).
 from tests.flow.test_flow_corpus import TRUE_ERRORS as _FLOW_ERRORS  # noqa: E402

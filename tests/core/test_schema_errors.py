@@ -100,3 +100,15 @@ def test_keywords_the_gate_cannot_describe_go_to_jsonschema():
     found = schemas.errors("policy", policy)
     assert [type(e) for e in found] == [jsonschema.exceptions.ValidationError]
     assert schemas.describe(found[0]) == "`metrics[0].labels` ['a', 'a'] has non-unique elements"
+
+
+def test_a_variable_with_an_empty_name_is_a_warning_not_an_error(lint_files):
+    # Grafana loads the dashboard; nothing can reference the variable (cert-manager's mixin).
+    dash = {"uid": "api", "title": "API", "schemaVersion": 39, "panels": [],
+            "templating": {"list": [{"name": "", "type": "query", "hide": 2, "query": "label_values(up, job)"},
+                                    {"type": "query", "query": "label_values(up, pod)"}]}}
+    r = lint_files({"d.json": json.dumps(dash, indent=2)})
+    assert not any(f.code == "DB001" and "must not be empty" in f.message for f in r.findings)
+    assert any(f.code == "DB008" and "must not be empty" in f.message and f.severity.name == "WARNING"
+               for f in r.findings)
+    assert any(f.code == "DB001" and "`name`" in f.message for f in r.findings)  # no name at all: still DB001

@@ -109,3 +109,62 @@ def test_outline_matches_pyyaml_on_the_corpus():
 ])
 def test_outline_cases(text, path, expected):
     assert YamlOutline(text).lookup(0, path, False) == expected
+
+
+def _agrees_with_pyyaml(text: str) -> int:
+    """Every node the seeker answers for is where PyYAML puts it; returns how many it answered."""
+    from obslint.load.yamlseek import YamlSeeker
+
+    data = yamlload.parse_yaml(text).documents[0]
+    nodes = yamlload.compose_all(text)
+    seeker = YamlSeeker(text)
+    answered = 0
+    for p in [p for p, _ in tree_paths(data)][1:]:
+        for at_key in (False, True):
+            got = seeker.seek(p, at_key)
+            if got is None:
+                continue
+            answered += 1
+            mark, _ = yamlload.locate(nodes[0], p, at_key)
+            assert got == (mark.line + 1, mark.column + 1), (p, at_key)
+    return answered
+
+
+@pytest.mark.parametrize("text", [
+    "\n---\n# generated\ngroups:\n- name: a\n  rules:\n  - alert: A\n    expr: up == 0\n    for: 5m\n",
+    "--- # one document\ngroups:\n  - name: a\n    rules:\n      - record: r\n        expr: sum(up)\n",
+    '"groups":\n- "name": "a"\n  "rules":\n  - "alert": "A"\n    "expr": |\n      up\n      -\n      1\n    "for": "5m"\n',
+    "'groups':\n- 'name': 'it''s'\n  'rules':\n  - 'expr': 'up'\n    'alert': 'B'\n",
+])
+def test_seeker_reads_a_leading_marker_and_quoted_keys(text):
+    assert _agrees_with_pyyaml(text) > 5
+
+
+@pytest.mark.parametrize("text,path", [
+    ("---\na: 1\n---\na: 2\n", ("a",)),  # two documents: the general locators
+    ("--- {a: 1}\n", ("a",)),  # content on the marker line
+    ('a: "x\n  b: 1"\n', ("a", "b")),  # a quoted scalar of two lines, not a mapping
+])
+def test_seeker_refuses_what_it_cannot_read(text, path):
+    from obslint.load.yamlseek import YamlSeeker
+
+    assert YamlSeeker(text).seek(path) is None
+
+
+@needs_corpus
+def test_seeker_matches_pyyaml_on_generated_corpus_files():
+    """Generated rule files (Sloth's leading `---`, jsonnet's quoted keys) anywhere in the corpus."""
+    import re
+
+    shaped = re.compile(r"(?:[ ]*(?:#[^\n]*)?\n)*(?:---[ ]*(?:#[^\n]*)?\n|[\"'])")
+    answered = files = 0
+    for path in sorted(CORPUS.glob("**/*.y*ml")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if not shaped.match(text) or ("&" in text and "*" in text):
+            continue
+        res = yamlload.parse_yaml(text)
+        if len(res.documents) != 1 or res.documents[0] is None:
+            continue
+        files += 1
+        answered += _agrees_with_pyyaml(text)
+    assert files > 10 and answered > 1000

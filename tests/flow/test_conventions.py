@@ -43,8 +43,8 @@ def test_db043_unit_contradicts_the_name(lint_files):
     got = found(r, "DB043")
     assert [f.context["metric"] for f in got] == ["go_memstats_heap_inuse_bytes", "node_disk_read_bytes_total",
                                                   "request_duration_seconds"]
-    assert got[1].message == ("panel `Reads` shows `node_disk_read_bytes_total` with unit `bytes`, but the metric's "
-                              "name says bytes per second")
+    assert got[1].message == ("panel `Reads` shows `node_disk_read_bytes_total` with unit `bytes`, but a rate of a "
+                              "bytes counter is in bytes per second")
 
 
 @pytest.mark.parametrize("text", [

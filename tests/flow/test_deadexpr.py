@@ -72,7 +72,10 @@ def test_al020_absent_alert_needs_two_intervals_of_for(lint_files):
     got = found(r, "AL020")
     assert [(f.file, f.line, f.context["alert"]) for f in got] == [
         ("r.yaml", 4, "NoFor"), ("r.yaml", 11, "Short"), ("r.yaml", 23, "OverTime")]
-    assert "has `for: 1m`, shorter than two evaluation intervals (2m)" in got[1].message
+    assert got[1].message.endswith("has `for: 1m`, shorter than two evaluation intervals (2m): two evaluations "
+                                   "in a row without a sample fire it")
+    assert got[2].message.endswith("(2m): one evaluation without a sample fires it")  # `for: 0s`
+    assert got[0].message.endswith("has no `for`: one evaluation without a sample fires it")
 
 
 def test_the_regex_free_tree_never_hides_a_comparison_that_cannot_hold():

@@ -28,6 +28,21 @@ def test_db040_undefined_variable_in_query_title_repeat_and_datasource(lint_file
     cluster = next(f for f in got if f.context["variable"] == "Cluster")
     assert cluster.fix == "did you mean `$cluster`? Variable names are case-sensitive"
     assert all(f.severity.name == "ERROR" for f in got)
+    effect = {f.context["variable"]: f.message.split(": ", 1)[1] for f in got}
+    assert effect["DS_PROM"] == "Grafana finds no datasource of that name, so the queries fail"
+    assert effect["node"] == "the panel is not repeated"
+    assert effect["env"] == "Grafana leaves it as text, so it matches nothing"
+
+
+def test_db040_in_a_title_or_legend_is_a_warning(lint_files):
+    # A title, description, link or legend is shown as written: nothing stops working.
+    legend = panel(2, "B", 'up{job="$job"}')
+    legend["targets"][0]["legendFormat"] = "{{pod}} in $zone"
+    r = lint_files(_dash([panel(1, "Requests of $service", "up"), legend], [_var("job")]))
+    got = {f.context["variable"]: f for f in found(r, "DB040")}
+    assert set(got) == {"service", "zone"}
+    assert all(f.severity.name == "WARNING" and f.message.endswith("Grafana shows it as written")
+               for f in got.values())
 
 
 def test_db040_variables_juju_injects_into_charm_dashboards_are_defined(lint_files):
@@ -78,3 +93,11 @@ def test_db042_variable_query_promql_must_parse(lint_files):
     got = found(r, "DB042")
     assert [f.context["variable"] for f in got] == ["job", "pod"]
     assert "the PromQL in `label_values(...)` does not parse" in got[0].message
+
+
+def test_a_datasource_variable_whose_name_is_not_text_breaks_no_check(lint_files):
+    # Found by the mutation fuzzer: `{"type": "datasource", "name": [...]}` made DB040 fail.
+    r = lint_files(_dash([panel(1, "A", 'up{job="$job"}', datasource="$ds")],
+                         [{"type": "datasource", "name": ["ds"], "query": "prometheus"}, _var("job")]))
+    assert not [f for f in r.findings if f.code == "IN011"]
+    assert [f.context["variable"] for f in found(r, "DB040")] == ["ds"]

@@ -31,7 +31,7 @@ PINNED = {
         # +76 AL005, +3 AL006, +2 RF008, 2 PQ103 and the errors below: vmalert's `*.rules` testdata,
         # linted since `.rules` files are discovered (the `*-bad.rules` ones are broken on purpose)
         "AL005": 331,
-        "AL006": 11,  # e.g. VMRule `$labels.dc` after `sum by (cluster)`; vmalert `$labels.instance` after `sum`
+        "AL006": 10,  # (not `.Labels.pod` inside `range ... | query`: the sample's labels) e.g. VMRule `$labels.dc` after `sum by (cluster)`; vmalert `$labels.instance` after `sum`
         "PQ001": 1,  # rules0-bad.rules `vm_rows{ > 0`, on purpose
         "PQ103": 2,  # rules_interval_*.rules: `rate(...[2s])`
         "RF001": 4,  # rules-multi-doc-bad.rules `invalid-field-*`, on purpose
