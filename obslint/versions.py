@@ -20,6 +20,20 @@ def grafana_major(policy: dict | None) -> int:
     return NEWEST_GRAFANA
 
 
+def surely_before(policy: dict | None, major: int, minor: int = 0) -> bool:
+    """Whether policy `grafana.version` is surely older than `major.minor`: "11.2" is older than
+    11.3, "11" or "11.x" is not surely so, and no version means the newest."""
+    g = (policy or {}).get("grafana")
+    version = g.get("version") if isinstance(g, dict) else None
+    if version is None:
+        return False
+    have = grafana_major(policy)
+    if have != major:
+        return have < major
+    parts = str(version).strip().split(".")
+    return len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < minor
+
+
 def value_is_number(rule_data: dict, policy: dict | None) -> bool:
     """Does `$value` hold the query's number in this Grafana alert rule? From Grafana 12, a
     rule whose queries all use one datasource gives `$value` (and `.Value`) the number, as

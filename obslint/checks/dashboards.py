@@ -9,6 +9,7 @@ import re
 from obslint import policy as pol
 from obslint.findings import Severity
 from obslint.registry import Rule
+from obslint.versions import surely_before
 
 UID_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
@@ -229,8 +230,11 @@ class DashboardUidDuplicate(Rule):
 
 class DashboardTitleDuplicate(Rule):
     """Two dashboards in one folder have the same title. Grafana's file provisioning puts the
-    dashboards of a directory into one folder and refuses a second dashboard with a title that
-    is already there ("a dashboard with the same name in the folder already exists").
+    dashboards of a directory into one folder. Before Grafana 11.3 it refuses a second
+    dashboard with a title that is already there ("a dashboard with the same name in the folder
+    already exists"): an error when policy `grafana: {version: ...}` says such a Grafana. From
+    11.3 titles need not be unique (only uids), and the default is the newest Grafana: a
+    warning, as two entries of one name in a folder cannot be told apart.
 
     ## Bad (`a.json`, `b.json`)
     ```json
@@ -249,7 +253,7 @@ class DashboardTitleDuplicate(Rule):
     ```
     """
 
-    code, name, severity = "DB005", "dashboard-title-duplicate", Severity.ERROR
+    code, name, severity = "DB005", "dashboard-title-duplicate", Severity.WARNING
     summary = "two dashboards in one folder have the same title"
 
     def check_dashboard(self, dash, ctx):
@@ -272,8 +276,12 @@ class DashboardTitleDuplicate(Rule):
             if d is not dash:
                 line, _ = d.doc.locate(("title",))
                 others.append(f"{d.doc.source.display}:{line}")
+        refused = surely_before(ctx.policy, 11, 3)
+        effect = ("Grafana before 11.3 refuses the second one" if refused else
+                  "the folder lists two dashboards of one name (Grafana before 11.3 refuses the second one)")
         yield self.finding(dash.doc, ("title",), f"dashboard title `{title}` is also used in the same folder by "
-                           f"{', '.join(others)}", fix="give each dashboard in a folder its own title")
+                           f"{', '.join(others)}: {effect}", fix="give each dashboard in a folder its own title",
+                           severity=Severity.ERROR if refused else None)
 
 
 class PanelIdDuplicate(Rule):

@@ -1,6 +1,8 @@
 """DB002-DB007: dashboard uids, titles per folder, panel ids and grid layout."""
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from tests.checks.helpers import dashboard, found, panel
@@ -72,6 +74,17 @@ def test_db005_duplicate_title_same_folder_only(lint_files):
     fs = found(r, "DB005")
     assert sorted(f.file for f in fs) == ["x/a.json", "x/b.json"]
     assert all("same folder" in f.message for f in fs)
+    # Grafana 11.3 dropped the unique-title rule: the newest Grafana (no version) gets a warning.
+    assert all(f.severity.name == "WARNING" for f in fs)
+
+
+@pytest.mark.parametrize("version,severity", [("10.4", "ERROR"), ("11.2", "ERROR"), ("9", "ERROR"),
+                                              ("11.3", "WARNING"), ("11", "WARNING"), ("11.x", "WARNING"),
+                                              ("12.x", "WARNING")])
+def test_db005_is_an_error_only_for_a_grafana_that_refuses_it(lint_files, version, severity):
+    r = lint_files({"x/a.json": dashboard(uid="a", title="API"), "x/b.json": dashboard(uid="b", title="API")},
+                   config={"grafana": {"version": version}})
+    assert [f.severity.name for f in found(r, "DB005")] == [severity, severity]
 
 
 def test_db006_duplicate_panel_ids_including_nested_rows(lint_files):
