@@ -21,6 +21,8 @@ def _schema_findings(rule: Rule, doc, schema: str, skip_unknown: bool = False, t
     for err in schemas.errors(schema, doc.root):
         if skip_unknown and err.validator == "additionalProperties":
             continue
+        if tolerated is not None and _empty_mapping(err):
+            continue  # `secureJsonData:` with its keys commented out: the same as leaving it out
         path = tuple(err.absolute_path)
         at_key = False
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
@@ -30,6 +32,13 @@ def _schema_findings(rule: Rule, doc, schema: str, skip_unknown: bool = False, t
         hint = tolerated(err) if tolerated is not None else None
         yield rule.finding(doc, path, schemas.describe(err) + (f"; {hint}" if hint else ""), at_key=at_key,
                            fix=_fix_hint(err), severity=Severity.WARNING if hint else None)
+
+
+def _empty_mapping(err) -> bool:
+    """A key written with no value where a mapping belongs (`jsonData:`, `options:`): the reader
+    takes it as an empty mapping, exactly as if the key were absent."""
+    expected = err.validator_value if err.validator == "type" else None
+    return err.instance is None and (expected == "object" or expected == ["object"])
 
 
 def _provisioning_tolerated(err) -> str | None:

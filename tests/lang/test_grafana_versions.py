@@ -47,6 +47,15 @@ def test_provisioning_deviations_grafana_reads_anyway_are_warnings(lint_files):
     assert got == [(5, "WARNING"), (6, "WARNING"), (7, "WARNING"), (8, "WARNING"), (9, "ERROR")]
 
 
+def test_a_mapping_key_left_empty_is_no_finding(lint_files):
+    # `secureJsonData:` with its keys commented out reads as an empty mapping, as if absent
+    # (grafana/clickhouse-datasource's provisioning); a null where a text belongs still warns.
+    ds = ("apiVersion: 1\ndatasources:\n  - name: CH\n    type: grafana-clickhouse-datasource\n"
+          "    jsonData:\n      port: 9000\n    secureJsonData:\n      # password: \"\"\n    user: null\n")
+    got = [(f.line, f.severity.name) for f in found(lint_files({"datasources.yaml": ds}), "PV001")]
+    assert got == [(9, "WARNING")]
+
+
 def test_policy_grafana_version_is_validated(tmp_path):
     import pytest
 
