@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from obslint import gotemplate
+from obslint import gotemplate, samename
 from obslint.durations import parse_duration
 from obslint.findings import Severity
 from obslint.lang import flavor as flavors
@@ -439,9 +439,13 @@ class Durations(Rule):
 
 
 class DuplicateRule(Rule):
-    """Two rules in one group produce the same series: the same alert or record name with
-    the same labels. `promtool check rules` warns about this; the later rule's series
-    collide with the earlier one's.
+    """Two rules in one group have the same alert or record name and the same labels, which
+    `promtool check rules` reports as duplicate rules. With the same expression it is a copy
+    whose series collide with the first one's; with another expression they collide wherever
+    both results carry the same labels (warnings). Rules that split one series by a selector
+    the result keeps (`code=~"2.."`, then `code=~"3.."` under `sum by (code)`, as
+    kubernetes-mixin's `code_verb:apiserver_request_total:increase1h` does) never collide:
+    info.
 
     ## Bad (`rules.yaml`)
     ```yaml
@@ -475,11 +479,13 @@ class DuplicateRule(Rule):
             key = ("alert" in data, repr(data.get("alert", data.get("record"))), _label_key(labels))
             if key in seen:
                 first = seen[key]
-                yield self.finding(rule.doc, rule.path, f"rule `{rule.name}` duplicates rule #{first + 1} of group "
-                                   f"`{group.name}` (same name and labels)",
-                                   fix="remove the duplicate or give it distinguishing labels", scope=rule.path)
+                how, severity = samename.verdict(first.data.get("expr"), data.get("expr"))
+                yield self.finding(rule.doc, rule.path, f"rule `{rule.name}` has the name and labels of rule "
+                                   f"#{first.path[-1] + 1} of group `{group.name}` {how}",
+                                   fix="remove the copy, or give the rules distinguishing labels"
+                                   if severity is Severity.WARNING else None, scope=rule.path, severity=severity)
             else:
-                seen[key] = rule.path[-1]
+                seen[key] = rule
 
 
 def _label_key(labels) -> frozenset:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from obslint import samename
 from obslint.durations import format_duration, parse_duration
 from obslint.findings import Severity
 from obslint.registry import Rule
@@ -25,7 +26,8 @@ class DuplicateAcrossGroups(Rule):
     """The same alert or recording rule (same name, same labels, group labels included) is
     defined in two groups of one file. Both are evaluated: a recording rule's series are written
     twice and collide, an alert is sent twice. `promtool check rules` reports these as
-    duplicate rules; duplicates inside one group are RF008.
+    duplicate rules; duplicates inside one group are RF008. Rules that split one series by a
+    selector the result keeps never collide: info.
 
     ## Bad (`rules.yaml`)
     ```yaml
@@ -66,6 +68,7 @@ class DuplicateAcrossGroups(Rule):
         if not groups or len(groups) < 2:
             return
         seen: dict = {}
+        first_rule: dict = {}
         for group in groups:
             glabels = _group_labels(group)
             for rule in group.rules:
@@ -76,15 +79,17 @@ class DuplicateAcrossGroups(Rule):
                 key = ("alert" in rule.data, name, _labels_key({**glabels, **own}))
                 first = seen.get(key)
                 if first is None:
-                    seen[key] = group
+                    seen[key], first_rule[key] = group, rule
                     continue
                 if first is group:
                     continue  # same group: RF008's
                 kind = "alert" if "alert" in rule.data else "recording rule"
+                how, severity = samename.verdict(first_rule[key].data.get("expr"), rule.data.get("expr"))
                 yield self.finding(doc, rule.path, f"{kind} `{name}` is also defined, with the same labels, in group "
-                                   f"`{first.name}` of this file: both are evaluated",
-                                   fix="remove one copy, or give them distinguishing labels", scope=rule.path,
-                                   rule_name=name)
+                                   f"`{first.name}` of this file, {how}",
+                                   fix="remove one copy, or give them distinguishing labels"
+                                   if severity is Severity.WARNING else None, scope=rule.path, rule_name=name,
+                                   severity=severity)
 
 
 class RedundantForZero(Rule):

@@ -1,6 +1,8 @@
 """RF020-RF022, PL020-PL021: rule sets as a whole."""
 from __future__ import annotations
 
+import pytest
+
 from tests.checks.helpers import alert, found, record
 
 
@@ -16,9 +18,32 @@ def test_rf020_same_rule_in_two_groups_of_a_file(lint_files):
         "other.yaml": _two_groups(alert("ApiDown", "up == 0"), record("c:d", "x"))})
     got = found(r, "RF020")
     assert [(f.file, f.line) for f in got] == [("r.yaml", 16), ("r.yaml", 32)]
-    assert got[0].message == ("alert `ApiDown` is also defined, with the same labels, in group `a` of this file: "
-                              "both are evaluated")
+    assert got[0].message == ("alert `ApiDown` is also defined, with the same labels, in group `a` of this file, "
+                              "and the same expression: a copy, whose series collide with the first one's")
+    # `a:b` is `sum(x)` in one group and `sum(y)` in the other: both carry no labels, they collide
+    assert "and another expression: their series collide" in got[1].message
+    assert [f.severity.name for f in got] == ["WARNING", "WARNING"]
     assert not found(r, "RF008")
+
+
+def test_rf008_one_series_split_by_a_kept_selector_is_info(lint_files):
+    # kubernetes-mixin writes one record from four rules split by `code=~"2.."`..."5.."; rabbitmq's
+    # operator one from `alertstate="pending"` and `alertstate="firing"`: they never collide
+    split = "".join(record("code:requests:increase1h", f'sum by (code) (increase(requests_total{{code=~"{c}.."}}[1h]))')
+                    for c in "2345")
+    states = "".join(record("alerts:numeric", f'ALERTS{{alertstate="{s}"}} * 0 + {n}')
+                     for s, n in (("pending", 1), ("firing", 2)))
+    dropped = "".join(record("all:requests", f'sum(increase(requests_total{{code=~"{c}.."}}[1h]))') for c in "23")
+    copy = record("job:up:sum", "sum by (job) (up)") + record("job:up:sum", "sum by  (job)  (up)")
+    r = lint_files({"r.yaml": "groups:\n  - name: a\n    rules:\n" + split + states + dropped + copy})
+    got = found(r, "RF008")
+    assert [(f.message.split("`")[1], f.severity.name) for f in got] == (
+        [("code:requests:increase1h", "INFO")] * 3 + [("alerts:numeric", "INFO"), ("all:requests", "WARNING"),
+                                                     ("job:up:sum", "WARNING")])
+    assert "selects other `code` values, which both results keep" in got[0].message
+    assert "selects other `alertstate` values" in got[3].message
+    assert "another expression" in got[4].message  # `sum(...)` drops `code`: the two collide
+    assert "the same expression: a copy" in got[5].message
 
 
 def test_rf020_group_labels_distinguish(lint_files):
@@ -73,3 +98,21 @@ def test_pl021_required_labels_and_annotations(lint_files):
     assert sorted(f.message for f in got) == [
         "alert `B` has no annotation `runbook_url`, which the policy's `rules.require-annotations` requires",
         "alert `B`: label `team: API` does not match the policy's `^[a-z]+$`"]
+
+
+@pytest.mark.parametrize("a,b,label", [
+    ('sum by (code) (x{code=~"2.."})', 'sum by (code) (x{code=~"3.."})', "code"),
+    ('x{state="a"} * 0 + 1', 'x{state="b"} * 0 + 2', "state"),
+    ('sum without (pod) (x{code="a"})', 'sum without (pod) (x{code="b"})', "code"),
+    ('sum by (code) (x{code=~"2..|3.."})', 'sum by (code) (x{code=~"4.."})', None),  # alternation: not read
+    ('sum by (code) (x{code="a"})', 'sum by (code) (x{code="a"})', None),
+    ('sum without (code) (x{code="a"})', 'sum without (code) (x{code="b"})', None),  # dropped
+    ('label_replace(x{code="a"}, "code", "z", "", "")', 'x{code="b"}', None),  # rewritten
+    ('x{code="a"} / on (job) y{code="a"}', 'x{code="b"} / on (job) y{code="b"}', None),  # `on` drops it
+    ('x{code="a"} + y', 'x{code="b"} + y', None),  # `y` does not pin it
+    ('x{code=~"2.."}', 'x{code="2xx"}', None),  # might overlap
+])
+def test_separating_label(a, b, label):
+    from obslint import samename
+
+    assert samename.separating_label(a, b) == label
