@@ -199,11 +199,14 @@ def _refused(err) -> bool:
 class WrappedDashboard(Rule):
     """A dashboard file holds `{"dashboard": {...}}` (the shape of Grafana's HTTP API) instead
     of the bare dashboard model. File provisioning reads the top level as the dashboard and
-    fails with "Dashboard title cannot be empty".
+    fails with "Dashboard title cannot be empty". A file that is a save request for the API
+    (`POST /api/dashboards/db`: `overwrite`, `folderUid`, `folderId` or `message` beside
+    `dashboard`, no `meta`) is made for the API, where it is right: info.
 
     ## Bad (`dashboard.json`)
     ```json
-    {"dashboard": {"title": "API", "uid": "api", "schemaVersion": 39, "panels": []}, "overwrite": true}
+    {"dashboard": {"title": "API", "uid": "api", "schemaVersion": 39, "panels": []},
+     "meta": {"type": "db", "slug": "api"}}
     ```
 
     ## Good (`dashboard.json`)
@@ -220,10 +223,19 @@ class WrappedDashboard(Rule):
         doc = dash.doc
         if doc.base == ("dashboard",) and doc.parent is None:
             # Paths are relative to the wrapped dashboard, so () is the `dashboard` key itself.
-            yield self.finding(doc, (), "the dashboard is wrapped in `{\"dashboard\": ...}`; Grafana's file "
-                               "provisioning expects the bare dashboard model and will fail with \"Dashboard title "
-                               "cannot be empty\"", fix="save only the value of `dashboard` as the file's content",
-                               at_key=True, autofix=_unwrap_fix(doc))
+            keys = set(doc.data) if isinstance(doc.data, dict) else set()
+            request = "meta" not in keys and not keys.isdisjoint(_SAVE_REQUEST_KEYS)
+            yield self.finding(doc, (), "the dashboard is wrapped in `{\"dashboard\": ...}`" + (
+                               ", as a save request for Grafana's HTTP API (`POST /api/dashboards/db`) is; file "
+                               "provisioning would read the top level and fail" if request else
+                               "; Grafana's file provisioning expects the bare dashboard model and will fail with "
+                               "\"Dashboard title cannot be empty\""),
+                               fix="save only the value of `dashboard` as the file's content" + (
+                                   ", if the file is for provisioning" if request else ""),
+                               at_key=True, autofix=_unwrap_fix(doc), severity=Severity.INFO if request else None)
+
+
+_SAVE_REQUEST_KEYS = frozenset({"overwrite", "folderUid", "folderId", "message"})
 
 
 def _unwrap_fix(doc):

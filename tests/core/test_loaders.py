@@ -125,3 +125,16 @@ def test_vendored_trees_are_skipped(lint_files):
     r = lint_files({"node_modules/x/rules.yaml": "groups:\n  - rules: [{expr: 'rate('}]\n",
                     ".git/rules.yaml": "groups: [{}]\n", ".venv/d.json": "{"})
     assert r.files == 0
+
+
+def test_db020_a_save_request_for_the_api_is_info(lint_files):
+    # redis-enterprise-observability posts `{"dashboard": ..., "overwrite": true}` with curl;
+    # a saved `GET /api/dashboards/uid/...` answer (`meta`) or a bare wrapper is a provisioning mistake.
+    inner = '{"title": "A", "uid": "a", "panels": []}'
+    r = lint_files({"post.json": '{"dashboard": ' + inner + ', "overwrite": true, "folderUid": "x"}',
+                    "get.json": '{"dashboard": ' + inner.replace('"a"', '"b"') + ', "meta": {"type": "db"}}',
+                    "bare.json": '{"dashboard": ' + inner.replace('"a"', '"c"') + '}'})
+    got = {f.file: f for f in r.findings if f.code == "DB020"}
+    assert {k: f.severity.name for k, f in got.items()} == {"post.json": "INFO", "get.json": "ERROR",
+                                                           "bare.json": "ERROR"}
+    assert "save request for Grafana's HTTP API" in got["post.json"].message
