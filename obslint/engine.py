@@ -388,25 +388,57 @@ def _unused_ignores(rule, config: Config, entries: list[IgnoreEntry], active, li
 
 
 def run_rules(rules, project: Project, ctx: Context, only_sources: set[int] | None = None,
-              producers: dict | None = None, progress=None) -> list[Finding]:
+              producers: dict | None = None, progress=None, jobs: int | None = 1) -> list[Finding]:
     """Call each rule's hooks on the model objects they ask for; returns the findings.
 
     Object by object: a rule, then its query; a panel, then its queries. Every check that
     looks at one expression runs while its syntax tree is still in the small tree cache.
     `only_sources` (ids of Sources) limits per-object checks to those files; project-wide
-    checks always see everything."""
+    checks always see everything. `jobs` other than 1 lets a middling run check half its
+    files in a second process (obslint.forkcheck)."""
     from obslint import promql
 
     before = promql.use(ctx.promql)  # the run's PromQL facts and trees, dropped with the run
     try:
-        return _run_hooks(rules, project, ctx, only_sources, producers, progress)
+        hooks = {hook: [getattr(r, hook) for r in rules if hasattr(r, hook)] for hook in registry.HOOKS}
+        if jobs != 1 and fastpaths.ENABLED:
+            from obslint import forkcheck
+
+            sources = [s for s in project.sources if only_sources is None or id(s) in only_sources]
+            if forkcheck.worth_it(sources):
+                got = forkcheck.run(
+                    lambda only, prod, here=False: _run_hooks(rules, hooks, project, ctx, only, prod, progress if here else None),
+                    lambda: _project_hooks(rules, hooks, project, ctx), project, sources, producers)
+                if got is not None:
+                    return got
+        found = _run_hooks(rules, hooks, project, ctx, only_sources, producers, progress)
+        found.extend(_project_hooks(rules, hooks, project, ctx))
+        return found
     finally:
         promql.use(before)
 
 
-def _run_hooks(rules, project: Project, ctx: Context, only_sources: set[int] | None, producers: dict | None = None,
-               progress=None) -> list[Finding]:
-    hooks = {hook: [getattr(r, hook) for r in rules if hasattr(r, hook)] for hook in registry.HOOKS}
+def _project_hooks(rules, hooks, project: Project, ctx: Context) -> list[Finding]:
+    internal = next((r for r in rules if r.code == "IN011"), None)
+    out: list[Finding] = []
+    timebox.deadline = float("inf")  # project-wide checks have no per-file budget
+    for fn in hooks["check_project"]:
+        try:
+            found = fn(project, ctx)
+            if found:
+                out.extend(found)
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - as above; blamed on the first file, there is no better one
+            if project.sources and internal is not None:
+                out.append(_internal_error(internal, project.sources[0].display,
+                                           f"project-wide check {_code(fn)}", exc))
+    return out
+
+
+def _run_hooks(rules, hooks, project: Project, ctx: Context, only_sources: set[int] | None,
+               producers: dict | None = None, progress=None) -> list[Finding]:
+    """The per-object checks (every hook but check_project), on the files in `only_sources`."""
     on_query = hooks["check_query"]
     # check_document hooks by document kind, from each rule's `applies_to`.
     doc_hooks: dict = {}
@@ -564,18 +596,6 @@ def _run_hooks(rules, project: Project, ctx: Context, only_sources: set[int] | N
             queries(grule.queries, src)
     if budget and meter[2] is not None:
         charge(None)  # the last file's time since the last reading
-    timebox.deadline = float("inf")  # project-wide checks have no per-file budget
-    for fn in hooks["check_project"]:
-        try:
-            found = fn(project, ctx)
-            if found:
-                extend(found)
-        except ConfigError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - as above; blamed on the first file, there is no better one
-            if project.sources and internal is not None:
-                out.append(_internal_error(internal, project.sources[0].display,
-                                           f"project-wide check {_code(fn)}", exc))
     return out
 
 

@@ -479,7 +479,9 @@ def run(paths, config, rules, scope, result, store, jobs=None, progress=None):
         result.skipped, result.skip_reasons = [], {}
         for r in rows:
             del r[7:]
-    return s, *_cold(s, paths, config, rules, by_code, scope, result, engine, progress)
+    # a cold run without the cache may check half its files in a second process (obslint.forkcheck);
+    # with the cache, the facts the checks gather are saved from this process
+    return s, *_cold(s, paths, config, rules, by_code, scope, result, engine, progress, n if store is None else 1)
 
 
 def _parallel(s, rows, config, rules, by_code, scope, result, jobs):
@@ -610,7 +612,7 @@ def _incremental(s, index, entries, rows, config, rules, by_code, scope, result)
     return project, found
 
 
-def _cold(s, paths, config, rules, by_code, scope, result, engine, progress=None):
+def _cold(s, paths, config, rules, by_code, scope, result, engine, progress=None, jobs=1):
     s.mode = "cold"
     result.skipped, result.skip_reasons = [], {}
     project, found, files = engine.load_project(paths, config, result, by_code, progress)
@@ -626,7 +628,7 @@ def _cold(s, paths, config, rules, by_code, scope, result, engine, progress=None
     problems: dict = {}
     for f in found:
         problems.setdefault(f.file, []).append(f)
-    found.extend(engine.run_rules(rules, project, ctx, only, s.producers, progress))
+    found.extend(engine.run_rules(rules, project, ctx, only, s.producers, progress, jobs))
     by_path: dict = {}
     for src in project.sources:
         by_path.setdefault(os.path.abspath(src.path), src)
