@@ -312,6 +312,10 @@ def _facts_of(kind: str, source, ctx, active) -> dict:
         if "PQ125" in active:
             out["rated"] = sh(tuple(sh(m) for m in sorted(scalefacts.rated_of_source(ctx, source))))
     if kind == "dash":
+        if "PQ001" in active or "PQ002" in active:
+            vm = scalefacts.metricsql_datasources_of_source(ctx, source)
+            if vm:
+                out["vm"] = tuple(sorted(vm))
         if "XF002" in active:
             out["dirs"] = {sh(d): sh(tuple(sh(x) for x in sorted(m)))
                            for d, m in scalefacts.dash_dirs_of_source(ctx, source).items()}

@@ -1,6 +1,7 @@
 """Cross-file facts that a cached dashboard's shadow does not carry (issue 19): the metric
-names its queries read through rate/increase (PQ125) and the metric families it shows, by
-directory (XF002). Computed per file, merged per run; shadows contribute what the cache kept
+names its queries read through rate/increase (PQ125), the metric families it shows, by
+directory (XF002), and the datasources its queries use MetricsQL-only constructs on
+(PQ001/PQ002). Computed per file, merged per run; shadows contribute what the cache kept
 (`ctx.cache["scale.facts"]`: display -> facts)."""
 from __future__ import annotations
 
@@ -48,10 +49,41 @@ def _of_source(ctx, what: str, key: int):
     if got is None:
         if what == "rated":
             got = _rated_in(_by_source(ctx, "queries", ctx.project.queries).get(key, ()))
+        elif what == "vm":
+            got = _metricsql_keys(ctx, _by_source(ctx, "queries", ctx.project.queries).get(key, ()))
         else:
             got = _dirs_of(ctx, _by_source(ctx, "dashboards", ctx.project.dashboards).get(key, ()))
         memo[key] = got
     return got
+
+
+def _metricsql_keys(ctx, queries) -> set:
+    from obslint.checks.promql_syntax import datasource_key, uses_metricsql
+
+    out: set = set()
+    for q in queries:
+        if q.origin == "panel":
+            key = datasource_key(q)
+            if key is not None and key not in out and uses_metricsql(q, ctx):
+                out.add(key)
+    return out
+
+
+def metricsql_datasources(ctx) -> set:
+    """Datasources (promql_syntax.datasource_key) some dashboard query of the project uses a
+    MetricsQL-only construct on: VictoriaMetrics behind a Prometheus-type datasource."""
+    out = ctx.cache.get("scale.vm-datasources")
+    if out is None:
+        out = ctx.cache["scale.vm-datasources"] = set()
+        for key in _by_source(ctx, "queries", ctx.project.queries):
+            out |= _of_source(ctx, "vm", key)
+        for facts in (ctx.cache.get("scale.facts") or {}).values():
+            out.update(facts.get("vm") or ())
+    return out
+
+
+def metricsql_datasources_of_source(ctx, source) -> set:
+    return _of_source(ctx, "vm", id(source))
 
 
 def rated_of_source(ctx, source) -> set:

@@ -15,7 +15,7 @@ def verdict(query, ctx):
     refuses, in a run whose dialect is not configured (it may run on VictoriaMetrics)."""
     out = _raw(query, ctx)
     if out is not None and len(out) == 4:  # valid MetricsQL that only Prometheus' type rules refuse
-        return out[3] if _written_for_metricsql(query.doc, ctx) else out[:3]
+        return out[3] if _written_for_metricsql(query, ctx) else out[:3]
     return out
 
 
@@ -31,11 +31,33 @@ def _raw(query, ctx):
     return out
 
 
-def _written_for_metricsql(doc, ctx) -> bool:
-    """Whether another query of the document uses a MetricsQL-only construct (a PQ002 of its
-    own): then the dashboard runs on VictoriaMetrics, and its queries that only Prometheus'
-    type rules refuse are MetricsQL too. Without that, such a query is a Prometheus error."""
+def uses_metricsql(query, ctx) -> bool:
+    """The query is valid MetricsQL with a construct Prometheus does not have (a PQ002 of its own)."""
+    found = _raw(query, ctx)
+    return found is not None and len(found) == 3 and found[0] == "PQ002"
+
+
+def datasource_key(query) -> str | None:
+    """Which datasource a dashboard query runs on, as far as the file says: its uid or name, or
+    the Grafana's default one; None when a variable or an import input picks it."""
+    res = query.datasource
+    if res is None or res.special is not None or res.via in ("variable", "input"):
+        return None
+    if res.via == "default":
+        return "default"
+    if res.uid:
+        return "uid:" + res.uid
+    return "name:" + res.name if res.name else None
+
+
+def _written_for_metricsql(query, ctx) -> bool:
+    """Whether the query runs on VictoriaMetrics as far as the project shows: another query of
+    its document uses a MetricsQL-only construct (a PQ002 of its own), or a query of any linted
+    file does on the same datasource (PMM's dashboards all query VictoriaMetrics through a
+    Prometheus-type datasource named "Metrics"). Then its type-rule errors are MetricsQL too.
+    Without either, such a query is a Prometheus error."""
     memo = ctx.cache.setdefault("promql-syntax.metricsql-docs", {})
+    doc = query.doc
     hit = memo.get(id(doc))
     if hit is None:
         by_doc = ctx.cache.get("promql-syntax.by-doc")
@@ -43,14 +65,15 @@ def _written_for_metricsql(doc, ctx) -> bool:
             by_doc = ctx.cache["promql-syntax.by-doc"] = {}
             for q in ctx.project.queries:
                 by_doc.setdefault(id(q.doc), []).append(q)
-        hit = False
-        for q in by_doc.get(id(doc), ()):
-            found = _raw(q, ctx)
-            if found is not None and found[0] == "PQ002":
-                hit = True
-                break
-        memo[id(doc)] = hit
-    return hit
+        hit = memo[id(doc)] = any(uses_metricsql(q, ctx) for q in by_doc.get(id(doc), ()))
+    if hit:
+        return True
+    key = datasource_key(query)
+    if key is None:
+        return False
+    from obslint import scalefacts
+
+    return key in scalefacts.metricsql_datasources(ctx)
 
 
 def _verdict(expr, dialect, grafana, origin, ctx):
@@ -191,6 +214,12 @@ class MetricsqlOnly(_SyntaxRule):
     metricsql` (or a `datasources:` entry with `dialect: metricsql`) when it runs on
     VictoriaMetrics, and the finding goes away; set `promql.dialect: prometheus` and it is
     an error (PQ001), since Prometheus refuses it.
+
+    A query that only Prometheus' type rules refuse (a range vector in an operator, a range
+    window on an expression, an aggregation of a number) is PQ002 too where the run shows it
+    runs on VictoriaMetrics: another query of its dashboard, or a dashboard query on the same
+    datasource (uid, name, or the default one) anywhere in the run, uses a MetricsQL-only
+    construct. Elsewhere it is PQ001.
 
     ## Why
     A dashboard or rule written for VictoriaMetrics breaks when it is pointed at Prometheus.

@@ -156,13 +156,17 @@ def _operator_dashboard(doc, obj: dict, spec: dict) -> list:
                 view.folder = view.folder or folder
                 return [view]
             return []
-        if kinds.is_dashboard(data):
+        # The operator posts any JSON object as the dashboard model: one without panels is an
+        # empty dashboard (its own tests apply `{"title": "Minimal Dashboard", "links": []}`),
+        # and one without a title is refused by Grafana, which the dashboard checks report.
+        # Only a Kubernetes object pasted in its place is no dashboard at all.
+        if kinds.is_dashboard(data) or not ("apiVersion" in data and "kind" in data):
             sub = operator.embedded(doc, how, path, data, text, "GrafanaDashboard")
             sub.kind = kinds.DASHBOARD
             sub.folder = folder
             return [sub]
-    notes.add(doc, "RS003", path, "the content of this GrafanaDashboard is not a Grafana dashboard (no `panels` "
-              "or `rows`, or not an object)", fix="put the dashboard model itself in the resource")
+    notes.add(doc, "RS003", path, "the content of this GrafanaDashboard is not a Grafana dashboard (not a JSON "
+              "object, or a Kubernetes resource)", fix="put the dashboard model itself in the resource")
     return []
 
 

@@ -1,8 +1,9 @@
 """Queries that only Prometheus' type rules refuse: MetricsQL runs them (a range vector in an
 operator, `offset` after an expression, a range window on an expression, an aggregation of a
 number). On a dashboard whose other queries use MetricsQL-only constructs (it is written for
-VictoriaMetrics) and whose dialect is not configured, they are PQ002 like those; elsewhere they
-stay Prometheus errors."""
+VictoriaMetrics), or on a datasource that some query of the run uses MetricsQL-only constructs
+on, and where the dialect is not configured, they are PQ002 like those; elsewhere they stay
+Prometheus errors."""
 from __future__ import annotations
 
 import pytest
@@ -26,12 +27,51 @@ def test_on_a_dashboard_written_for_victoriametrics_they_are_warnings(lint_files
     assert len(fs) == 2 and all("is MetricsQL, which Prometheus refuses" in f.message for f in fs)
 
 
+def _on(ds, p: dict) -> dict:
+    """The panel and its targets on datasource `ds` (a name or a {"uid": ...} reference)."""
+    for t in p.get("targets", []):
+        t["datasource"] = ds
+    return {**p, "datasource": ds}
+
+
+# (this dashboard's datasource, the other dashboard's): another dashboard's MetricsQL says
+# nothing about this one unless both query the same datasource
+ELSEWHERE = [
+    ({"type": "prometheus", "uid": "prom"}, {"type": "prometheus", "uid": "vm"}),
+    ("Prometheus", "VictoriaMetrics"),
+    ({"type": "prometheus", "uid": "prom"}, None),
+    (None, {"type": "prometheus", "uid": "vm"}),
+    ({"type": "prometheus", "uid": "${ds}"}, {"type": "prometheus", "uid": "${ds}"}),
+]
+SAME = [
+    ({"type": "prometheus", "uid": "vm"}, {"type": "prometheus", "uid": "vm"}),
+    ("Metrics", "Metrics"),  # Percona PMM: VictoriaMetrics behind a Prometheus-type datasource
+    (None, None),  # both on the Grafana's default datasource
+]
+
+
+def _two(expr, mine, theirs) -> dict:
+    variables = [{"name": "ds", "type": "datasource", "query": "prometheus"}]
+    return {"d.json": dashboard(panels=[_on(mine, panel(1, "P", expr)) if mine else panel(1, "P", expr)],
+                                templating={"list": variables}),
+            "other.json": dashboard(uid="o", title="O", templating={"list": variables},
+                                    panels=[_on(theirs, panel(1, "Q", VM_ONLY)) if theirs else panel(1, "Q", VM_ONLY)])}
+
+
+@pytest.mark.parametrize("mine,theirs", ELSEWHERE)
 @pytest.mark.parametrize("expr", RELAXED)
-def test_on_a_plain_prometheus_dashboard_they_stay_errors(lint_files, expr):
-    r = lint_files({"d.json": dashboard(panels=[panel(1, "P", expr)]),
-                    "other.json": dashboard(uid="o", title="O", panels=[panel(1, "Q", VM_ONLY)])})
-    [f] = found(r, "PQ001")  # another dashboard's MetricsQL says nothing about this one
+def test_on_a_plain_prometheus_dashboard_they_stay_errors(lint_files, expr, mine, theirs):
+    r = lint_files(_two(expr, mine, theirs))
+    [f] = found(r, "PQ001")
     assert f.file == "d.json" and f.message.startswith("invalid PromQL")
+
+
+@pytest.mark.parametrize("mine,theirs", SAME)
+@pytest.mark.parametrize("expr", RELAXED)
+def test_on_a_datasource_other_dashboards_query_in_metricsql_they_are_warnings(lint_files, expr, mine, theirs):
+    r = lint_files(_two(expr, mine, theirs))
+    assert not found(r, "PQ001"), [f.message for f in r.findings if f.code == "PQ001"]
+    assert {f.file for f in found(r, "PQ002")} == {"d.json", "other.json"}
 
 
 @pytest.mark.parametrize("expr", RELAXED[:2])

@@ -248,3 +248,16 @@ def test_lists_where_names_belong_never_crash(lint_files):
     result = lint_files({"a.yaml": text, "d.json": __import__("json").dumps(dash),
                          "v.json": __import__("json").dumps(v2), "lib.json": '{"uid": "u", "name": "n", "model": {"type": "x"}}'})
     assert [f.message for f in result.findings if f.code in ("IN011", "IN010")] == []
+
+
+def test_an_object_without_panels_is_an_empty_dashboard(lint_files):
+    # the operator posts any JSON object as the dashboard model: its own tests apply
+    # `{"title": "Minimal Dashboard", "links": []}`; Grafana refuses only a model without a title
+    text = (operator_dashboard("minimal", "  json: >\n" + block({"uid": "minimal", "title": "Minimal", "links": []}))
+            + "---\n" + operator_dashboard("untitled", "  json: |\n    {\n    }\n")
+            + "---\n" + operator_dashboard("cm", "  json: >\n" + block({"apiVersion": "v1", "kind": "ConfigMap"})))
+    result = lint_files({"dash.yaml": text})
+    errors = [(f.code, f.line) for f in result.findings if f.severity.name == "ERROR"]
+    assert errors == [("DB001", line_of(text, "{", 2)), ("RS003", line_of(text, "json:", 3))], errors
+    assert "title" in next(f.message for f in result.findings if f.code == "DB001")
+    assert [d.uid for d in result.project.dashboards][:1] == ["minimal"]

@@ -124,6 +124,24 @@ def test_warm_runs_equal_cold_through_edits(tree):
     assert any(f.code == "RF021" and "DiskFull" in f.message for f in cached.findings)
 
 
+def test_metricsql_on_a_datasource_elsewhere_is_followed_through_edits(tree):
+    """A type-rule error is a PQ002 warning while another dashboard queries the same datasource
+    in MetricsQL, and a PQ001 error again once it stops: a fact of the other file."""
+    cache = tree.parent / "cache"
+    db = tree / "team-a" / "dashboards" / "db.json"
+    web = tree / "team-b" / "web.json"
+    _edit(db, '"max(pg_up)"', '"max_over_time((max by (set) (pg_up == 1))[10m])"')
+    _edit(web, '"sum(rate(nginx_requests_total[1m]))"', '"topk_max(5, rate(nginx_requests_total[1m]))"')
+    cached, _ = _step(tree, cache, "cold")
+    assert {f.code for f in cached.findings if f.file.endswith("db.json") and f.code.startswith("PQ00")} == {"PQ002"}
+    _edit(web, '"Requests 0"', '"Requests served"')  # the fact unchanged: web.json alone again
+    _step(tree, cache, "incremental")
+    _edit(web, "topk_max(5, rate(", "topk(5, rate(")
+    cached, _ = _step(tree, cache, "cold")
+    assert {f.code for f in cached.findings if f.file.endswith("db.json") and f.code.startswith("PQ00")} == {"PQ001"}
+    _step(tree, cache, "reuse")
+
+
 def test_options_and_scope_are_part_of_the_key(tree):
     cache = tree.parent / "cache"
     _step(tree, cache, "cold")
