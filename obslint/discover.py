@@ -74,9 +74,8 @@ def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[
             for dirpath, dirnames, filenames in walk(root, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
                                      and not (is_excluded and is_excluded(_rel(Path(dirpath) / d), is_dir=True)))
-                base = Path(dirpath)  # (parsed once per directory, not once per file)
                 for name in sorted(filenames):
-                    p = base / name
+                    p = Path(dirpath) / name
                     if is_excluded and is_excluded(_rel(p)):  # relpath only when there are patterns
                         continue
                     fmt = file_format(p)
