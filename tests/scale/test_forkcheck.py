@@ -119,3 +119,11 @@ def test_split_gives_each_process_consecutive_files_of_half_the_bytes():
     size = [sum(len(s.text) for s in part) for part in (theirs, mine)]
     assert abs(size[0] - size[1]) <= 100_000
     assert forkcheck.split(sources[:1])[1] == []  # one file: nothing to share
+
+
+def test_split_counts_alerts_as_work():
+    sources = [_Src(10_000) for _ in range(10)]
+    assert len(forkcheck.split(sources)[0]) == 5
+    heavy = {id(s): 100 for s in sources[:3]}  # 100 alerts in each of the first three files
+    theirs, mine = forkcheck.split(sources, heavy)
+    assert len(theirs) == 3 and theirs + mine == sources
