@@ -371,6 +371,7 @@ class Session:
         self.fresh: list = []        # (path, display, sig, hash, Source) read this run
         self.shadows: list = []
         self.mode = "cold"
+        self.side = None             # digest of the jsonnet files near the dashboards (jsonnetinputs)
         self.meta = None             # (files, skipped, reasons) of a fully reused run
         self.stamp = time.time_ns()
         self.delta: dict = {}        # entries written since the last full `files` part
@@ -430,7 +431,13 @@ def run(paths, config, rules, scope, result, store, jobs=None, progress=None):
     s.rows = rows
     scoped = None if scope is None else [sorted(scope.files), scope.dirs]
     # the last run's findings: for this scope only (no cache, nothing to compare: not hashed)
-    s.all = env_digest([scoped, [[r[2], r[4]] for r in rows]]) if store is not None else None
+    # jsonnet files that import linted dashboards decide DB040's severity (obslint.jsonnetinputs)
+    s.side = None
+    if store is not None and any(r.code == "DB040" for r in rules):
+        from obslint import jsonnetinputs
+
+        s.side = env_digest(jsonnetinputs.digest([r[2] for r in rows if r[1] == "json"]))
+    s.all = env_digest([scoped, [[r[2], r[4]] for r in rows], s.side]) if store is not None else None
     s.unreadable = bool(unreadable)
     result.files = len(files)
     by_code = {r.code: r for r in rules}
@@ -458,7 +465,7 @@ def run(paths, config, rules, scope, result, store, jobs=None, progress=None):
         got = attempt(lambda: _reuse(s, store.part("run"), rows, config, result))
         if got is not None:
             return s, *got
-    if index and not unreadable and index.get("order") == [r[2] for r in rows]:
+    if index and not unreadable and index.get("order") == [r[2] for r in rows] and index.get("side") == s.side:
         got = attempt(incremental)
         if got is not None:
             return s, *got
@@ -735,7 +742,8 @@ def _save(s, found, result, cap) -> None:
             parts["run"] = run
         except (ValueError, TypeError):
             run = None
-    index = {"stat": stat, "env": env_digest(env), "order": order, "all": s.all, "has_run": run is not None}
+    index = {"stat": stat, "env": env_digest(env), "order": order, "all": s.all, "has_run": run is not None,
+             "side": s.side}
     s.store.save(index, parts, keep, optional={"run": "has_run"})  # a run marshal cannot write: not kept
 
 

@@ -3,6 +3,7 @@ but never used, and the PromQL inside Prometheus variable queries (`label_values
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from functools import lru_cache
@@ -184,7 +185,9 @@ class UndefinedVariable(Rule):
     `$__rate_interval`, `$__range`, `${__field.labels.x}`, `$__all`, ...), the pre-7 `$interval`,
     `__inputs` placeholders, and the variables Juju's COS library injects into charm dashboards
     (`$prometheusds`, `$lokids`, `$juju_model`, `$juju_model_uuid`, `$juju_application`,
-    `$juju_unit`) count as defined.
+    `$juju_unit`) count as defined. A file that a `.jsonnet`/`.libsonnet` file in its
+    directory or the two above it imports (a mixin's raw dashboard, to which jsonnet adds the
+    variables) gets info instead, naming the importer.
 
     ## Bad (`dashboard.json`)
     ```json
@@ -215,7 +218,14 @@ class UndefinedVariable(Rule):
         if all(built_in(n) or n in names for n in text_refs(dash, ctx)) and \
                 all(not isinstance(r, str) or not r or r in names or built_in(r) for r in repeats):
             return None  # every reference anywhere in the dashboard is defined: nothing to locate
-        return list(self._undefined(dash, names))
+        importer = _importer(dash, ctx)
+        found = list(self._undefined(dash, names))
+        if importer is not None:  # a mixin's input: the jsonnet that imports it may add the variables
+            for f in found:
+                f.severity = Severity.INFO
+                f.message += (f"; `{_shown_path(importer, dash.doc.source.path)}` imports this file, and jsonnet "
+                              "may define it there (lint the rendered dashboard to be sure)")
+        return found
 
     def _undefined(self, dash, names):
         for path, text in _fields(dash):
@@ -233,6 +243,24 @@ class UndefinedVariable(Rule):
 
 
 _SHOWN_FIELDS = ("title", "description", "url", "legendFormat")
+
+
+def _importer(dash, ctx):
+    """The jsonnet file that imports the dashboard's own JSON file (obslint.jsonnetinputs)."""
+    doc = dash.doc
+    if doc.parent is not None or doc.source.format != "json":
+        return None
+    from obslint import jsonnetinputs
+
+    return jsonnetinputs.importer(doc.source.path, ctx.cache.setdefault("jsonnet-inputs", {}))
+
+
+def _shown_path(path: str, beside) -> str:
+    """`path` relative to the directory of the file `beside` (the importer is near it)."""
+    try:
+        return os.path.relpath(path, os.path.dirname(os.path.abspath(beside)))
+    except ValueError:
+        return path
 
 
 def _effect(path: tuple) -> str:

@@ -142,6 +142,32 @@ def test_metricsql_on_a_datasource_elsewhere_is_followed_through_edits(tree):
     _step(tree, cache, "reuse")
 
 
+def test_a_jsonnet_importer_added_edited_or_removed_is_followed(tree):
+    """DB040 on a dashboard a jsonnet file imports is info; the jsonnet file is no linted file,
+    but a warm run must see it come, change and go."""
+    cache = tree.parent / "cache"
+    db = tree / "team-a" / "dashboards" / "db.json"
+    _edit(db, '"max(pg_up)"', '"max(pg_up{cluster=\\"$cluster\\"})"')
+
+    def severities():
+        cached, _ = _step(tree, cache, None)
+        return {f.severity.name for f in cached.findings if f.code == "DB040"}
+
+    assert severities() == {"ERROR"}
+    assert severities() == {"ERROR"}  # (reused)
+    importer = tree / "team-a" / "dashboards" / "db.libsonnet"
+    importer.write_text("(import './db.json')\n")
+    assert severities() == {"INFO"}
+    importer.write_text("(import './other.json')\n")
+    touch_later(importer)
+    assert severities() == {"ERROR"}
+    importer.write_text("(import './db.json')\n")
+    touch_later(importer)
+    assert severities() == {"INFO"}
+    importer.unlink()
+    assert severities() == {"ERROR"}
+
+
 def test_options_and_scope_are_part_of_the_key(tree):
     cache = tree.parent / "cache"
     _step(tree, cache, "cold")
