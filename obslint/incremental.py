@@ -20,6 +20,7 @@ from __future__ import annotations
 import marshal
 import os
 import time
+from functools import partial
 
 from obslint.cache import content_hash, stat_sig
 from obslint.document import Document, Source
@@ -171,12 +172,20 @@ def _dump_fix(fix):
 
 
 def _load_fix(data):
-    from obslint.fixes import Edit, Fix
+    from obslint.fixes import Fix
 
     fix = Fix.__new__(Fix)
     edits, applicability, title, expect, strip_bom, doc_index = data
-    fix.__setstate__(([Edit(*e) for e in edits], applicability, title, list(expect), strip_bom, doc_index))
+    # the edits made when asked for: a warm run restores thousands of fixes that only a
+    # machine-readable report reads
+    fix.__setstate__((partial(_make_edits, edits), applicability, title, list(expect), strip_bom, doc_index))
     return fix
+
+
+def _make_edits(edits) -> list:
+    from obslint.fixes import Edit
+
+    return [Edit(*e) for e in edits]
 
 
 _SEVERITY = {int(v): v for v in Severity}
