@@ -440,9 +440,9 @@ def run(paths, config, rules, scope, result, store, jobs=None, progress=None):
     s.rows = rows
     scoped = None if scope is None else [sorted(scope.files), scope.dirs]
     # the last run's findings: for this scope only (no cache, nothing to compare: not hashed)
-    # jsonnet files that import linted dashboards decide DB040's severity (obslint.jsonnetinputs)
+    # jsonnet files that import linted dashboards decide DB040's severity and DB004 (obslint.jsonnetinputs)
     s.side = None
-    if store is not None and any(r.code == "DB040" for r in rules):
+    if store is not None and any(r.code in ("DB040", "DB004") for r in rules):
         from obslint import jsonnetinputs
 
         s.side = env_digest(jsonnetinputs.digest([r[2] for r in rows if r[1] == "json"]))

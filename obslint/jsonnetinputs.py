@@ -85,6 +85,14 @@ def importer(path, memo: dict) -> str | None:
     return None
 
 
+def dashboard_importer(dash, ctx) -> str | None:
+    """The jsonnet file that imports the dashboard's own JSON file, memoized for the run."""
+    doc = dash.doc
+    if doc.parent is not None or doc.source.format != "json":
+        return None
+    return importer(doc.source.path, ctx.cache.setdefault("jsonnet-inputs", {}))
+
+
 def digest(json_paths) -> list:
     """Every jsonnet file `importer` may read for these dashboards, with its stat signature:
     what a cached answer depends on besides the linted files."""

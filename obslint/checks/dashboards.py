@@ -8,6 +8,7 @@ import re
 
 from obslint import policy as pol
 from obslint.findings import Severity
+from obslint.jsonnetinputs import dashboard_importer
 from obslint.registry import Rule
 from obslint.versions import surely_before
 
@@ -35,7 +36,9 @@ def _provisioned_together(a, b) -> bool:
     """Whether one Grafana file provider could load both dashboards: they are in one directory,
     or one's directory is below the other's (a provider reads its path recursively). Copies in
     sibling trees (a mixin's sources and its compiled output, a Helm chart's files and the
-    examples) are loaded by different Grafanas, or by none: their uids do not clash."""
+    examples) are loaded by different Grafanas, or by none: their uids do not clash. Nor
+    does a dashboard that a jsonnet file near it imports (DB004 skips it): a mixin's input,
+    which only its rendered copy reaches Grafana as."""
     da = os.path.dirname(os.path.abspath(a.doc.source.display))
     db = os.path.dirname(os.path.abspath(b.doc.source.display))
     if da == db:
@@ -192,7 +195,9 @@ class DashboardUidDuplicate(Rule):
     one directory, or one is below the other's directory). Grafana's provisioning refuses the
     second one (or, with `allowUiUpdates`, one silently replaces the other). Both places are
     reported. Copies in sibling directories (`dashboards/` and `dashboards_out/`, a Helm chart's
-    `files/` and `examples/`) are not: no one provider reads both.
+    `files/` and `examples/`) are not: no one provider reads both. Nor is a dashboard that a
+    `.jsonnet`/`.libsonnet` file in its directory or the two above imports (a mixin's
+    `dashboard.json` beside its rendered `dashboards_out/` copy): only the copy reaches Grafana.
 
     ## Bad (`a.json`, `b.json`)
     ```json
@@ -219,9 +224,10 @@ class DashboardUidDuplicate(Rule):
         if not isinstance(uid, str) or not uid:
             return
         same = _uid_index(ctx).get(uid, [])
-        if len(same) < 2:
-            return
-        others = [_where(d) for d in same if d is not dash and _provisioned_together(dash, d)]
+        if len(same) < 2 or dashboard_importer(dash, ctx) is not None:
+            return  # (a mixin's input: jsonnet renders it into the file Grafana loads)
+        others = [_where(d) for d in same if d is not dash and _provisioned_together(dash, d)
+                  and dashboard_importer(d, ctx) is None]
         if not others:
             return
         yield self.finding(dash.doc, ("uid",), f"dashboard uid `{uid}` is also used by {', '.join(others)}",

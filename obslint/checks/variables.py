@@ -11,6 +11,7 @@ from functools import lru_cache
 from obslint import grafanavars, promql
 from obslint.datasources import QUERYLESS_PANELS
 from obslint.findings import Severity
+from obslint.jsonnetinputs import dashboard_importer
 from obslint.registry import Rule
 
 # `$name`, `${name}`, `${name:format}`, `${name.field}`, `[[name]]`, `[[name:format]]`.
@@ -218,7 +219,7 @@ class UndefinedVariable(Rule):
         if all(built_in(n) or n in names for n in text_refs(dash, ctx)) and \
                 all(not isinstance(r, str) or not r or r in names or built_in(r) for r in repeats):
             return None  # every reference anywhere in the dashboard is defined: nothing to locate
-        importer = _importer(dash, ctx)
+        importer = dashboard_importer(dash, ctx)
         found = list(self._undefined(dash, names))
         if importer is not None:  # a mixin's input: the jsonnet that imports it may add the variables
             for f in found:
@@ -243,16 +244,6 @@ class UndefinedVariable(Rule):
 
 
 _SHOWN_FIELDS = ("title", "description", "url", "legendFormat")
-
-
-def _importer(dash, ctx):
-    """The jsonnet file that imports the dashboard's own JSON file (obslint.jsonnetinputs)."""
-    doc = dash.doc
-    if doc.parent is not None or doc.source.format != "json":
-        return None
-    from obslint import jsonnetinputs
-
-    return jsonnetinputs.importer(doc.source.path, ctx.cache.setdefault("jsonnet-inputs", {}))
 
 
 def _shown_path(path: str, beside) -> str:

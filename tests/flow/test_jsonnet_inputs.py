@@ -36,3 +36,24 @@ def test_without_an_importer_near_them_they_stay_errors(lint_files, importer_at,
     r = lint_files({"dashboards/api.json": RAW, importer_at: text})
     fs = found(r, "DB040")
     assert len(fs) == 2 and {f.severity.name for f in fs} == {"ERROR"}, [(f.severity, f.message) for f in fs]
+
+
+MIXIN_INPUT = dashboard(uid="jenkins", title="Jenkins", panels=[])
+RENDERED = dashboard(uid="jenkins", title="Jenkins", panels=[])
+
+
+@pytest.mark.parametrize("files,reported", [
+    # a mixin's input beside its rendered copy below it: only the copy is provisioned
+    ({"mixin/dashboard.json": MIXIN_INPUT, "mixin/dashboards_out/jenkins.json": RENDERED,
+      "mixin/mixin.libsonnet": "{ grafanaDashboards+:: { 'jenkins.json': (import 'dashboard.json') } }\n"}, set()),
+    # the same files without the importer: one provider reads both, Grafana refuses one
+    ({"mixin/dashboard.json": MIXIN_INPUT, "mixin/dashboards_out/jenkins.json": RENDERED},
+     {"mixin/dashboard.json", "mixin/dashboards_out/jenkins.json"}),
+    # an importer of another file does not excuse this one
+    ({"mixin/dashboard.json": MIXIN_INPUT, "mixin/dashboards_out/jenkins.json": RENDERED,
+      "mixin/mixin.libsonnet": "(import 'other.json')\n"},
+     {"mixin/dashboard.json", "mixin/dashboards_out/jenkins.json"}),
+])
+def test_a_mixin_input_does_not_clash_with_its_rendered_copy(lint_files, files, reported):
+    r = lint_files(files)
+    assert {f.file[f.file.index("mixin/"):] for f in found(r, "DB004")} == reported
