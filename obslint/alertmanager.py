@@ -49,8 +49,13 @@ _MATCHER = re.compile(r'^\s*("(?:[^"\\]|\\.)*"|[^\s=!~"]+)\s*(=~|!~|!=|=)\s*(.*?
 def is_config(obj) -> bool:
     """An Alertmanager configuration: a `route` next to `receivers` (or `global`/`inhibit_rules`), or
     receivers with integrations (`webhook_configs`, ...) and no route; and nothing of the other
-    formats (Grafana provisioning has `apiVersion`, Kubernetes objects `kind`)."""
+    formats (Grafana provisioning has `apiVersion`, Kubernetes objects `kind`), and at most a few
+    keys that are not Alertmanager's."""
     if not isinstance(obj, dict) or any(k in obj for k in ("apiVersion", "kind", "groups", "scrape_configs")):
+        return False
+    # A Helm chart's values.yaml may have `route:` (an OpenShift route) and `global:` among dozens
+    # of its own keys: a configuration's keys are mostly Alertmanager's (a typo or two aside).
+    if len(obj) - len(TOP_KEYS.intersection(obj)) > max(2, len(TOP_KEYS.intersection(obj))):
         return False
     if "route" in obj:
         return any(k in obj for k in ("receivers", "global", "inhibit_rules", "templates"))

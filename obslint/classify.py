@@ -65,6 +65,25 @@ def is_dashboard(obj) -> bool:
     return has_layout and ("title" in obj or "schemaVersion" in obj or "uid" in obj or "templating" in obj)
 
 
+_GENERATOR_REASON = ("a dashboard generator's template (its panels name a `class` of the generator instead of a "
+                     "`type`), not a Grafana dashboard until the generator expands it")
+
+
+def _generator_template(obj: dict) -> bool:
+    """A template of a dashboard generator (ScyllaDB's make_dashboards.py): the dashboard and its
+    rows and panels carry `class`, which the generator replaces with the classes' fields. Grafana's
+    model has no `class` key; such a file is not a dashboard yet."""
+    if "class" not in obj or "type" in obj:
+        return False
+    for row in obj.get("rows") or obj.get("panels") or ():
+        if not isinstance(row, dict):
+            continue
+        for panel in row.get("panels") or (row,):
+            if isinstance(panel, dict) and "class" in panel and "type" not in panel:
+                return True
+    return False
+
+
 def _is_grafana_alerting(obj: dict) -> bool:
     if "apiVersion" not in obj:
         return False
@@ -114,9 +133,15 @@ def classify(doc: Document) -> list[Document]:
         if found is not None:
             return found
     if is_dashboard(obj):
-        doc.kind = DASHBOARD
+        if _generator_template(obj):
+            doc.skip_reason = _GENERATOR_REASON
+        else:
+            doc.kind = DASHBOARD
     elif isinstance(obj.get("dashboard"), dict) and is_dashboard(obj["dashboard"]):
-        doc.kind, doc.base = DASHBOARD, ("dashboard",)
+        if _generator_template(obj["dashboard"]):
+            doc.skip_reason = _GENERATOR_REASON
+        else:
+            doc.kind, doc.base = DASHBOARD, ("dashboard",)
     elif obj.get("kind") == "PrometheusRule" and isinstance(obj.get("spec"), dict):
         doc.kind, doc.base = PROM_RULES, ("spec",)
     elif isinstance(obj.get("spec"), dict) and "groups" in obj["spec"] and _rule_resource(doc, obj):

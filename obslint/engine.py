@@ -179,6 +179,9 @@ def read_file(path, fmt, config: Config, result: Result, rules, internal):
             if internal is not None:
                 file_findings.append(_internal_error(internal, display, "reading the document's structure", exc))
     if not known and source.documents:
+        # A file none of whose documents obslint lints (a Kubernetes Secret, a CI config) is
+        # skipped whole: its duplicate keys are its own tool's business.
+        file_findings = [f for f in file_findings if f.code != "IN004"]
         result.skipped.append(display)
         reason = next((d.skip_reason for d in source.documents if getattr(d, "skip_reason", None)), None)
         if reason:

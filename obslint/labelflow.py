@@ -16,6 +16,7 @@ expression text for the run (`ctx.cache`).
 """
 from __future__ import annotations
 
+import os
 import re
 
 import promql_parser as pp
@@ -300,11 +301,16 @@ class Analyzer:
     def __init__(self, project=None) -> None:
         self._project = project
         self._records: dict | None = None
-        self._by_expr: dict[str, Flow | None] = {}
+        self._by_expr: dict[tuple, Flow | None] = {}
         self._by_record: dict[str, Flow] = {}
         self._visiting: set[str] = set()
         self._sink: list | None = None  # vector matches seen, while `matches()` walks
-        self._by_matches: dict[str, list] = {}
+        self._by_matches: dict[tuple, list] = {}
+        # The directory of the file whose expression is walked (None: anywhere): a recording
+        # rule far from it is another Prometheus' (see `_near`), whose series arrive here
+        # through federation or remote write with labels its rule does not show.
+        self._home: str | None = None
+        self._near_memo: dict[tuple, bool] = {}
 
     @property
     def records(self) -> dict:
@@ -318,25 +324,43 @@ class Analyzer:
             self._records = out
         return self._records
 
-    def of_expr(self, expr: str) -> Flow | None:
-        """The flow of a PromQL text, or None when it does not parse."""
-        return self._walk(expr)[0]
+    def of_expr(self, expr: str, home: str | None = None) -> Flow | None:
+        """The flow of a PromQL text, or None when it does not parse; `home`: the directory
+        of the file it is in."""
+        return self._walk(expr, home)[0]
 
-    def _walk(self, expr: str) -> tuple[Flow | None, list]:
+    def _walk(self, expr: str, home: str | None = None) -> tuple[Flow | None, list]:
         """One walk of the expression's tree gives both its flow and its vector matches
         (AL006 asks for the one, PQ120 for the other, often of the same alert)."""
-        if expr in self._by_expr:
-            return self._by_expr[expr], self._by_matches[expr]
+        key = (expr, home)
+        if key in self._by_expr:
+            return self._by_expr[key], self._by_matches[key]
         ast = promql.parse(expr).shape  # matcher operators are read defensively (see _present_matcher)
         result, found = None, []
         if ast is not None:
             sink, self._sink = self._sink, found
+            outer, self._home = self._home, home
             try:
                 result = self.of_node(ast)
             finally:
-                self._sink = sink
-        self._by_expr[expr], self._by_matches[expr] = result, found
+                self._sink, self._home = sink, outer
+        self._by_expr[key], self._by_matches[key] = result, found
         return result, found
+
+    def _near(self, name: str) -> bool:
+        """Whether a rule recording `name` is in the walked file's Prometheus as far as the tree
+        shows: in the same directory, or both directories at most one level below the one they
+        share (`rules/recording/` and `rules/alerts/`). gardener's garden Prometheus alerts on
+        series its seeds' cache Prometheus records (`prometheus/cache/...` and
+        `prometheus/garden/...`), federated with a `seed` label the rule does not add."""
+        home = self._home
+        if home is None:
+            return True
+        key = (name, home)
+        hit = self._near_memo.get(key)
+        if hit is None:
+            hit = self._near_memo[key] = any(_close(home, _home_of(rule)) for rule in self.records[name])
+        return hit
 
     def of_record(self, name: str) -> Flow:
         hit = self._by_record.get(name)
@@ -348,7 +372,7 @@ class Analyzer:
         try:
             result = None
             for rule in self.records[name]:
-                inner = self.of_expr(rule.query.expr)
+                inner = self.of_expr(rule.query.expr, _home_of(rule) if self._home is not None else None)
                 if inner is None:
                     result = OPEN
                     break
@@ -363,10 +387,10 @@ class Analyzer:
         self._by_record[name] = result
         return result
 
-    def matches(self, expr: str) -> list:
+    def matches(self, expr: str, home: str | None = None) -> list:
         """Every vector-to-vector binary operation of `expr` with the flows of its two sides
         (`Match`), outermost last. Plain values: no syntax node is kept."""
-        return self._walk(expr)[1]
+        return self._walk(expr, home)[1]
 
     # --- the walk -------------------------------------------------------------------
     def of_node(self, node) -> Flow:
@@ -405,8 +429,8 @@ class Analyzer:
         name = vs.name
         matchers = promql._matchers(vs)
         records = self._records if self._records is not None else self.records
-        if not name or name not in records:
-            # The common case, a metric nobody records: any label, the present ones sure,
+        if not name or name not in records or (self._home is not None and not self._near(name)):
+            # The common case, a metric nobody records (here): any label, the present ones sure,
             # unless a `{l=""}` removes one (then the general reading below).
             sure = []
             for label, op, value in matchers:
@@ -550,6 +574,27 @@ class Match:
         return f"Match({self.op!r}, on={self.on!r}, labels={self.labels!r}, {self.left!r}, {self.right!r})"
 
 
+def home(doc) -> str | None:
+    """The directory of a document's file, which decides which recording rules are near it."""
+    path = getattr(getattr(doc, "source", None), "path", None)
+    return os.path.dirname(os.path.abspath(str(path))) if path is not None else None
+
+
+def _home_of(rule) -> str | None:
+    return home(rule.doc)
+
+
+def _close(a: str | None, b: str | None) -> bool:
+    if a is None or b is None or a == b:
+        return True
+    try:
+        common = os.path.commonpath([a, b])
+    except ValueError:  # different drives
+        return False
+    below = lambda p: 0 if p == common else os.path.relpath(p, common).count(os.sep) + 1  # noqa: E731
+    return below(a) <= 1 and below(b) <= 1
+
+
 def analyzer(ctx) -> Analyzer:
     """The run's analyzer (one per lint run, in `ctx.cache`)."""
     cache = getattr(ctx, "cache", None)
@@ -561,10 +606,10 @@ def analyzer(ctx) -> Analyzer:
     return hit
 
 
-def flow(expr: str, ctx=None) -> Flow | None:
-    """The labels `expr`'s result can carry, following the run's recording rules; None when
-    the expression does not parse."""
-    return analyzer(ctx).of_expr(expr) if ctx is not None else Analyzer().of_expr(expr)
+def flow(expr: str, ctx=None, doc=None) -> Flow | None:
+    """The labels `expr`'s result can carry, following the run's recording rules (those near
+    `doc`'s file, when given); None when the expression does not parse."""
+    return (analyzer(ctx) if ctx is not None else Analyzer()).of_expr(expr, home(doc) if doc is not None else None)
 
 
 def explain(expr: str, paths=None, as_json: bool = False) -> str:

@@ -222,37 +222,38 @@ def best_match_rs(e, schema: dict):
 
 def describe(err) -> str:
     """One sentence: which key, what was expected, what was found."""
-    where = _where(err.absolute_path)
+    at = where(err.absolute_path)
     v = err.validator
     inst = err.instance
     if v == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message
-        return f"{where}is missing the required key `{missing}`"
+        return f"{at}is missing the required key `{missing}`"
     if v == "additionalProperties":
         extra = sorted(set(inst) - set(err.schema.get("properties", {}))) if isinstance(inst, dict) else []
-        return f"{where}has unknown key{'s' if len(extra) > 1 else ''} {', '.join(f'`{k}`' for k in extra)}"
+        return f"{at}has unknown key{'s' if len(extra) > 1 else ''} {', '.join(f'`{k}`' for k in extra)}"
     if v == "type":
         expected = err.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
-        return f"{where}must be {_article(expected)}, not {_kind(inst)} ({_short(inst)})"
+        return f"{at}must be {_article(expected)}, not {_kind(inst)} ({_short(inst)})"
     if v == "enum":
-        return f"{where}is {_short(inst)}; expected one of {', '.join(map(_short, err.validator_value))}"
+        return f"{at}is {_short(inst)}; expected one of {', '.join(map(_short, err.validator_value))}"
     if v == "pattern":
-        return f"{where}{_short(inst)} does not match the pattern `{err.validator_value}`"
+        return f"{at}{_short(inst)} does not match the pattern `{err.validator_value}`"
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return f"{where}{_short(inst)} is out of range ({v} {err.validator_value})"
+        return f"{at}{_short(inst)} is out of range ({v} {err.validator_value})"
     if v == "minLength":
-        return f"{where}must not be empty"
+        return f"{at}must not be empty"
     if v == "maxLength":
-        return f"{where}is longer than {err.validator_value} characters"
+        return f"{at}is longer than {err.validator_value} characters"
     if v == "minItems":
-        return f"{where}needs at least {err.validator_value} item{'s' if err.validator_value != 1 else ''}"
+        return f"{at}needs at least {err.validator_value} item{'s' if err.validator_value != 1 else ''}"
     if v == "const":
-        return f"{where}must be {_short(err.validator_value)}, not {_short(inst)}"
-    return f"{where}{err.message}"
+        return f"{at}must be {_short(err.validator_value)}, not {_short(inst)}"
+    return f"{at}{err.message}"
 
 
-def _where(path) -> str:
+def where(path) -> str:
+    """"`a.b[0].c` " for a path inside a document ("" for the top)."""
     parts = list(path)
     if not parts:
         return ""

@@ -87,7 +87,7 @@ class TemplateLabelLost(Rule):
             return None  # every aggregation keeps them: no walk needed
         result = None
         for q in queries:  # labelflow follows recording rules across files
-            lab = labelflow.flow(q.expr, ctx)
+            lab = labelflow.flow(q.expr, ctx, q.doc)
             if lab is None:
                 return None
             result = lab if result is None else result.union(lab)

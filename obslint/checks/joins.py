@@ -89,7 +89,7 @@ class ImpossibleJoin(Rule):
         return self._impossible(query, ctx)
 
     def _impossible(self, query, ctx):
-        for m in labelflow.analyzer(ctx).matches(query.expr):
+        for m in labelflow.analyzer(ctx).matches(query.expr, labelflow.home(query.doc)):
             found = unmatchable(m)
             if found is None:
                 continue

@@ -91,6 +91,8 @@ def _verdict(expr, dialect, grafana, origin, ctx):
         if mq.error is None:
             return None
         return "PQ001", f"invalid MetricsQL: {promql.shown(mq.error)}", promql.original_offset(spans, mq.offset)
+    if dialect != "metricsql" and _feature(text, ctx) is not None:
+        return None  # valid with a Prometheus feature flag: PQ003 says which
     reason = promql.shown(parsed.error)
     # Unconfigured, a dashboard may query VictoriaMetrics through a Prometheus-type
     # datasource (a warning); a Prometheus rule file is loaded by Prometheus (an error).
@@ -123,6 +125,24 @@ _RELAXED = (
      "an aggregation over a number (a number is a series in MetricsQL)"),
     ("comparisons between scalars must use BOOL modifier", "a comparison of two numbers without `bool`"),
 )
+
+
+def _feature(text: str, ctx):
+    """(feature, offset in `text`) of a flag-gated construct that explains why promql-parser
+    refused `text` (obslint.lang.promfeatures), cached per text; None when none does."""
+    cache = ctx.cache.setdefault("promql-syntax.features", {})
+    hit = cache.get(text, False)
+    if hit is False:
+        from obslint.lang import promfeatures
+
+        hit = cache[text] = promfeatures.excused(text, lambda t: promql.parse(t).error is None)
+    return hit
+
+
+def enabled_features(policy) -> frozenset:
+    promql_policy = (policy or {}).get("promql")
+    features = promql_policy.get("features") if isinstance(promql_policy, dict) else None
+    return frozenset(f for f in features or () if isinstance(f, str))
 
 
 def _relaxed(message: str) -> str | None:
@@ -242,3 +262,70 @@ class MetricsqlOnly(_SyntaxRule):
     code, name, severity = "PQ002", "metricsql-only", Severity.WARNING
     summary = "MetricsQL construct that Prometheus refuses (dialect not configured)"
     fix = "set `promql.dialect: metricsql` if this runs on VictoriaMetrics; else write it in PromQL"
+
+
+class PrometheusFeature(Rule):
+    """The query uses PromQL that Prometheus accepts only behind a feature flag or from a recent
+    release on: a duration expression (`rate(x[1m * 2])`, `offset (1h + 5m)`, `[step()]`; on
+    by default from Prometheus 3.14), an extended range selector (`x[5m] anchored`, `smoothed`),
+    an experimental function (`sort_by_label`, `limitk`, `info`, `mad_over_time`, ...) or a fill
+    modifier (`a + fill(0) b`). A Prometheus without the flag refuses the rule file (or the
+    query), so this is a warning; list the flags your servers run with in `promql.features` of
+    obslint.yaml and it goes away. Queries in MetricsQL (VictoriaMetrics) are not checked here.
+
+    Syntax that promql-parser cannot read is only taken for a feature when the query without it
+    parses; anything else stays a PQ001 error.
+
+    ## Bad (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:requests:rate2m
+            expr: sum by (job) (rate(requests_total[1m * 2]))
+    ```
+
+    ## Good (`rules.yaml`)
+    ```yaml
+    groups:
+      - name: api
+        rules:
+          - record: job:requests:rate2m
+            expr: sum by (job) (rate(requests_total[2m]))
+    ```
+    """
+
+    code, name, severity = "PQ003", "prometheus-feature-flag", Severity.WARNING
+    summary = "PromQL that Prometheus accepts only with a feature flag"
+
+    def check_query(self, query, ctx):
+        if (query.dialect or "prometheus") == "metricsql":
+            return
+        enabled = ctx.cache.get("promql-syntax.enabled")
+        if enabled is None:
+            enabled = ctx.cache["promql-syntax.enabled"] = enabled_features(ctx.policy)
+        from obslint.lang import promfeatures
+
+        parsed = promql.parse(query.expr)
+        text, spans = promql.substitute_spans(query.expr) if query.grafana else (query.expr, [])
+        if parsed.error is None:
+            found = promfeatures.used(text, [*parsed.calls, *(a[0] for a in parsed.aggregations)])
+            if found is None:
+                return
+            feature, name = found
+            offset = max(_outside_strings(text, name), 0)
+            what = f"`{name}` is {promfeatures.WHAT[feature]}"
+        else:
+            hit = _feature(text, ctx)
+            if hit is None:
+                return
+            feature, offset = hit
+            what = f"the query uses {promfeatures.WHAT[feature]}"
+        if feature in enabled or (query.origin != "rule" and ctx.project.datasources.dialect is None and
+                                  feature == promfeatures.EXPERIMENTAL_FUNCTIONS and
+                                  _written_for_metricsql(query, ctx)):
+            return
+        f = self.finding(query.doc, query.path, f"{what}, in `{excerpt(query.expr)}`",
+                         fix=f"list `{feature}` in `promql.features` of obslint.yaml if your Prometheus runs with "
+                             "it; else write the query without it", scope=query.scope)
+        yield place(f, query.doc, query.path, query.expr, promql.original_offset(spans, offset))

@@ -30,8 +30,22 @@ def _schema_findings(rule: Rule, doc, schema: str, skip_unknown: bool = False, t
             if extra:
                 path, at_key = path + (extra[0],), True
         hint = tolerated(err) if tolerated is not None else None
+        if hint and _harmless_null(err):
+            # `user:` with nothing after it: the reader's zero value, as if the key were left out
+            yield rule.finding(doc, path, f"{schemas.where(err.absolute_path)}is empty (null); {hint}, as if the "
+                               "key were left out", fix="remove the key or give it a value", severity=Severity.INFO)
+            continue
         yield rule.finding(doc, path, schemas.describe(err) + (f"; {hint}" if hint else ""), at_key=at_key,
                            fix=_fix_hint(err), severity=Severity.WARNING if hint else None)
+
+
+# Keys without which a provisioned datasource or provider does not work: empty, they stay a warning.
+_NEEDED_KEYS = frozenset({"name", "type", "apiVersion", "path", "url", "options"})
+
+
+def _harmless_null(err) -> bool:
+    path = tuple(err.absolute_path)
+    return err.validator == "type" and err.instance is None and bool(path) and path[-1] not in _NEEDED_KEYS
 
 
 def _empty_mapping(err) -> bool:
@@ -47,7 +61,7 @@ def _provisioning_tolerated(err) -> str | None:
     if err.validator == "additionalProperties":
         return "Grafana ignores keys it does not know"
     if err.validator == "type" and err.instance is None:
-        return "Grafana reads an empty value as the default"
+        return "Grafana reads it as the zero value"
     if err.validator == "enum" and tuple(err.absolute_path)[-1:] == ("access",):
         return "Grafana logs a warning and uses `proxy`"
     return None
@@ -500,8 +514,9 @@ class ProvisioningSchema(Rule):
     """A Grafana dashboard-provider or datasource provisioning file does not match Grafana's
     format: `apiVersion: 1`; providers need `name` and `options.path`; datasources need
     `name` and `type`, `access` is `proxy` or `direct`, a `uid` has at most 40 of `[A-Za-z0-9_-]`.
-    What Grafana reads anyway is a warning: an unknown key (ignored), an empty (`null`) value
-    (the default), an `access` other than `proxy`/`direct` (Grafana uses `proxy`).
+    What Grafana reads anyway is a warning: an unknown key (ignored), an `access` other than
+    `proxy`/`direct` (Grafana uses `proxy`), an empty (`null`) `name`, `type` or `url`. Any
+    other empty key (`user:`, `isDefault:`) is read as its zero value, as if it were left out: info.
 
     ## Bad (`datasources.yaml`)
     ```yaml

@@ -185,12 +185,17 @@ def _uses_metricsql(expr: str) -> bool:
     from obslint.lang.metricsql import ONLY
 
     # the identifier before each "(": a backward scan is ~15x faster than a regex over the text
+    at = 0
     for part in expr.split("(")[:-1]:
+        at += len(part) + 1
         part = part.rstrip()
         start = len(part)
         while start and part[start - 1] in _IDENT:
             start -= 1
-        if start < len(part) and part[start:].lower() in ONLY:
+        name = part[start:].lower()
+        if start < len(part) and name in ONLY:
+            if name == "step" and expr.count("[", 0, at) > expr.count("]", 0, at):
+                continue  # `[5m:step()]`: Prometheus' duration expression, not MetricsQL's step()
             return True
     return False
 

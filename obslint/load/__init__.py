@@ -13,6 +13,7 @@ from pathlib import Path
 # obslint.document first runs this file while it is half initialised.
 from obslint import document as _document
 from obslint import fastpaths
+from obslint.findings import Severity
 from obslint.registry import Emitter
 
 # Files over this size are reported (IN008), not read. The largest real files we know are
@@ -67,11 +68,41 @@ def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX
         _parse_yaml(source, findings)
     if any(f.code == "IN003" for f in findings):
         _skip_if_templated(source, findings)
+        if any(f.code == "IN003" for f in findings) and not _looks_linted(text):
+            _foreign(findings)
     elif "{{" in text and (".Values" in text or ".Release." in text or "include \"" in text):
         _skip_if_templated(source, findings, helm=True)  # it parsed, but its values are Helm actions
     elif _JUJU_TOPOLOGY in text:
         _skip_juju_template(source, findings)
     return source, findings
+
+
+# Keys that only the files obslint lints have at their top or panel level (dashboards, rule
+# files, promtool tests, Prometheus, Alertmanager and Grafana provisioning), as a JSON key or
+# a YAML mapping key. `rules:` and `tests:` are left out: RBAC roles and package manifests have them.
+_OWN_KEY = None
+
+
+def _looks_linted(text: str) -> bool:
+    """Whether a text that does not parse could be a file obslint lints: one of their keys (or
+    resource kinds) is in it. A broken tsconfig.json, CNI config or Kubernetes example is not."""
+    global _OWN_KEY
+    if _OWN_KEY is None:
+        _OWN_KEY = re.compile(r"(?:^|[\s{,\[])[\"']?(?:panels|rows|schemaVersion|templating|dashboard|groups|expr|"
+                              r"alert|record|rule_files|input_series|alert_rule_test|scrape_configs|route|receivers|"
+                              r"inhibit_rules|datasources|deleteDatasources|providers|contactPoints|elements)[\"']?"
+                              r"[ \t]*:|\bkind[\"']?[ \t]*:[ \t]*[\"']?(?:PrometheusRule|Grafana\w+|Dashboard)\b",
+                              re.M)
+    return _OWN_KEY.search(text) is not None
+
+
+def _foreign(findings: Emitter) -> None:
+    """Syntax errors of a file that is none of obslint's become info: nothing obslint lints reads it."""
+    for f in findings:
+        if f.code == "IN003":
+            f.severity = Severity.INFO
+            f.message += ("; nothing in the file is a key of a dashboard, rule file or Grafana/Prometheus "
+                          "configuration, so it is taken as another tool's file")
 
 
 # Juju charms (the Loki and Prometheus charm libraries) ship rule files whose selectors hold
@@ -93,7 +124,10 @@ def _skip_if_templated(source: "_document.Source", findings: Emitter, helm: bool
     """A Helm/Go template is YAML only once rendered: one info finding instead of syntax errors."""
     from obslint.classify import templated
 
-    where = templated(source.text or "", helm)
+    text = source.text or ""
+    where = templated(text, helm)
+    if where is None and not helm:
+        where = _helm_action(text)
     if where is None:
         return
     line, col, action = where
@@ -102,6 +136,22 @@ def _skip_if_templated(source: "_document.Source", findings: Emitter, helm: bool
     kind = "JSON" if source.format == "json" else "YAML"
     findings.add("IN012", f"skipped: a Helm/Go template (`{action}` at line {line}), not {kind} until "
                  "it is rendered", line, col, fix="lint the rendered output instead, e.g. `helm template . > rendered.yaml`")
+
+
+_HELM_ONLY = re.compile(r"\{\{-?[^}\n]*?(?:\.(?:Values|Release|Chart|Capabilities)\b|\binclude\s+\"|\b(?:tpl|toYaml)\b)"
+                        r"[^}\n]*\}\}")
+
+
+def _helm_action(text: str):
+    """(line, column, action) of a Helm-only action anywhere in a text that does not parse (inside a
+    value or a quoted string: `name: app{{ if .Values.x }}-x{{ end }}`), or None. Alert
+    annotations' `{{ $labels.x }}` and `{{ if ... }}` are not Helm's and do not count."""
+    m = _HELM_ONLY.search(text)
+    if m is None:
+        return None
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    action = m.group(0)
+    return text.count("\n", 0, m.start()) + 1, m.start() - line_start + 1, action if len(action) <= 60 else action[:57] + "..."
 
 
 _RAISE_LIMIT = "raise `max-file-size` in the obslint config (or pass --max-file-size) if this file is meant to be linted"

@@ -198,7 +198,7 @@ def _kind_const(branch, root: dict):
 
 
 def _where(path: tuple) -> str:
-    return schemas._where(path)
+    return schemas.where(path)
 
 
 def _show(value) -> str:

@@ -40,10 +40,21 @@ DUPLICATES = {
 
 
 @pytest.mark.parametrize("name", sorted(DUPLICATES))
-def test_every_duplicate_key_is_reported(lint_files, name):
+def test_every_duplicate_key_is_reported(tmp_path, name):
+    # read as the loader reads any JSON file (a file none of whose documents obslint lints is
+    # then skipped whole, its IN004 too: see tests/core/test_foreign_files.py)
+    from obslint.load import read_source
+
     text, positions = DUPLICATES[name]
-    r = lint_files({"d.json": text})
-    assert where(r, "IN004") == [("d.json", line, col) for line, col in positions]
+    (tmp_path / "d.json").write_text(text, encoding="utf-8")
+    _source, findings = read_source(tmp_path / "d.json", "d.json", "json", 10_000_000)
+    assert [(f.file, f.line, f.col) for f in findings if f.code == "IN004"] == \
+        [("d.json", line, col) for line, col in positions]
+
+
+def test_duplicate_keys_of_a_dashboard_are_reported(lint_files):
+    r = lint_files({"d.json": '{"title": "x", "panels": [],\n "uid" : "a",\n "uid" : "b"}'})
+    assert where(r, "IN004") == [("d.json", 3, 2)]
 
 
 CLEAN = {

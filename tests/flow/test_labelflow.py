@@ -166,3 +166,23 @@ def test_may_close_never_hides_a_closed_flow_on_the_corpus():
     assert len(skipped) > 1000  # the shortcut is taken often enough to pay
     wrong = [e for e in skipped if not _flow_open(e)]
     assert not wrong, wrong[:5]
+
+
+FEDERATED = "sum by (namespace) (kube_pod_container_status_restarts_total)"
+ALERT_ON_IT = ("Restarts", "seed:restarts:max_by_namespace > 5")
+SEED_ANNOTATION = {"summary": "{{ $labels.namespace }} in seed {{ $labels.seed }}", "description": "d"}
+
+
+@pytest.mark.parametrize(("records_at", "alerts_at", "reported"), [
+    ("rules/records.yaml", "rules/alerts.yaml", True),                      # one directory
+    ("rules/recording/r.yaml", "rules/alerting/a.yaml", True),              # siblings
+    ("rules/r.yaml", "rules/team/a.yaml", True),                            # one level below
+    # gardener: the seeds' cache Prometheus records it; the garden Prometheus federates it with `seed`
+    ("prometheus/cache/assets/rules/r.yaml", "prometheus/garden/assets/rules/a.yaml", False),
+])
+def test_a_recording_rule_far_away_is_another_prometheus(lint_files, records_at, alerts_at, reported):
+    from tests.checks.helpers import alert, found
+
+    r = lint_files({records_at: rules(record("seed:restarts:max_by_namespace", FEDERATED)),
+                    alerts_at: rules(alert(*ALERT_ON_IT, annotations=SEED_ANNOTATION))})
+    assert bool(found(r, "AL006")) == reported

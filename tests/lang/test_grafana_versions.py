@@ -39,21 +39,24 @@ def test_provider_editable_and_datasource_correlations_are_grafana_keys(lint_fil
 
 
 def test_provisioning_deviations_grafana_reads_anyway_are_warnings(lint_files):
-    # Grafana's reader is not strict (unknown keys ignored, null is the default) and replaces
-    # an unknown `access` with `proxy`; a datasource without `type` it refuses
+    # Grafana's reader is not strict (unknown keys ignored, null is the zero value) and replaces
+    # an unknown `access` with `proxy`; a datasource without `type` it refuses. An empty `user:`
+    # is as if left out (info); an empty `type:` or `url:` leaves the datasource unusable (warning).
     ds = ("apiVersion: 1\ndatasources:\n  - name: Prom\n    type: prometheus\n    access: browser\n"
-          "    httpMethod: POST\n    user: null\n    withCredentials:\n  - name: NoType\n")
+          "    httpMethod: POST\n    user: null\n    withCredentials:\n  - name: NoType\n"
+          "  - name: Empty\n    type:\n    url:\n")
     got = sorted((f.line, f.severity.name) for f in found(lint_files({"datasources.yaml": ds}), "PV001"))
-    assert got == [(5, "WARNING"), (6, "WARNING"), (7, "WARNING"), (8, "WARNING"), (9, "ERROR")]
+    assert got == [(5, "WARNING"), (6, "WARNING"), (7, "INFO"), (8, "INFO"), (9, "ERROR"), (11, "WARNING"),
+                   (12, "WARNING")]
 
 
 def test_a_mapping_key_left_empty_is_no_finding(lint_files):
     # `secureJsonData:` with its keys commented out reads as an empty mapping, as if absent
-    # (grafana/clickhouse-datasource's provisioning); a null where a text belongs still warns.
+    # (grafana/clickhouse-datasource's provisioning); a null where a text belongs is info.
     ds = ("apiVersion: 1\ndatasources:\n  - name: CH\n    type: grafana-clickhouse-datasource\n"
           "    jsonData:\n      port: 9000\n    secureJsonData:\n      # password: \"\"\n    user: null\n")
     got = [(f.line, f.severity.name) for f in found(lint_files({"datasources.yaml": ds}), "PV001")]
-    assert got == [(9, "WARNING")]
+    assert got == [(9, "INFO")]
 
 
 def test_policy_grafana_version_is_validated(tmp_path):

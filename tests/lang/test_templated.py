@@ -42,3 +42,15 @@ def test_rule_files_named_dot_rules_are_linted_and_other_dot_rules_files_are_not
     assert {f["code"] for f in report["findings"] if f["file"].endswith("alert.rules")} >= {"PQ001"}
     assert not [f for f in report["findings"] if f["file"].endswith(("99-disks.rules", "old.rules", "recording.rule"))]
     assert report["summary"]["files"] == 2
+
+
+def test_a_helm_action_inside_a_value_makes_a_broken_file_a_template(lint_files):
+    # gardener's charts: the action sits inside a name and a quoted string, where YAML breaks on it
+    r = lint_files({"role.yaml": "kind: ClusterRole\nmetadata:\n  name: sni{{ if .Values.isolated }}:x{{ end }}\n"
+                                 "  labels:\n    chart: \"{{ .Chart.Name }}-{{ .Chart.Version | replace \"+\" \"_\" }}\"\n"
+                                 "rules: []\n",
+                    # an alert template's `{{ if }}` is not Helm's: a real syntax error stays one
+                    "rules.yaml": "groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: up == 0\n"
+                                  "        annotations:\n          summary: \"{{ if $labels.job }}x{{ end }}\n"})
+    assert [(f.file, f.line, f.col) for f in found(r, "IN012")] == [("role.yaml", 3, 12)]
+    assert [(f.file, str(f.severity)) for f in found(r, "IN003")] == [("rules.yaml", "error")]

@@ -22,3 +22,27 @@ def test_a_gitignore_beyond_the_repository_root_does_not_count(lint_files, tmp_p
     r = lint_files({"repo/.git/HEAD": "ref: refs/heads/main\n", "repo/tests/t.yaml": TEST.format("rules.yaml")})
     [f] = found(r, "UT002")
     assert f.severity.name == "ERROR"
+
+
+GO_TEST = 'func TestRules(t *testing.T) {{\n\ttest.PrometheusRule(rule, "testdata/{}")\n}}\n'
+
+
+def test_a_rule_file_a_program_beside_the_test_writes_is_info(lint_files):
+    # gardener: a Go test renders the PrometheusRule into testdata/, runs promtool, removes it
+    r = lint_files({"component/rules_test.go": GO_TEST.format("api.prometheusrule.test.yaml"),
+                    "component/testdata/api.prometheusrule.test.yaml": TEST.format("api.prometheusrule.yaml"),
+                    "component/testdata/worker/pods.test.yaml": TEST.format("../pods.yaml"),
+                    "other/testdata/db.test.yaml": TEST.format("db.yaml")})
+    fs = sorted(found(r, "UT002"), key=lambda f: f.file)
+    assert [(f.file, f.severity.name) for f in fs] == [
+        ("component/testdata/api.prometheusrule.test.yaml", "INFO"),
+        ("component/testdata/worker/pods.test.yaml", "ERROR"),  # no program names this test file
+        ("other/testdata/db.test.yaml", "ERROR")]
+    assert "component/rules_test.go" in fs[0].message and "names this test file" in fs[0].message
+
+
+def test_a_program_outside_the_repository_does_not_count(lint_files, tmp_path):
+    (tmp_path / "run.sh").write_text("promtool test rules repo/t/t.yaml\n")
+    r = lint_files({"repo/.git/HEAD": "ref: refs/heads/main\n", "repo/t/t.yaml": TEST.format("rules.yaml")})
+    [f] = found(r, "UT002")
+    assert f.severity.name == "ERROR"

@@ -1,0 +1,28 @@
+"""Templates of a dashboard generator (ScyllaDB's make_dashboards.py): the dashboard, rows and
+panels name a `class` of the generator instead of a panel `type`. They are not Grafana
+dashboards until expanded, so they are skipped with a reason instead of linted as dashboards."""
+from __future__ import annotations
+
+import json
+
+from tests.checks.helpers import dashboard, found, panel
+
+
+def _template(wrapped: bool) -> str:
+    d = {"class": "dashboard", "uid": "mgr", "title": "Manager",
+         "rows": [{"class": "row", "panels": [{"class": "text_panel", "content": "x"},
+                                              {"class": "graph_panel", "targets": [{"expr": "up"}]}]}]}
+    return json.dumps({"dashboard": d} if wrapped else d)
+
+
+def test_generator_templates_are_skipped_with_a_reason(lint_files):
+    r = lint_files({"wrapped.template.json": _template(True), "bare.template.json": _template(False)})
+    assert not r.findings, [(f.code, f.message) for f in r.findings]
+    assert sorted(r.skipped) == ["bare.template.json", "wrapped.template.json"]
+    assert all("generator" in r.skip_reasons[p] for p in r.skipped)
+
+
+def test_a_grafana_dashboard_is_still_one(lint_files):
+    wrapped = json.dumps({"dashboard": json.loads(dashboard(panels=[panel(1, "P", "up")])), "meta": {}})
+    r = lint_files({"d.json": wrapped})
+    assert [f.code for f in found(r, "DB020")] == ["DB020"] and not r.skipped
