@@ -4,6 +4,7 @@ import re
 from obslint import promql
 from obslint.findings import Severity
 from obslint.lang.position import excerpt, place
+from obslint.lang.promfeatures import EXPERIMENTAL as _EXPERIMENTAL
 from obslint.registry import Rule
 
 _QUOTED = re.compile(r"'([^']+)'|`([^`]+)`|\"([^\"]+)\"")
@@ -301,12 +302,15 @@ class PrometheusFeature(Rule):
     def check_query(self, query, ctx):
         if (query.dialect or "prometheus") == "metricsql":
             return
+        parsed = promql.parse(query.expr)
+        if parsed.error is None and "fill" not in query.expr and _EXPERIMENTAL.isdisjoint(parsed.calls) and \
+                not any(a[0] in _EXPERIMENTAL for a in parsed.aggregations):
+            return  # (most queries leave here)
         enabled = ctx.cache.get("promql-syntax.enabled")
         if enabled is None:
             enabled = ctx.cache["promql-syntax.enabled"] = enabled_features(ctx.policy)
         from obslint.lang import promfeatures
 
-        parsed = promql.parse(query.expr)
         text, spans = promql.substitute_spans(query.expr) if query.grafana else (query.expr, [])
         if parsed.error is None:
             found = promfeatures.used(text, [*parsed.calls, *(a[0] for a in parsed.aggregations)])
