@@ -91,12 +91,47 @@ class DashedMetricName(Rule):
                 or parsed.shape is None:
             return None
         for name in dashed_names(parsed):
+            if _meant(name, ctx):
+                continue
             spaced = " - ".join(name.split("-"))
             return [self.finding(query.doc, query.path,
                                  f"`{name}` parses as the subtraction `{spaced}` of {name.count('-') + 1} metrics, "
                                  f"not as one metric name", fix=f"quote the name: `{{\"{name}\"}}`; or, if a "
                                  f"subtraction was meant, write `{spaced}`", scope=query.scope, metric=name)]
         return None
+
+
+# Ends of names that are whole metrics (a unit or a type): `a_bytes-b_bytes` is two of them.
+_WHOLE_METRIC = re.compile(r"_(?:total|bytes|seconds|count|sum|bucket|ratio|info|percent|celsius|volts|watts|"
+                           r"joules|grams|meters|amperes|hertz|bytes_total|seconds_total)$")
+
+
+def _meant(name: str, ctx) -> bool:
+    """Whether `a-b` reads as a subtraction that was meant: every part is a whole metric name,
+    by its unit suffix or because the project queries or records it on its own
+    (ceph-mixin's `ceph_pool_max_avail-ceph_pool_stored`-style differences)."""
+    parts = name.split("-")
+    if all(_WHOLE_METRIC.search(p) for p in parts):
+        return True
+    known = ctx.cache.get("names.metrics")
+    if known is None:
+        known = set()
+        for q in ctx.project.queries:
+            if q.language != "promql":
+                continue
+            parsed = promql.parse(q.expr)
+            if parsed.error is not None:
+                continue
+            # names written on their own: not the parts of a dashed word (`a-b` names neither)
+            dashed = {p for m in _DASHED.finditer(parsed.text) for p in m.group().split("-")} \
+                if _DASH_IN_NAME.search(parsed.text) else ()
+            known.update(sel.name for sel in parsed.selectors if sel.name and sel.name not in dashed)
+        for r in ctx.project.rules:
+            rec = r.data.get("record") if isinstance(r.data, dict) else None
+            if isinstance(rec, str):
+                known.add(rec)
+        ctx.cache["names.metrics"] = known
+    return all(p in known for p in parts)
 
 
 # Characters no metric name has in practice (classic names are [a-zA-Z_:][a-zA-Z0-9_:]*, and

@@ -19,6 +19,18 @@ def test_pq124_dashed_name_is_a_subtraction(lint_files):
     assert got[1].fix.startswith('quote the name: `{"operator_victoriametrics-metrics-datasource_up"}`')
 
 
+def test_pq124_a_subtraction_of_whole_metrics_is_meant(lint_files):
+    # ceph-mixin: `a_bytes-b_bytes` subtracts two real metrics, written without spaces
+    r = lint_files({
+        "r.yaml": rules(record("a:b:0", "sum(ceph_pool_max_avail_bytes-ceph_pool_stored_bytes)"),
+                        record("a:b:1", "ceph_osd_stat_bytes-ceph_osd_stat_bytes_used"),
+                        record("a:b:2", "ceph_osd_stat_bytes_used / ceph_osd_stat_bytes"),  # both used alone
+                        record("a:b:3", "sum(kube-state_pods)"),  # `kube` is used on its own nowhere
+                        record("a:b:4", "kube_state_pods")),
+        "d.json": dashboard(panels=[panel(1, "A", "sum(kube-state_pods)")])})
+    assert [(f.file, f.line) for f in found(r, "PQ124")] == [("d.json", 18), ("r.yaml", 11)]
+
+
 def test_pq126_name_regex_that_matches_nothing(lint_files):
     r = lint_files({"r.yaml": rules(*(record(f"a:b:{i}", e) for i, e in enumerate([
         "sum({__name__=~\"up{job='api'}\"})", "count({__name__=~\"^$\", job=\"a\"})", "count({__name__=~\"a b|c d\"})",
