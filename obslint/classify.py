@@ -125,6 +125,9 @@ def classify(doc: Document) -> list[Document]:
         if found is not None:
             return found
     if not isinstance(obj, dict):
+        if isinstance(obj, list) and obj and all(isinstance(g, dict) and "name" in g and "rules" in g for g in obj):
+            doc.skip_reason = ("a bare list of rule groups (deckhouse's modules wrap them into PrometheusRule "
+                               "resources), not a rule file Prometheus loads: lint the rendered resources")
         return []
     if "elements" in obj and "layout" in obj:
         from obslint import resources

@@ -303,6 +303,7 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
     internal = by_code.get("IN011")
     cap = findingcap.Cap(key=session.cap_key if session is not None else None)  # at most N findings of one
     # code per document are placed and listed
+    shown: set = set()
     for f in found:  # (a finding appended below is processed too)
         if scope is not None and _norm(f.file) not in scope:
             continue
@@ -335,6 +336,10 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
         if sup.suppresses(f, scope_line) or (ignores and policy_ignores(f, ignores)):
             result.suppressed += 1
             continue
+        key = (f.code, f.file, f.line, f.col, f.message)
+        if key in shown:  # the same text reported twice: rules copied by a YAML alias (`- *base`)
+            continue
+        shown.add(key)
         result.findings.append(f)
         cap.kept(f)
     if report_unused:

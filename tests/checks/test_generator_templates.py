@@ -26,3 +26,10 @@ def test_a_grafana_dashboard_is_still_one(lint_files):
     wrapped = json.dumps({"dashboard": json.loads(dashboard(panels=[panel(1, "P", "up")])), "meta": {}})
     r = lint_files({"d.json": wrapped})
     assert [f.code for f in found(r, "DB020")] == ["DB020"] and not r.skipped
+
+
+def test_a_bare_list_of_rule_groups_is_skipped_with_a_reason(lint_files):
+    # deckhouse keeps `- name: ...\n  rules: [...]` files that its modules wrap into PrometheusRule resources
+    r = lint_files({"monitoring/prometheus-rules/node.yaml": "- name: node\n  rules:\n  - alert: A\n    expr: up == 0\n"})
+    assert not r.findings and r.skipped == ["monitoring/prometheus-rules/node.yaml"]
+    assert "bare list of rule groups" in r.skip_reasons["monitoring/prometheus-rules/node.yaml"]
