@@ -1,6 +1,7 @@
 """Templates of a dashboard generator (ScyllaDB's make_dashboards.py): the dashboard, rows and
 panels name a `class` of the generator instead of a panel `type`. They are not Grafana
-dashboards until expanded, so they are skipped with a reason instead of linted as dashboards."""
+dashboards until expanded, so they are skipped with a reason instead of linted as dashboards.
+Likewise a bare list of rule groups, which a module system wraps into resources."""
 from __future__ import annotations
 
 import json
