@@ -155,7 +155,7 @@ def classify(doc: Document) -> list[Document]:
         return _configmap_list(doc, obj["items"])
     elif "groups" in obj and _is_grafana_alerting(obj) or any(k in obj for k in _GRAFANA_ALERTING_KEYS) and "apiVersion" in obj:
         doc.kind = GRAFANA_ALERTING
-    elif "groups" in obj and (isinstance(obj["groups"], list) or obj["groups"] is None) and "scrape_configs" not in obj:
+    elif "groups" in obj and _rule_groups(obj["groups"]) and "scrape_configs" not in obj:
         doc.kind = PROM_RULES
     elif "providers" in obj and "apiVersion" in obj:
         doc.kind = DASHBOARD_PROVIDER
@@ -168,6 +168,24 @@ def classify(doc: Document) -> list[Document]:
     elif "scrape_configs" in obj or ("rule_files" in obj and "global" in obj):
         doc.kind = PROMETHEUS_CONFIG
     return []
+
+
+def _rule_groups(groups) -> bool:
+    """Whether a top-level `groups` is a rule file's: empty, or a group has `rules`, or every
+    group has only keys some ruler knows (`name`, `interval`, ...). Keycloak realms, Kubernetes
+    SecurityContextConstraints and site data files have a `groups` list of their own."""
+    if groups is None or groups == []:
+        return True
+    if not isinstance(groups, list):
+        return False
+    dicts = [g for g in groups if isinstance(g, dict)]
+    if any("rules" in g for g in dicts):
+        return True
+    if not dicts or len(dicts) != len(groups):
+        return False
+    from obslint.lang.flavor import ANY_GROUP_KEYS
+
+    return all(ANY_GROUP_KEYS.issuperset(g) for g in dicts)
 
 
 def _rule_resource(doc: Document, obj: dict) -> bool:

@@ -21,6 +21,7 @@ class Source:
         self.display = display
         self.text = text
         self.format = fmt  # "json", "yaml", or "toml" (a pyproject.toml policy)
+        self.encoding = "utf-8"  # or "utf-16": a YAML file with a UTF-16 byte order mark (never fixed)
         self.documents: list[Document] = []
         self._lines: LineIndex | None = None
         self._json_index = None

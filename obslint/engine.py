@@ -181,7 +181,8 @@ def read_file(path, fmt, config: Config, result: Result, rules, internal):
     if not known and source.documents:
         # A file none of whose documents obslint lints (a Kubernetes Secret, a CI config) is
         # skipped whole: its duplicate keys are its own tool's business.
-        file_findings = [f for f in file_findings if f.code != "IN004"]
+        file_findings = [f for f in file_findings if f.code != "IN004" and not (f.code == "IN002" and
+                                                                                 f.severity is Severity.INFO)]
         result.skipped.append(display)
         reason = next((d.skip_reason for d in source.documents if getattr(d, "skip_reason", None)), None)
         if reason:
@@ -336,10 +337,11 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
         if sup.suppresses(f, scope_line) or (ignores and policy_ignores(f, ignores)):
             result.suppressed += 1
             continue
-        key = (f.code, f.file, f.line, f.col, f.message)
-        if key in shown:  # the same text reported twice: rules copied by a YAML alias (`- *base`)
-            continue
-        shown.add(key)
+        if f.autofix is None:  # (a fix of its own may differ: `--fix` applies each)
+            key = (f.code, f.file, f.line, f.col, f.message, f.fix)
+            if key in shown:  # the same text reported twice: rules copied by a YAML alias (`- *base`)
+                continue
+            shown.add(key)
         result.findings.append(f)
         cap.kept(f)
     if report_unused:

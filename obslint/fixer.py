@@ -101,6 +101,10 @@ def plan(result, unsafe: bool) -> Outcome:
 
 
 def _fix_file(src, pairs, out: Outcome) -> FileFix | None:
+    if getattr(src, "encoding", "utf-8") != "utf-8":  # written back as UTF-8 it would be another file
+        for f, _fix in pairs:
+            out.dropped.append((f, "the file is UTF-16, and obslint writes UTF-8 only: save it as UTF-8 first"))
+        return None
     fixes = [fix for _f, fix in pairs]
     old_docs: list = []  # the old text's documents, parsed once for every check below
     finding_of = {id(fix): f for f, fix in pairs}

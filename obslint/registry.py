@@ -164,14 +164,18 @@ class Emitter(list):
         self.file = file
         self.rules = rules
 
-    def add(self, code: str, message: str, line: int = 1, col: int = 1, fix: str | None = None) -> None:
+    def add(self, code: str, message: str, line: int = 1, col: int = 1, fix: str | None = None,
+            severity=None) -> None:
         if self.rules is None:
             rule = rule_class(code)()
         else:
             rule = self.rules.get(code)
             if rule is None:
                 return
-        self.append(rule.at(self.file, message, line, col, fix))
+        f = rule.at(self.file, message, line, col, fix)
+        if severity is not None:  # as Rule.finding's: the finding's own severity
+            f.severity = severity
+        self.append(f)
 
 
 def check_modules(path) -> list[str]:

@@ -6,9 +6,12 @@ a linted Prometheus configuration) and whatever its expression's result may carr
 label that only the expression can supply cannot be judged statically; such alerts are left alone,
 so a finding is certain. Nothing is checked when several Alertmanager configurations are linted
 (which one gets the alerts is unknown), when the one linted is refused by Alertmanager (AM001-AM004),
-or when a linted Prometheus configuration relabels alerts.
+when a linted Prometheus configuration relabels alerts, or for a rule file far from the configuration
+in the tree (more than two directories below the one both share).
 """
 from __future__ import annotations
+
+import os
 
 from obslint import alertmanager as am
 from obslint import promql
@@ -59,11 +62,33 @@ def _label_values(rule, external: dict):
     return value
 
 
+def _near(rule_doc, am_doc, ctx) -> bool:
+    """Whether a rule file is in the Alertmanager configuration's part of the tree: both at most
+    two directories below the one they share (`stack/alertmanager/`, `stack/rules/team/`). Loki's
+    repository has one Alertmanager configuration, a docker-compose demo's, and hundreds of rule
+    files of the operator, the mixin and test data that never reach it."""
+    memo = ctx.cache.setdefault("alertmanager-near", {})
+    key = id(rule_doc.source)
+    hit = memo.get(key)
+    if hit is None:
+        a = os.path.dirname(os.path.abspath(str(rule_doc.source.path)))
+        b = os.path.dirname(os.path.abspath(str(am_doc.source.path)))
+        try:
+            common = os.path.commonpath([a, b])
+        except ValueError:  # different drives
+            common = None
+        below = lambda p: 0 if p == common else os.path.relpath(p, common).count(os.sep) + 1  # noqa: E731
+        hit = memo[key] = common is not None and below(a) <= 2 and below(b) <= 2
+    return hit
+
+
 def _walk(rule, ctx):
     setup = _routing(ctx)
     if setup is None:
         return None
     doc, external = setup
+    if not _near(rule.doc, doc, ctx):
+        return None
     key = ("alertmanager-route", id(rule))
     if key not in ctx.cache:
         reached, uncertain = am.route_alert(doc.root["route"], _label_values(rule, external))

@@ -192,7 +192,10 @@ class AlertMetricNotOnDashboard(Rule):
     """An alert watches a metric that no dashboard of its stack shows. Whoever is paged opens
     the dashboards and finds nothing about what fired. The stack of a rule file is the closest
     directory above it (at most `max-depth` levels up) that holds linted dashboards; rule files
-    without dashboards nearby are not checked. Histogram series count as one metric.
+    without dashboards nearby are not checked, nor a rule file whose alerts watch three or more
+    metrics of which the stack's dashboards show none when those dashboards all sit two or more
+    folders below the stack's (`vmanomaly/preset/dashboard.json`: another component's; the
+    rule file's own are elsewhere). Histogram series count as one metric.
 
     ## Bad (`rules/alerts.yaml`, `dashboards/api.json`)
     ```yaml
@@ -252,9 +255,14 @@ class AlertMetricNotOnDashboard(Rule):
         here = start
         for _ in range(int(self.opts.get("max-depth", 2)) + 1):
             prefix = here.rstrip(os.sep) + os.sep
-            hits = [m for d, m in dirs.items() if d == here or d.startswith(prefix)]
+            hits = [(d, m) for d, m in dirs.items() if d == here or d.startswith(prefix)]
             if hits:
-                found = set().union(*hits)
+                found = set().union(*(m for _d, m in hits))
+                # dashboards only in folders two or more below the stack's (vmanomaly/preset/): maybe another
+                # component's, kept apart from the rule files' own (see _file_in_stack)
+                nested = all(d != here and d[len(prefix):].count(os.sep) >= 1 for d, _m in hits)
+                if nested:
+                    ctx.cache.setdefault("xf.nested", set()).add(start)
                 break
             parent = os.path.dirname(here)
             if parent == here:
@@ -270,6 +278,9 @@ class AlertMetricNotOnDashboard(Rule):
         if shown is None:
             return
         ignore = set(self.opts.get("ignore") or [])
+        start = os.path.dirname(os.path.abspath(doc.source.display))
+        if start in ctx.cache.get("xf.nested", ()) and not self._file_in_stack(ctx, doc.source, shown, ignore):
+            return
         metrics: set = set()
         for e in exprs:
             metrics |= metriccatalog.base_metrics(ctx, e)
@@ -278,6 +289,28 @@ class AlertMetricNotOnDashboard(Rule):
             yield self.finding(doc, path, f"alert `{name}` watches {', '.join(f'`{m}`' for m in missing)}, which no "
                                f"dashboard of this stack shows", fix="add a panel with the metric to a dashboard",
                                scope=scope)
+
+    def _file_in_stack(self, ctx, source, shown, ignore) -> bool:
+        """Whether the stack guessed for a rule file is its own, when its dashboards are all nested
+        two or more folders below it: a file whose alerts watch three or more metrics, none of
+        which those dashboards show, belongs to other dashboards (VictoriaMetrics'
+        deployment/docker/rules beside vmanomaly/*/dashboard.json, while its own come from the
+        repository's dashboards/)."""
+        memo = ctx.cache.setdefault("xf.in-stack", {})
+        hit = memo.get(id(source))
+        if hit is None:
+            by_source = ctx.cache.get("xf.alerts-by-source")
+            if by_source is None:
+                by_source = ctx.cache["xf.alerts-by-source"] = {}
+                for a in ctx.project.alerts:
+                    by_source.setdefault(id(a.doc.source), []).append(a)
+            metrics: set = set()
+            for a in by_source.get(id(source), ()):
+                for q in a.queries:
+                    metrics |= {_family(m) for m in metriccatalog.base_metrics(ctx, q.expr)
+                                if m not in ignore and "__var_" not in m}
+            hit = memo[id(source)] = len(metrics) < 3 or not metrics.isdisjoint(shown)
+        return hit
 
     def check_alert(self, alert, ctx):
         if alert.queries:

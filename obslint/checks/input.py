@@ -18,10 +18,13 @@ class UnreadableFile(Rule):
 
 
 class BadEncoding(Rule):
-    """The file is not UTF-8 text (UTF-16, Latin-1, binary with NUL bytes).
+    """The file is not UTF-8 text (Latin-1, binary with NUL bytes, UTF-16 JSON).
 
     ## Why
-    Prometheus and Grafana read UTF-8 only; anything else fails to load or shows mojibake.
+    Grafana reads dashboard JSON as UTF-8 only; anything else fails to load or shows mojibake.
+    Go's YAML readers (Prometheus, Alertmanager, Grafana provisioning) decode a UTF-16 file by
+    its byte order mark, so a UTF-16 YAML file is linted and this is info: obslint never
+    rewrites it (`--fix` leaves it alone), and other tools may not read it.
 
     ## Bad
     ```yaml

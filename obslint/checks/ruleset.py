@@ -178,7 +178,8 @@ class GroupIntervalTooLong(Rule):
             return None  # recording rules over long windows (28d availability) are evaluated slowly on purpose
         from obslint.checks.types import scrape_interval
 
-        scrape, where = scrape_interval(ctx, str(self.opts.get("scrape-interval") or "15s"), group.doc.source.display)
+        scrape, where = scrape_interval(ctx, str(self.opts.get("scrape-interval") or "15s"), group.doc.source.display,
+                                       rule_file=True)
         factor = float(self.opts.get("factor") or 20)
         if secs <= factor * scrape:
             return None

@@ -286,22 +286,36 @@ def _config_intervals(ctx) -> list[tuple[str, float, str]]:
             secs = [parse_duration(v) for v in vals if isinstance(v, str)]
             secs = [x for x in secs if x]
             if secs:
-                out.append((os.path.dirname(os.path.abspath(d.source.display)), max(secs), d.source.display))
+                directory = os.path.dirname(os.path.abspath(d.source.display))
+                loads = d.root.get("rule_files")
+                loads = [os.path.join(directory, g) for g in loads if isinstance(g, str)] \
+                    if isinstance(loads, list) else []
+                out.append((directory, max(secs), d.source.display, loads))
         out.sort(key=lambda t: -len(t[0]))  # the closest (deepest) directory first
         ctx.cache["types.configs"] = out
     return ctx.cache["types.configs"]
 
 
-def scrape_interval(ctx, default: str, display: str) -> tuple[float, str]:
+def scrape_interval(ctx, default: str, display: str, rule_file: bool = False) -> tuple[float, str]:
     """The scrape interval for a file: the policy's `scrape-interval`, else the largest
-    `scrape_interval` of the closest linted Prometheus config in a directory above the file,
-    else the option's default."""
+    `scrape_interval` of the linted Prometheus config that loads the rule file (`rule_files`),
+    else of the closest one in a directory above the file (for a rule file, one that loads
+    no rule files: one that names others is another server's), else the option's default."""
     value = (ctx.policy or {}).get("scrape-interval")
     secs = parse_duration(value) if isinstance(value, str) else None
     if secs:
         return secs, "policy scrape-interval"
     here = os.path.abspath(display)
-    for directory, secs, src in _config_intervals(ctx):
+    configs = _config_intervals(ctx)
+    if rule_file:
+        import fnmatch
+
+        for _directory, secs, src, loads in configs:
+            if any(fnmatch.fnmatchcase(here, os.path.normpath(g)) for g in loads):
+                return secs, f"scrape_interval in {src}, which loads this file"
+    for directory, secs, src, loads in configs:
+        if rule_file and loads:
+            continue
         if here.startswith(directory.rstrip(os.sep) + os.sep):
             return secs, f"scrape_interval in {src}"
     return parse_duration(default) or 15.0, "assumed; set `scrape-interval` in the policy"
@@ -347,11 +361,11 @@ class RateWindowTooShort(Rule):
     summary = "rate window shorter than twice the scrape interval"
     options = {"scrape-interval": "15s"}
 
-    def _interval(self, ctx, display: str) -> tuple[float, str]:
+    def _interval(self, ctx, display: str, rule_file: bool = False) -> tuple[float, str]:
         """The file's scrape interval, worked out once per file."""
         memo = ctx.cache.setdefault("PQ103.intervals", {})
         if display not in memo:
-            memo[display] = scrape_interval(ctx, str(self.opts.get("scrape-interval") or "15s"), display)
+            memo[display] = scrape_interval(ctx, str(self.opts.get("scrape-interval") or "15s"), display, rule_file)
         return memo[display]
 
     def check_query(self, query, ctx):
@@ -365,7 +379,7 @@ class RateWindowTooShort(Rule):
             if not funcs or funcs[0] not in WINDOW_FUNCS or secs <= 0:
                 continue
             if interval is None:
-                interval, where = self._interval(ctx, query.doc.source.display)
+                interval, where = self._interval(ctx, query.doc.source.display, query.origin == "rule")
             if secs < 2 * interval:
                 yield self.finding(query.doc, query.path,
                                    f"`{funcs[0]}` over a {format_duration(secs)} window, shorter than twice the scrape "

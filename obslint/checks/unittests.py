@@ -188,8 +188,8 @@ class TestRuleFiles(Rule):
                 continue
             driver = _driver(doc.source.path)
             if driver is not None:  # a Go test (gardener) writes the rule file, runs promtool, removes it
-                yield self.finding(doc, path, f"rule file `{name}` does not exist in the tree: `{_shown(driver)}` names "
-                                   "this test file, so it runs promtool on it and can write the rule file first",
+                yield self.finding(doc, path, f"rule file `{name}` does not exist in the tree: `{_shown(driver)}` runs "
+                                   "promtool on this test file, and can write or substitute the rule file first",
                                    severity=Severity.INFO,
                                    fix="lint the rule file the program writes, or check that it does write it")
                 continue
@@ -230,22 +230,43 @@ def _gitignored(path: str) -> str | None:
 
 
 # Programs that may drive promtool on a test file, writing its rule files first (gardener's Go
-# tests render PrometheusRule objects into testdata/ and remove them afterwards).
+# tests render PrometheusRule objects into testdata/ and remove them afterwards), and the
+# folders beside the tree's directories where such scripts live (hack/test-rules.sh).
 _DRIVER_SUFFIXES = (".go", ".py", ".sh", ".mk", ".rs", ".java", ".ts", ".js")
 _DRIVER_NAMES = ("Makefile", "makefile", "GNUmakefile", "Justfile", "justfile", "Taskfile.yml")
+_SCRIPT_DIRS = ("hack", "scripts", "script", "tools", "ci", "build", "bin")
 
 
 def _driver(test_path) -> str | None:
-    """A source file in the test file's directory or one of the three above it (not past the
-    repository's root) that names the test file, or None."""
+    """A program that runs promtool on this test file: a source file in the test file's
+    directory or one of the three above it (not past the repository's root), or in their
+    hack/, scripts/... folders, that names the test file, or runs `promtool` on the test
+    file's folder (`for t in ./test/rules/*.yaml`, as openshift/cluster-monitoring-operator
+    does, rewriting `rule_files` to the rules it builds). None if there is none."""
     test_path = os.path.abspath(str(test_path))
     name = os.path.basename(test_path)
-    here = os.path.dirname(test_path)
+    test_dir = os.path.dirname(test_path)
+    here = test_dir
     for _ in range(4):
+        folder = os.path.relpath(test_dir, here).replace(os.sep, "/")
+        folder = None if folder == "." else folder + "/"
+        for path, text in _programs(here):
+            if name in text or folder is not None and folder in text and "promtool" in text:
+                return path
+        parent = os.path.dirname(here)
+        if parent == here or os.path.exists(os.path.join(here, ".git")):
+            break
+        here = parent
+    return None
+
+
+def _programs(directory: str):
+    """(path, text) of the program files in a directory and its script folders."""
+    for d in (directory, *(os.path.join(directory, s) for s in _SCRIPT_DIRS)):
         try:
-            entries = sorted(os.scandir(here), key=lambda e: e.name)
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
         except OSError:
-            entries = []
+            continue
         for e in entries:
             if not (e.name.endswith(_DRIVER_SUFFIXES) or e.name in _DRIVER_NAMES):
                 continue
@@ -253,15 +274,9 @@ def _driver(test_path) -> str | None:
                 if not e.is_file() or e.stat().st_size > 2_000_000:
                     continue
                 with open(e.path, encoding="utf-8", errors="replace") as fh:
-                    if name in fh.read():
-                        return e.path
+                    yield e.path, fh.read()
             except OSError:
                 continue
-        parent = os.path.dirname(here)
-        if parent == here or os.path.exists(os.path.join(here, ".git")):
-            break
-        here = parent
-    return None
 
 
 def _shown(path: str) -> str:

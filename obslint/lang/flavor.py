@@ -34,6 +34,7 @@ EXTRA_FILE_KEYS = {"mimir": frozenset({"namespace"}), "cortex": frozenset({"name
                    "loki": frozenset({"namespace"})}
 # Prometheus keys a flavour does not read (vmalert has `eval_delay` instead of `query_offset`).
 MISSING_GROUP_KEYS = {"vmalert": frozenset({"query_offset"})}
+ANY_GROUP_KEYS = GROUP_KEYS.union(*EXTRA_GROUP_KEYS.values())  # a group of some ruler has only these
 
 # vmalert's templates predeclare more variables than Prometheus (app/vmalert/notifier/alert.go)
 # and add a few functions (app/vmalert/templates/template.go).

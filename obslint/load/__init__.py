@@ -58,6 +58,8 @@ def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX
     text = _decode(raw, fmt, findings)
     if text is None:
         return source, findings
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        source.encoding = "utf-16"
     source.text = text
     if not text or text.isspace():  # (strip() would copy the whole text)
         findings.add("IN005", "file is empty", fix="remove the file or give it content")
@@ -216,8 +218,18 @@ def _read_upto(fh, size: int, max_bytes: int) -> bytes:
 
 def _decode(raw: bytes, fmt: str, findings: Emitter) -> str | None:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        findings.add("IN002", "file is UTF-16; Prometheus and Grafana read UTF-8", fix="save the file as UTF-8 without a byte order mark")
-        return None
+        if fmt == "json":  # Go's encoding/json (Grafana's dashboards) reads UTF-8 only
+            findings.add("IN002", "file is UTF-16; Grafana reads JSON as UTF-8", fix="save the file as UTF-8 without a byte order mark")
+            return None
+        try:  # Go's YAML readers (Prometheus, Alertmanager, Grafana provisioning) decode UTF-16 by its mark
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            findings.add("IN002", f"invalid UTF-16 (at byte {exc.start})", fix="re-encode the file as UTF-8")
+            return None
+        findings.add("IN002", "file is UTF-16; Prometheus and Grafana read it by its byte order mark, but "
+                     "obslint cannot fix it and other tools may not read it", fix="save the file as UTF-8",
+                     severity=Severity.INFO)
+        return text
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
         if fmt == "json":

@@ -135,3 +135,12 @@ def test_parse_matchers_forms():
     assert am.parse_matchers('msg="a, \\"b\\""') == [("msg", "=", 'a, "b"')]
     with pytest.raises(ValueError):
         am.parse_matchers("severity critical")
+
+
+@pytest.mark.parametrize(("rules_at", "checked"), [
+    ("stack/rules/docker/rules.yml", True),        # the compose stack's own rules (loki production/docker)
+    ("operator/internal/manifests/internal/alerts/prometheus-alerts.yaml", False),  # another part of the tree
+])
+def test_only_rule_files_near_the_configuration_are_routed(tmp_path, rules_at, checked):
+    files = {"stack/config/alertmanager.yml": AM, rules_at: rules(alert("Typo", severity="warning", tema="api"))}
+    assert bool(am_codes(tmp_path, files)) == checked

@@ -62,6 +62,22 @@ def test_xf002_alert_metric_on_no_dashboard_of_the_stack(lint_files):
     assert f.message == "alert `Queue` watches `queue_length`, which no dashboard of this stack shows"
 
 
+def test_xf002_skips_a_rule_file_whose_stack_is_another_components(lint_files):
+    # VictoriaMetrics deployment/docker: rules/ beside vmanomaly/*/dashboard.json, while the rules'
+    # own dashboards are the repository's dashboards/ (mounted by docker-compose)
+    vm_alerts = rules(alert("DiskFull", "vm_free_disk_space_bytes < 1e9"),
+                      alert("Churn", "rate(vm_new_timeseries_created_total[5m]) > 1000"),
+                      alert("Slow", "rate(vm_slow_row_inserts_total[5m]) > 10"))
+    anomaly = dashboard(panels=[panel(1, "Score", "max(anomaly_score)")])
+    r = lint_files({"docker/rules/alerts.yaml": vm_alerts, "docker/vmanomaly/preset/dashboard.json": anomaly})
+    assert not found(r, "XF002")
+    # the same file with one of its metrics on the stack's dashboard: the stack is its own
+    shows_one = dashboard(panels=[panel(1, "Score", "max(anomaly_score)"),
+                                  panel(2, "Disk", "min(vm_free_disk_space_bytes)", x=12)])
+    r = lint_files({"docker/rules/alerts.yaml": vm_alerts, "docker/vmanomaly/preset/dashboard.json": shows_one})
+    assert sorted(f.context["alert"] for f in found(r, "XF002")) == ["Churn", "Slow"]
+
+
 def test_xf002_needs_dashboards(lint_files):
     assert not found(lint_files({"alerts.yaml": rules(alert("Queue", "max(queue_length) > 100"))}), "XF002")
 

@@ -90,6 +90,16 @@ def test_pq103_default_and_prometheus_config_of_the_stack(lint_files):
     assert "scrape_interval in a/prometheus.yml" in next(f for f in fs if f.file.startswith("a/")).message
 
 
+def test_pq103_a_config_that_loads_other_rule_files_is_another_servers(lint_files):
+    # prometheus' promtool testdata: a 10m-scrape config beside features.yml loads another file
+    slow = "scrape_configs:\n  - job_name: slow\n    scrape_interval: 10m\nrule_files:\n  - other.yml\n"
+    r = lint_files({"t/slow.yml": slow, "t/other.yml": rules(record("a:b", "rate(x_total[5m])")),
+                    "t/features.yml": rules(record("a:c", "rate(x_total[5m])"))})
+    fs = found(r, "PQ103")
+    assert [f.file for f in fs] == ["t/other.yml"]  # the file it loads: 5m < 2 x 10m
+    assert "which loads this file" in fs[0].message
+
+
 def test_pq103_grafana_rate_interval_is_fine(lint_files):
     p = panel(1, "RPS", "sum(rate(x_total[$__rate_interval]))")
     assert not found(lint_files({"d.json": dashboard(panels=[p])}, config={"scrape-interval": "1m"}), "PQ103")

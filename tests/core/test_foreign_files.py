@@ -42,3 +42,29 @@ def test_duplicate_keys_count_only_in_files_obslint_lints(lint_files):
     r = lint_files({"secret.yaml": secret, "rules.yaml": rule_file})
     assert [(f.file, f.line) for f in found(r, "IN004")] == [("rules.yaml", 3)]
     assert "secret.yaml" in r.skipped
+
+
+OTHER_GROUPS = [
+    ("realm.json", '{"realm": "kafka", "groups": [{"name": "admins", "path": "/admins", "subGroups": []}]}'),
+    ("scc.yaml", "kind: SecurityContextConstraints\napiVersion: security.openshift.io/v1\ngroups: [system:authenticated]\n"),
+    ("_data/rules.yml", "groups:\n  - name: Basic resource monitoring\n    services:\n      - name: Prometheus\n"),
+    ("catalog.yaml", "metadata: {id: x}\ngroups:\n  - id: ccc.ac\n    title: Access control\n"),
+]
+RULE_FILES = [
+    ("empty.yaml", "groups: []\n"),
+    ("no-rules-yet.yaml", "groups:\n  - name: api\n    interval: 1m\n"),
+    ("typo.yaml", "groups:\n  - name: api\n    rules: []\n  - name: db\n    rulez: []\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), OTHER_GROUPS)
+def test_a_groups_list_of_another_format_is_no_rule_file(lint_files, name, text):
+    r = lint_files({name: text})
+    assert not r.findings and r.skipped == [name]
+
+
+@pytest.mark.parametrize(("name", "text"), RULE_FILES)
+def test_rule_files_are_still_rule_files(lint_files, name, text):
+    r = lint_files({name: text})
+    assert not r.skipped
+    assert bool(found(r, "RF001")) == (name == "typo.yaml")

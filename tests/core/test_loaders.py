@@ -44,7 +44,27 @@ def test_invalid_utf8_position(lint_files):
 
 def test_utf16_file(lint_files):
     r = lint_files({"d.json": '{"title": "x", "panels": []}'.encode("utf-16")})
-    assert codes(r) == ["IN002"]
+    assert codes(r) == ["IN002"] and str(r.findings[0].severity) == "error"
+
+
+def test_utf16_yaml_is_read_as_prometheus_reads_it(lint_files):
+    # promtool decodes a UTF-16 rule file by its byte order mark; obslint lints it, and never fixes it
+    r = lint_files({"r.yaml": "groups:\n  - name: a\n    rules:\n      - record: x\n        expr: sum(rate(x[5m])\n"
+                    .encode("utf-16"),
+                    "ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n".encode("utf-16")})
+    assert [(f.code, f.file, str(f.severity)) for f in r.findings if f.code in ("IN002", "PQ001")] == [
+        ("IN002", "r.yaml", "info"), ("PQ001", "r.yaml", "error")]  # nothing on the Namespace, which is skipped
+    assert [f.line for f in r.findings if f.code == "PQ001"] == [5]
+
+
+def test_a_utf16_file_is_never_rewritten(tmp_path):
+    from obslint.engine import lint
+
+    raw = "groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: up{job=~\"api\"} == 0\n".encode("utf-16")
+    (tmp_path / "r.yaml").write_bytes(raw)
+    result = lint([tmp_path], fix="unsafe")
+    assert (tmp_path / "r.yaml").read_bytes() == raw
+    assert any("UTF-16" in why for _f, why in result.fixes.dropped)
 
 
 def test_json_bom_is_an_error_yaml_bom_is_fine(lint_files):

@@ -144,8 +144,9 @@ TEXT_CASES = {
     "digits.json": (b'{"title": "x", "panels": [], "version": ' + b"9" * 50_000 + b"}", ["IN003"], 1),
     "truncated.json": (json.dumps(dashboard(20)).encode()[:-700], ["IN003"], 1),
 }
-for _name in ("utf16.yaml", "utf16be.json"):
-    TEXT_CASES[_name] = (TEXT_CASES[_name], ["IN002"], 1)
+# Go's YAML readers decode UTF-16 by its byte order mark (info); Grafana's JSON reader does not (error)
+TEXT_CASES["utf16.yaml"] = (TEXT_CASES["utf16.yaml"], ["IN002"], 0)
+TEXT_CASES["utf16be.json"] = (TEXT_CASES["utf16be.json"], ["IN002"], 1)
 
 
 @pytest.mark.parametrize("name", sorted(TEXT_CASES))

@@ -38,7 +38,7 @@ def test_a_rule_file_a_program_beside_the_test_writes_is_info(lint_files):
         ("component/testdata/api.prometheusrule.test.yaml", "INFO"),
         ("component/testdata/worker/pods.test.yaml", "ERROR"),  # no program names this test file
         ("other/testdata/db.test.yaml", "ERROR")]
-    assert "component/rules_test.go" in fs[0].message and "names this test file" in fs[0].message
+    assert "component/rules_test.go" in fs[0].message and "runs promtool on this test file" in fs[0].message
 
 
 def test_a_program_outside_the_repository_does_not_count(lint_files, tmp_path):
@@ -46,3 +46,16 @@ def test_a_program_outside_the_repository_does_not_count(lint_files, tmp_path):
     r = lint_files({"repo/.git/HEAD": "ref: refs/heads/main\n", "repo/t/t.yaml": TEST.format("rules.yaml")})
     [f] = found(r, "UT002")
     assert f.severity.name == "ERROR"
+
+
+def test_a_script_that_runs_promtool_on_the_test_folder_is_a_driver(lint_files):
+    # openshift/cluster-monitoring-operator: hack/test-rules.sh loops over test/rules/*.yaml and
+    # rewrites each test's rule_files to the rules `make` builds
+    script = 'for rule in ./test/rules/*.yaml; do\n  promtool test rules "$rule"\ndone\n'
+    r = lint_files({"hack/test-rules.sh": script, "test/rules/TargetDown.yaml": TEST.format("rules.yaml"),
+                    "other/t.yaml": TEST.format("rules.yaml"),
+                    "lint/check.sh": "yamllint test/rules/\n", "lint/t/x.yaml": TEST.format("rules.yaml")})
+    fs = sorted(found(r, "UT002"), key=lambda f: f.file)
+    assert [(f.file, f.severity.name) for f in fs] == [
+        ("lint/t/x.yaml", "ERROR"), ("other/t.yaml", "ERROR"), ("test/rules/TargetDown.yaml", "INFO")]
+    assert "hack/test-rules.sh" in fs[2].message
