@@ -585,14 +585,9 @@ def _home_of(rule) -> str | None:
 
 
 def _close(a: str | None, b: str | None) -> bool:
-    if a is None or b is None or a == b:
-        return True
-    try:
-        common = os.path.commonpath([a, b])
-    except ValueError:  # different drives
-        return False
-    below = lambda p: 0 if p == common else os.path.relpath(p, common).count(os.sep) + 1  # noqa: E731
-    return below(a) <= 1 and below(b) <= 1
+    from obslint.nearby import within
+
+    return a is None or b is None or a == b or within(a, b, 1)
 
 
 def analyzer(ctx) -> Analyzer:

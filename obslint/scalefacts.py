@@ -22,14 +22,14 @@ def _rated_in(queries) -> set:
 def project_rated(ctx) -> set:
     """Metric names some query of the project reads through rate/irate/increase."""
     out: set = set()
-    for key in _by_source(ctx, "queries", ctx.project.queries):
+    for key in by_source(ctx, "queries", ctx.project.queries):
         out |= _of_source(ctx, "rated", key)
     for facts in (ctx.cache.get("scale.facts") or {}).values():
         out.update(facts.get("rated") or ())
     return out
 
 
-def _by_source(ctx, name: str, items) -> dict:
+def by_source(ctx, name: str, items) -> dict:
     """id(Source) -> its items, built once per run (facts are asked for every file)."""
     memo = ctx.cache.get(("scale.by-source", name))
     if memo is None:
@@ -48,11 +48,11 @@ def _of_source(ctx, what: str, key: int):
     got = memo.get(key)
     if got is None:
         if what == "rated":
-            got = _rated_in(_by_source(ctx, "queries", ctx.project.queries).get(key, ()))
+            got = _rated_in(by_source(ctx, "queries", ctx.project.queries).get(key, ()))
         elif what == "vm":
-            got = _metricsql_keys(ctx, _by_source(ctx, "queries", ctx.project.queries).get(key, ()))
+            got = _metricsql_keys(ctx, by_source(ctx, "queries", ctx.project.queries).get(key, ()))
         else:
-            got = _dirs_of(ctx, _by_source(ctx, "dashboards", ctx.project.dashboards).get(key, ()))
+            got = _dirs_of(ctx, by_source(ctx, "dashboards", ctx.project.dashboards).get(key, ()))
         memo[key] = got
     return got
 
@@ -75,7 +75,7 @@ def metricsql_datasources(ctx) -> set:
     out = ctx.cache.get("scale.vm-datasources")
     if out is None:
         out = ctx.cache["scale.vm-datasources"] = set()
-        for key in _by_source(ctx, "queries", ctx.project.queries):
+        for key in by_source(ctx, "queries", ctx.project.queries):
             out |= _of_source(ctx, "vm", key)
         for facts in (ctx.cache.get("scale.facts") or {}).values():
             out.update(facts.get("vm") or ())
@@ -107,7 +107,7 @@ def _dirs_of(ctx, dashboards) -> dict:
 def dash_dirs(ctx) -> dict:
     """Directory -> metric families its dashboards show (every linted dashboard)."""
     dirs: dict = {}
-    for key in _by_source(ctx, "dashboards", ctx.project.dashboards):
+    for key in by_source(ctx, "dashboards", ctx.project.dashboards):
         for d, fams in _of_source(ctx, "dirs", key).items():
             dirs.setdefault(d, set()).update(fams)
     for facts in (ctx.cache.get("scale.facts") or {}).values():

@@ -71,14 +71,10 @@ def _near(rule_doc, am_doc, ctx) -> bool:
     key = id(rule_doc.source)
     hit = memo.get(key)
     if hit is None:
-        a = os.path.dirname(os.path.abspath(str(rule_doc.source.path)))
-        b = os.path.dirname(os.path.abspath(str(am_doc.source.path)))
-        try:
-            common = os.path.commonpath([a, b])
-        except ValueError:  # different drives
-            common = None
-        below = lambda p: 0 if p == common else os.path.relpath(p, common).count(os.sep) + 1  # noqa: E731
-        hit = memo[key] = common is not None and below(a) <= 2 and below(b) <= 2
+        from obslint.nearby import within
+
+        hit = memo[key] = within(os.path.dirname(os.path.abspath(str(rule_doc.source.path))),
+                                 os.path.dirname(os.path.abspath(str(am_doc.source.path))), 2)
     return hit
 
 

@@ -299,13 +299,10 @@ class AlertMetricNotOnDashboard(Rule):
         memo = ctx.cache.setdefault("xf.in-stack", {})
         hit = memo.get(id(source))
         if hit is None:
-            by_source = ctx.cache.get("xf.alerts-by-source")
-            if by_source is None:
-                by_source = ctx.cache["xf.alerts-by-source"] = {}
-                for a in ctx.project.alerts:
-                    by_source.setdefault(id(a.doc.source), []).append(a)
+            from obslint.scalefacts import by_source
+
             metrics: set = set()
-            for a in by_source.get(id(source), ()):
+            for a in by_source(ctx, "alerts", ctx.project.alerts).get(id(source), ()):
                 for q in a.queries:
                     metrics |= {_family(m) for m in metriccatalog.base_metrics(ctx, q.expr)
                                 if m not in ignore and "__var_" not in m}
