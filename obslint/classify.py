@@ -153,6 +153,8 @@ def classify(doc: Document) -> list[Document]:
         return _configmap(doc, obj["data"])
     elif obj.get("kind") in ("List", "ConfigMapList") and isinstance(obj.get("items"), list):
         return _configmap_list(doc, obj["items"])
+    elif _other_object(obj):
+        pass  # a Kubernetes-style object of another tool (an OpenShift SCC's `groups`, Kyverno's `policies`)
     elif "groups" in obj and _is_grafana_alerting(obj) or any(k in obj for k in _GRAFANA_ALERTING_KEYS) and "apiVersion" in obj:
         doc.kind = GRAFANA_ALERTING
     elif "groups" in obj and _rule_groups(obj["groups"]) and "scrape_configs" not in obj:
@@ -168,6 +170,14 @@ def classify(doc: Document) -> list[Document]:
     elif "scrape_configs" in obj or ("rule_files" in obj and "global" in obj):
         doc.kind = PROMETHEUS_CONFIG
     return []
+
+
+def _other_object(obj: dict) -> bool:
+    """A Kubernetes-style object none of the checks above took: a `kind`, or an `apiVersion` of
+    the form `group/version`. Rule files, Prometheus, Alertmanager and Grafana provisioning files
+    have neither (Grafana's `apiVersion` is the number 1)."""
+    api = obj.get("apiVersion")
+    return isinstance(obj.get("kind"), str) or isinstance(api, str) and "/" in api
 
 
 def _rule_groups(groups) -> bool:

@@ -97,6 +97,18 @@ def _is_victoria_metrics(ds_type: str) -> bool:
     return t in _VICTORIA_METRICS or "victoriametrics-metrics" in t
 
 
+def targets_choose(panel: dict) -> bool:
+    """Whether Grafana queries the datasource a panel's targets name: only when the panel is
+    Mixed or names none. Otherwise its query runner (PanelQueryRunner, and scenes'
+    SceneQueryRunner) replaces a target's datasource that differs from the panel's ("the panel
+    might have the incorrect datasource stored"), so a stale uid there is never used."""
+    ds = panel.get("datasource")
+    uid = ds.get("uid") if isinstance(ds, dict) else ds
+    if not isinstance(uid, str):
+        return True  # none, or a type without a uid: which one Grafana picks is not sure here
+    return _SPECIAL_UIDS.get(uid) == MIXED
+
+
 def _text(value) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 

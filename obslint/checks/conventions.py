@@ -264,7 +264,8 @@ class UnitMismatch(Rule):
         return [self.finding(panel.doc, panel.path + ("fieldConfig", "defaults", "unit")
                            if isinstance(panel.data.get("fieldConfig"), dict) else panel.path,
                            f"panel `{panel.title}` shows `{metric}` with unit `{unit}`, but "
-                           + (("a rate of a bytes counter is in bytes per second" if metric.endswith("_total") else
+                           + (("a rate of a bytes counter is in bytes per second"
+                               if metric.endswith(("_total", "_sum", "_count", "_bucket")) else
                                "its rate is in bytes per second (and without `_total` the name says a gauge, "
                                "whose rate is rarely meant)") if fam == "rate-bytes" else
                               f"the metric's name says {fam}"),

@@ -39,7 +39,8 @@ class PanelBypassesDatasourceVariable(Rule):
     """The dashboard has a datasource variable (`$datasource`) for picking the Prometheus to
     query, but a panel or query names one datasource by uid: switching the selector changes every
     panel but this one, which keeps showing the other datasource's data. Use the variable
-    (`{"type": "prometheus", "uid": "${datasource}"}`).
+    (`{"type": "prometheus", "uid": "${datasource}"}`). A uid left in a target counts only on a
+    Mixed panel or one without a datasource: elsewhere Grafana runs targets on the panel's.
 
     ## Bad (`dashboard.json`)
     ```json
@@ -93,8 +94,10 @@ class PanelBypassesDatasourceVariable(Rule):
         if hit is not None:
             return ("datasource",), hit
         targets = p.get("targets")
-        if not isinstance(targets, list):
-            return None
+        from obslint.datasources import targets_choose
+
+        if not isinstance(targets, list) or not targets_choose(p):
+            return None  # (the panel's datasource, its variable's choice, runs the targets)
         for i, t in enumerate(targets):
             if isinstance(t, dict):
                 hit = _hard_coded(t.get("datasource"), ds_vars)

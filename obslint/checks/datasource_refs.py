@@ -163,7 +163,7 @@ class _Walk(Rule):
         refs = self._refs(ctx, dash.doc)
         if refs is None:
             return
-        from obslint.datasources import dashboard_variables
+        from obslint.datasources import dashboard_variables, targets_choose
 
         variables = dashboard_variables(dash.data)
         for panel in dash.panels:
@@ -171,7 +171,7 @@ class _Walk(Rule):
             yield from self._report(refs, panel.doc, panel.path + ("datasource",), data.get("datasource"),
                                     variables, panel.path)
             targets = data.get("targets")
-            if isinstance(targets, list):
+            if isinstance(targets, list) and targets_choose(data):  # (else the panel's datasource runs them)
                 for ti, t in enumerate(targets):
                     if isinstance(t, dict) and "datasource" in t:
                         expr = t.get("expr") if isinstance(t.get("expr"), str) else None
@@ -202,7 +202,8 @@ class DatasourceReference(_Walk):
     by name, or through a `${datasource}` variable) that none of the run's known datasources
     is, so Grafana shows "datasource not found" (grafana/grafana#82260). (A known datasource
     of another kind is DS002.) A GrafanaDashboard's `spec.datasources` input mapping must name
-    a known datasource too. Known
+    a known datasource too. A target's own `datasource` counts only on a Mixed panel or one that
+    names no datasource: elsewhere Grafana runs the target on the panel's. Known
     datasources are those of provisioning files and GrafanaDatasource resources in the run,
     and the policy's `datasources:`; with none known, nothing is reported.
 

@@ -212,28 +212,55 @@ def _is_scalar(node) -> bool:
 
 
 def _guarded(node) -> bool:
-    """A divisor that cannot be 0: `clamp_min(x, 1)`, `clamp(...)`, or filtered `(x > 0)`."""
+    """A divisor that cannot be 0: `clamp_min(x, 1)`, `clamp(...)`, filtered `(x > 0)`, or an
+    aggregation of such (`sum by (x) (rate(b[5m]) > 0)`)."""
     while isinstance(node, pp.ParenExpr):
         node = node.expr
     if isinstance(node, pp.Call) and node.func.name in ("clamp_min", "clamp"):
         return True
+    if isinstance(node, pp.AggregateExpr) and str(node.op) in ("sum", "min", "max", "avg"):
+        return _guarded(node.expr)
     return (isinstance(node, pp.BinaryExpr) and str(node.op) in promql.COMPARISONS
             and not (node.modifier is not None and node.modifier.return_bool))
 
 
-def _nan_divisions(node, inside: str | None, out: list) -> None:
+def _by_labels(node) -> frozenset | None:
+    """The `by` labels of an aggregation (through parentheses), else None."""
+    while isinstance(node, pp.ParenExpr):
+        node = node.expr
+    if isinstance(node, pp.AggregateExpr) and node.modifier is not None and not str(node.modifier.type).endswith(
+            "Without"):
+        return frozenset(node.modifier.labels)
+    return None
+
+
+def _one_per_group(division, outer: frozenset | None) -> bool:
+    """A ratio of two aggregations `by (M)` inside an outer aggregation `by (L)` with M within L:
+    each outer group holds one ratio, so a NaN stays in its own group (the advice is followed)."""
+    if outer is None:
+        return False
+    left, right = _by_labels(division.lhs), _by_labels(division.rhs)
+    return left is not None and right is not None and (left | right) <= outer
+
+
+def _nan_divisions(node, inside: tuple | None, out: list) -> None:
+    """`inside`: (the enclosing aggregation's operator, its `by` labels or None)."""
     if isinstance(node, pp.AggregateExpr):
         op = str(node.op)
-        _nan_divisions(node.expr, op if op in ("sum", "avg", "stddev", "stdvar") else inside, out)
+        _nan_divisions(node.expr, (op, _by_labels(node)) if op in ("sum", "avg", "stddev", "stdvar") else inside,
+                       out)
     elif isinstance(node, pp.BinaryExpr):
         op = str(node.op)
-        if op in promql.COMPARISONS and not (node.modifier is not None and node.modifier.return_bool):
-            # `avg(a / b >= 0)`: NaN compares false, so NaN series are filtered out.
-            _nan_divisions(node.lhs, None, out)
+        if op in promql.COMPARISONS:
+            # `avg(a / b >= 0)`: NaN compares false, so NaN series are filtered out (but `!=` keeps
+            # them); `a / b > bool 0` turns NaN into 0.
+            keeps_nan = op == "!=" and not (node.modifier is not None and node.modifier.return_bool)
+            _nan_divisions(node.lhs, inside if keeps_nan else None, out)
             _nan_divisions(node.rhs, inside, out)
             return
-        if inside and op == "/" and not _is_scalar(node.rhs) and not _guarded(node.rhs) and _contains_rate(node.rhs):
-            out.append(inside)
+        if inside and op == "/" and not _is_scalar(node.rhs) and not _guarded(node.rhs) and _contains_rate(node.rhs) \
+                and not _one_per_group(node, inside[1]):
+            out.append(inside[0])
         _nan_divisions(node.lhs, inside, out)
         _nan_divisions(node.rhs, inside, out)
     elif isinstance(node, pp.Call):
@@ -247,8 +274,10 @@ class DivisionInAggregation(Rule):
     """A division by a rate inside `sum`/`avg`: whenever one series' rate is 0 (a quiet
     instance), its ratio is 0/0 = NaN and the whole sum or average becomes NaN, so the panel has
     holes and the alert goes silent. Aggregate numerator and denominator first, then divide.
-    Divisors guarded against 0 (`clamp_min(..., 1)`, `(... > 0)`) and ratios filtered inside
-    the aggregation (`avg(a / b >= 0)`, NaN compares false) are not reported.
+    Divisors guarded against 0 (`clamp_min(..., 1)`, `(... > 0)`, a sum of such), ratios
+    filtered inside the aggregation (`avg(a / b >= 0)`: NaN compares false; `a / b > bool 0`:
+    NaN becomes 0), and ratios of aggregations `by (M)` inside an aggregation `by` labels that
+    include M (one ratio per group) are not reported.
 
     ## Bad (`rules.yaml`)
     ```yaml

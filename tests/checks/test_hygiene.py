@@ -58,3 +58,18 @@ def test_pq113_division_by_rate_inside_sum_or_avg(lint_files):
         "sum(node_memory_free_bytes / node_memory_total_bytes)"))
     assert [f.line for f in found(r, "PQ113")] == [5, 7]
     assert "inside `avg`" in found(r, "PQ113")[0].message
+
+
+def test_pq113_where_nan_cannot_spread(lint_files):
+    r = lint_files(_records(
+        # percona: the divisor's aggregation sums only positive rates: never 0
+        "avg by (n) (sum by (n) (rate(t_total[5m])) / sum by (n) (rate(c_total[5m]) > 0))",
+        # otel-demo: a ratio of aggregations by (r), summed by (r): one ratio per group
+        "sum by (r) (sum by (r) (rate(a_total[5m])) / sum by (r) (rate(b_total[5m])))",
+        # percona: each `or` branch compared, one with `bool` (NaN > bool 0 is 0)
+        "sum by (n) ((rate(a_total[5m]) / rate(b_total[5m])) > 0 or (rate(c_total[5m]) / rate(d_total[5m])) > bool 0)",
+        # still reported: an average of per-pod ratios (one pod's NaN makes the average NaN)
+        "avg(sum by (pod) (rate(a_total[5m])) / sum by (pod) (rate(b_total[5m])))",
+        # still reported: `!=` keeps NaN (NaN != 0 is true)
+        "avg((rate(a_total[5m]) / rate(b_total[5m])) != 0)"))
+    assert [f.line for f in found(r, "PQ113")] == [11, 13]

@@ -49,6 +49,13 @@ OTHER_GROUPS = [
     ("scc.yaml", "kind: SecurityContextConstraints\napiVersion: security.openshift.io/v1\ngroups: [system:authenticated]\n"),
     ("_data/rules.yml", "groups:\n  - name: Basic resource monitoring\n    services:\n      - name: Prometheus\n"),
     ("catalog.yaml", "metadata: {id: x}\ngroups:\n  - id: ccc.ac\n    title: Access control\n"),
+    # grafana/k8s-monitoring-helm renders an SCC with an empty `groups`; Kyverno's CLI files have `policies`
+    ("scc-empty.yaml", "apiVersion: security.openshift.io/v1\nkind: SecurityContextConstraints\ngroups: []\n"
+                       "allowHostPorts: false\n"),
+    ("kyverno-test.yaml", "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: t}\n"
+                          "policies: [policy.yaml]\nresources: [resource.yaml]\n"),
+    ("values.yaml", "apiVersion: cli.kyverno.io/v1alpha1\nkind: Values\npolicies:\n  - name: p\n"
+                    "    rules: [{name: r, values: {x: 1}}]\n"),
 ]
 RULE_FILES = [
     ("empty.yaml", "groups: []\n"),

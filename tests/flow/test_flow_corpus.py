@@ -44,7 +44,8 @@ PINNED = {
         "DB041": 9,  # wso2-streaming-integrator, spinnaker, ceph: selectors nothing uses
         "DB042": 5,  # pgbouncer, f5-bigip: `label_values(m{,job=~"$job"}, l)` does not parse
         "DB043": 4,  # loki heap in `binBps` x3, ceph bytes in `s`
-        "DB044": 6,  # loki-bloom-gateway, nomad, kafka, promscale: fixed uids beside `$datasource`
+        # DB044: none; the 6 of loki-bloom-gateway and nomad were target uids under a `${datasource}` panel,
+        # which Grafana replaces with the panel's (PanelQueryRunner)
         "DB045": 16,  # thanos/argocd `GC Time Quantiles` without `s`, supabase memory panels without `bytes`
         "DB046": 10,  # haproxy, rabbitmq, harbor, promscale stat panels without titles
         "PQ120": 4,  # gitlab 5xx/4xx `by (instance, status) / by (instance)`, spinnaker, redis
