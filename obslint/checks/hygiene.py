@@ -220,8 +220,21 @@ def _guarded(node) -> bool:
         return True
     if isinstance(node, pp.AggregateExpr) and str(node.op) in ("sum", "min", "max", "avg"):
         return _guarded(node.expr)
+    if isinstance(node, pp.BinaryExpr) and str(node.op) == "+":  # `clamp_min(a, 1) + irate(b[1m])` >= 1
+        return _guarded(node.lhs) and _not_negative(node.rhs) or _guarded(node.rhs) and _not_negative(node.lhs)
     return (isinstance(node, pp.BinaryExpr) and str(node.op) in promql.COMPARISONS
             and not (node.modifier is not None and node.modifier.return_bool))
+
+
+def _not_negative(node) -> bool:
+    """A rate-like call of a counter (or a sum of such, or a guarded value): never below 0."""
+    while isinstance(node, pp.ParenExpr):
+        node = node.expr
+    if isinstance(node, pp.Call) and node.func.name in ("rate", "irate", "increase"):
+        return True
+    if isinstance(node, pp.AggregateExpr) and str(node.op) in ("sum", "min", "max", "avg"):
+        return _not_negative(node.expr)
+    return _guarded(node)
 
 
 def _by_labels(node) -> frozenset | None:

@@ -271,62 +271,88 @@ class HistogramQuantileInput(Rule):
                     break
 
 
-def _config_intervals(ctx) -> list[tuple[str, float, str]]:
-    """(directory, largest scrape_interval, file) of every linted Prometheus config."""
+def _config_intervals(ctx) -> list[tuple]:
+    """(directory, largest scrape_interval, file, rule_files globs, {job: its interval}) of every
+    linted Prometheus config."""
     if "types.configs" not in ctx.cache:
         out = []
         for d in ctx.project.documents:
             if d.kind != "prometheus-config" or not isinstance(d.root, dict):
                 continue
             g = d.root.get("global") if isinstance(d.root.get("global"), dict) else {}
-            vals = [g.get("scrape_interval")]
+            default = parse_duration(g["scrape_interval"]) if isinstance(g.get("scrape_interval"), str) else None
+            vals = [default]
+            jobs = {}
             for sc in d.root.get("scrape_configs") or []:
                 if isinstance(sc, dict):
-                    vals.append(sc.get("scrape_interval"))
-            secs = [parse_duration(v) for v in vals if isinstance(v, str)]
-            secs = [x for x in secs if x]
+                    own = parse_duration(sc["scrape_interval"]) if isinstance(sc.get("scrape_interval"), str) else None
+                    vals.append(own)
+                    if isinstance(sc.get("job_name"), str):
+                        jobs[sc["job_name"]] = own or default or 60.0  # Prometheus' default: 1m
+            secs = [x for x in vals if x]
             if secs:
                 directory = os.path.dirname(os.path.abspath(d.source.display))
                 loads = d.root.get("rule_files")
                 loads = [os.path.join(directory, g) for g in loads if isinstance(g, str)] \
                     if isinstance(loads, list) else []
-                out.append((directory, max(secs), d.source.display, loads))
+                out.append((directory, max(secs), d.source.display, loads, jobs))
         out.sort(key=lambda t: -len(t[0]))  # the closest (deepest) directory first
         ctx.cache["types.configs"] = out
     return ctx.cache["types.configs"]
 
 
-def scrape_interval(ctx, default: str, display: str, rule_file: bool = False) -> tuple[float, str]:
-    """The scrape interval for a file: the policy's `scrape-interval`, else the largest
-    `scrape_interval` of the linted Prometheus config that loads the rule file (`rule_files`),
-    else of the closest one in a directory above the file (for a rule file, one that loads
-    no rule files: one that names others is another server's), else the option's default."""
-    value = (ctx.policy or {}).get("scrape-interval")
-    secs = parse_duration(value) if isinstance(value, str) else None
-    if secs:
-        return secs, "policy scrape-interval"
+def _config_of(ctx, display: str, rule_file: bool):
+    """(config entry, how it was chosen) of the Prometheus config that scrapes for a file, or None:
+    the one that loads the rule file (`rule_files`), else the closest one in a directory above
+    the file (for a rule file, one that loads no rule files: one naming others is another server's)."""
     here = os.path.abspath(display)
     configs = _config_intervals(ctx)
     if rule_file:
         import fnmatch
 
-        for _directory, secs, src, loads in configs:
-            if any(fnmatch.fnmatchcase(here, os.path.normpath(g)) for g in loads):
-                return secs, f"scrape_interval in {src}, which loads this file"
-    for directory, secs, src, loads in configs:
-        if rule_file and loads:
+        for entry in configs:
+            if any(fnmatch.fnmatchcase(here, os.path.normpath(g)) for g in entry[3]):
+                return entry, ", which loads this file"
+    for entry in configs:
+        if rule_file and entry[3]:
             continue
-        if here.startswith(directory.rstrip(os.sep) + os.sep):
-            return secs, f"scrape_interval in {src}"
+        if here.startswith(entry[0].rstrip(os.sep) + os.sep):
+            return entry, ""
+    return None
+
+
+def scrape_interval(ctx, default: str, display: str, rule_file: bool = False) -> tuple[float, str]:
+    """The scrape interval for a file: the policy's `scrape-interval`, else the largest
+    `scrape_interval` of the Prometheus config that scrapes for it (`_config_of`), else the
+    option's default."""
+    value = (ctx.policy or {}).get("scrape-interval")
+    secs = parse_duration(value) if isinstance(value, str) else None
+    if secs:
+        return secs, "policy scrape-interval"
+    found = _config_of(ctx, display, rule_file)
+    if found is not None:
+        entry, how = found
+        return entry[1], f"scrape_interval in {entry[2]}{how}"
     return parse_duration(default) or 15.0, "assumed; set `scrape-interval` in the policy"
+
+
+def job_interval(ctx, display: str, rule_file: bool, job: str) -> float | None:
+    """The scrape interval of job `job` in the config that scrapes for the file (none from the
+    policy, which sets one interval for all), or None when that config has no such job."""
+    if isinstance((ctx.policy or {}).get("scrape-interval"), str):
+        return None
+    found = _config_of(ctx, display, rule_file)
+    return found[0][4].get(job) if found is not None else None
 
 
 class RateWindowTooShort(Rule):
     """A rate-like function's window must hold at least two samples: at least twice the
     scrape interval (four times is safer). Shorter windows return nothing whenever a scrape is
     late or missed. The interval is the policy's `scrape-interval`, else the largest
-    `scrape_interval` of the closest linted Prometheus config in a directory above the file
-    (its stack), else the option `scrape-interval`.
+    `scrape_interval` of the linted Prometheus config that loads the rule file, or of the closest
+    one in a directory above the file (its stack), else the option `scrape-interval`. A window
+    whose selectors all name a job (`job="apiserver"`) of that config is judged by those jobs'
+    own intervals.
 
     ## Bad (`obslint.yaml`, `rules.yaml`)
     ```yaml
@@ -380,7 +406,7 @@ class RateWindowTooShort(Rule):
                 continue
             if interval is None:
                 interval, where = self._interval(ctx, query.doc.source.display, query.origin == "rule")
-            if secs < 2 * interval:
+            if secs < 2 * interval and not self._enough_for_its_jobs(ctx, query, parsed, secs, funcs):
                 yield self.finding(query.doc, query.path,
                                    f"`{funcs[0]}` over a {format_duration(secs)} window, shorter than twice the scrape "
                                    f"interval ({format_duration(interval)}, {where})",
@@ -388,6 +414,23 @@ class RateWindowTooShort(Rule):
                                        f"(4x, {format_duration(4 * interval)}, tolerates a missed scrape)",
                                    scope=query.scope)
                 return
+
+
+    @staticmethod
+    def _enough_for_its_jobs(ctx, query, parsed, secs, funcs) -> bool:
+        """Whether every selector read over this window names a job (`job="apiserver"`) that the
+        config scrapes often enough: the largest interval belongs to another job."""
+        rule_file = query.origin == "rule"
+        jobs = []
+        for sel in parsed.selectors:
+            if sel.range != secs or sel.funcs != funcs:
+                continue
+            job = next((v for label, op, v in sel.matchers if label == "job" and op == "="), None)
+            every = job_interval(ctx, query.doc.source.display, rule_file, job) if job else None
+            if every is None:
+                return False
+            jobs.append(every)
+        return bool(jobs) and secs >= 2 * max(jobs)
 
 
 _INTERVAL_WINDOW = re.compile(r"\[\s*(\$__interval|\$\{__interval\}|\[\[__interval\]\])\s*\]")

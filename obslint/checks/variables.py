@@ -62,8 +62,16 @@ def defined(dash) -> set[str]:
     names = {v["name"] for v in dash.variables if isinstance(v.get("name"), str)}
     inputs = dash.data.get("__inputs")
     if isinstance(inputs, list):
-        names |= {i["name"] for i in inputs if isinstance(i, dict) and isinstance(i.get("name"), str)}
+        for i in inputs:
+            if isinstance(i, dict) and isinstance(i.get("name"), str):
+                names.add(i["name"])
+                # Import replaces `${DS_ADOT GA}` whole, whatever is inside the braces
+                # (dash_template_evaluator.go); a reference is read up to a space or a dot
+                names.add(_INPUT_CUT.split(i["name"], 1)[0])
     return names | JUJU_INJECTED
+
+
+_INPUT_CUT = re.compile(r"[:.\s]")
 
 
 def _ds_text(ds) -> str:

@@ -100,6 +100,17 @@ def test_pq103_a_config_that_loads_other_rule_files_is_another_servers(lint_file
     assert "which loads this file" in fs[0].message
 
 
+def test_pq103_a_selector_of_a_faster_job_uses_that_jobs_interval(lint_files):
+    # aws-observability: job apiserver at the global 60s, some other job at 5m
+    prom = ("global: {scrape_interval: 60s}\nscrape_configs:\n  - job_name: apiserver\n  - job_name: slow-pods\n"
+            "    scrape_interval: 5m\nrule_files: [rules.yaml]\n")
+    r = lint_files({"p/prometheus.yml": prom, "p/rules.yaml": rules(
+        record("a:b", 'sum(rate(apiserver_request_total{job="apiserver"}[5m]))'),
+        record("a:c", 'sum(rate(pods_total{job="slow-pods"}[5m]))'),
+        record("a:d", "sum(rate(other_total[5m]))"))})
+    assert [f.line for f in found(r, "PQ103")] == [7, 9]  # the slow job's, and one naming no job
+
+
 def test_pq103_grafana_rate_interval_is_fine(lint_files):
     p = panel(1, "RPS", "sum(rate(x_total[$__rate_interval]))")
     assert not found(lint_files({"d.json": dashboard(panels=[p])}, config={"scrape-interval": "1m"}), "PQ103")

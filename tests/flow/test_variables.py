@@ -101,3 +101,20 @@ def test_a_datasource_variable_whose_name_is_not_text_breaks_no_check(lint_files
                          [{"type": "datasource", "name": ["ds"], "query": "prometheus"}, _var("job")]))
     assert not [f for f in r.findings if f.code == "IN011"]
     assert [f.context["variable"] for f in found(r, "DB040")] == ["ds"]
+
+
+def test_an_import_input_with_a_space_or_a_dot_in_its_name_is_defined(lint_files):
+    # aws-observability: `${DS_ADOT_METRICS GA}`; Grafana's import replaces `${...}` whole
+    from tests.checks.helpers import dashboard, found
+
+    for name in ("DS_PROM GA", "DS_PROM.GA"):
+        d = dashboard(panels=[{"id": 1, "type": "timeseries", "title": "Up", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8},
+                               "datasource": {"type": "prometheus", "uid": "${%s}" % name},
+                               "targets": [{"refId": "A", "expr": "up"}]}],
+                      __inputs=[{"name": name, "type": "datasource", "pluginId": "prometheus"}])
+        assert not found(lint_files({"d.json": d}), "DB040"), name
+    d = dashboard(panels=[{"id": 1, "type": "timeseries", "title": "Up", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8},
+                           "datasource": {"type": "prometheus", "uid": "${DS_OTHER}"},
+                           "targets": [{"refId": "A", "expr": "up"}]}],
+                  __inputs=[{"name": "DS_PROM GA", "type": "datasource", "pluginId": "prometheus"}])
+    assert found(lint_files({"d.json": d}), "DB040")
