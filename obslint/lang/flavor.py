@@ -94,6 +94,10 @@ RESOURCE_FLAVORS = {
     ("quero.com", "LokiRule"): "loki",
     ("monitoring.openshift.io", "AlertingRule"): "prometheus",
     ("monitoring.coreos.com", "PrometheusRule"): "prometheus",
+    # Google Cloud Managed Service for Prometheus: rule groups evaluated as Prometheus does
+    ("monitoring.googleapis.com", "Rules"): "prometheus",
+    ("monitoring.googleapis.com", "ClusterRules"): "prometheus",
+    ("monitoring.googleapis.com", "GlobalRules"): "prometheus",
 }
 
 

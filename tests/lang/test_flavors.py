@@ -68,3 +68,14 @@ def test_vmalert_graphite_groups_are_not_parsed(lint_files):
     r = lint_files({"rules.yaml": text})
     assert not found(r, "PQ001") and not found(r, "PQ002")
     assert [q.language for q in r.project.other_queries] == ["other"]
+
+
+def test_google_managed_prometheus_rules_resources_are_linted(lint_files):
+    # GoogleCloudPlatform/prometheus-engine: Rules, ClusterRules and GlobalRules hold Prometheus rule groups
+    from tests.checks.helpers import found
+
+    for kind in ("Rules", "ClusterRules", "GlobalRules"):
+        text = (f"apiVersion: monitoring.googleapis.com/v1\nkind: {kind}\nmetadata: {{name: r}}\nspec:\n  groups:\n"
+                "  - name: g\n    rules:\n    - record: job:up:sum\n      expr: sum by (job) (up\n")
+        r = lint_files({"rules.yaml": text})
+        assert [f.line for f in found(r, "PQ001")] == [9], kind
