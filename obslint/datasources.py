@@ -14,6 +14,8 @@ the same run (`apiVersion: 1` + `datasources:`) and the policy's `datasources:` 
 """
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -97,6 +99,30 @@ def _is_victoria_metrics(ds_type: str) -> bool:
     return t in _VICTORIA_METRICS or "victoriametrics-metrics" in t
 
 
+# Where a Prometheus-type datasource's URL shows VictoriaMetrics behind it: the single-node and
+# cluster (vmselect) ports, the cluster's query path, and the usual service names.
+_VICTORIA_URL = re.compile(r"victoria|\bvm(?:single|select|cluster|auth)\b|:(?:8428|8481)\b|/select/[^/]+/prometheus",
+                           re.IGNORECASE)
+
+
+def provisioned_dialect(entry: dict) -> str | None:
+    """MetricsQL for a provisioned Prometheus-type datasource whose URL or name shows that
+    VictoriaMetrics answers it (`url: http://vmsingle:8428`, `name: VictoriaMetrics`), else None."""
+    if language_of(str(entry.get("type"))) != PROMQL:
+        return None
+    text = " ".join(str(entry.get(k)) for k in ("url", "name") if isinstance(entry.get(k), str))
+    return METRICSQL if _VICTORIA_URL.search(text) else None
+
+
+def generated_uid(name: str) -> str:
+    """The uid Grafana provisions a datasource under when its file gives none
+    (datasources.safeUIDFromName): "P" and the first 8 bytes of the SHA-256 of the name, in
+    upper-case hex."""
+    import hashlib
+
+    return "P" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:16].upper()
+
+
 def targets_choose(panel: dict) -> bool:
     """Whether Grafana queries the datasource a panel's targets name: only when the panel is
     Mixed or names none. Otherwise its query runner (PanelQueryRunner, and scenes'
@@ -167,8 +193,10 @@ class DatasourceIndex:
             if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
                 continue
             ds = Datasource(_text(entry.get("uid")), _text(entry.get("name")), entry["type"],
-                            None, entry.get("isDefault") is True, origin)
+                            provisioned_dialect(entry), entry.get("isDefault") is True, origin)
             self._put(ds, override=False)
+            if ds.uid is None and ds.name is not None:  # dashboards name it by the uid Grafana gives it
+                self._by_uid.setdefault(generated_uid(ds.name), ds)
             if ds.is_default and not self._policy_default:
                 self.default = self.find(ds.uid, ds.name) or ds  # the policy's entry for it, if any
 

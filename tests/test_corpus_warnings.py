@@ -27,7 +27,7 @@ PINNED = {
         "AL005": 69,  # alerts without summary or description
         "AL006": 23,  # (not ceph's `.Labels.ceph_daemon` inside `range printf ... | query`) e.g. jaeger `$labels.operation` after `sum by (instance, job, namespace)`
         "DB006": 3,  # loki-operational: panel ids 78-80 used twice
-        "DB007": 81,  # overlapping gridPos (haproxy, apache-http, redis, ...)
+        "DB007": 80,  # overlapping gridPos (haproxy, apache-http, redis, ...)
         "PQ101": 1,  # thanos ThanosBucketReplicateRunLatency drops `le` (see TRUE_POSITIVES)
         "PQ104": 30,  # `increase(...[$__interval])` in dashboards (activemq, ...)
         "PQ110": 397,  # `job=~"integrations/couchbase"` and the like, mostly generated dashboards

@@ -198,6 +198,8 @@ class DashboardUidDuplicate(Rule):
     `files/` and `examples/`) are not: no one provider reads both. Nor is a dashboard that a
     `.jsonnet`/`.libsonnet` file in its directory or the two above imports (a mixin's
     `dashboard.json` beside its rendered `dashboards_out/` copy): only the copy reaches Grafana.
+    Nor are identical copies (a rendered manifest's ConfigMap holding the chart's dashboard
+    file): whichever Grafana keeps, it is the same dashboard.
 
     ## Bad (`a.json`, `b.json`)
     ```json
@@ -226,8 +228,10 @@ class DashboardUidDuplicate(Rule):
         same = _uid_index(ctx).get(uid, [])
         if len(same) < 2 or dashboard_importer(dash, ctx) is not None:
             return  # (a mixin's input: jsonnet renders it into the file Grafana loads)
+        # An identical copy (kubecost's rendered manifest embeds the chart's dashboard files in
+        # ConfigMaps) is the same dashboard whichever of the two Grafana loads: nothing is lost.
         others = [_where(d) for d in same if d is not dash and _provisioned_together(dash, d)
-                  and dashboard_importer(d, ctx) is None]
+                  and dashboard_importer(d, ctx) is None and d.data != dash.data]
         if not others:
             return
         yield self.finding(dash.doc, ("uid",), f"dashboard uid `{uid}` is also used by {', '.join(others)}",
@@ -348,7 +352,8 @@ def _renumber_fix(doc, path: tuple, new_id: int):
 class GridOverlap(Rule):
     """Two panels' `gridPos` rectangles overlap. Grafana's grid pushes one of them down when
     the dashboard loads, so the layout differs from the file and from what the author checked.
-    Panels inside a collapsed row are compared with each other only.
+    Panels inside a collapsed row are compared with each other only; two rows at one place
+    are not reported (Grafana stacks rows in file order).
 
     ## Bad (`dashboard.json`)
     ```json
@@ -383,6 +388,8 @@ class GridOverlap(Rule):
             items.sort(key=lambda it: (it[0][1], it[0][0]))
             for i, j in first_overlaps([rect for rect, _panel in items]):
                 (a, pa), (b, pb) = items[i], items[j]
+                if pa.data.get("type") == "row" and pb.data.get("type") == "row":
+                    continue  # rows stack in file order (tikv's generator puts them all at y=0)
                 yield self.finding(dash.doc, pb.path + ("gridPos",),
                                    f"panel `{pb.title or pb.type}` at {_show(b)} overlaps panel "
                                    f"`{pa.title or pa.type}` at {_show(a)}",

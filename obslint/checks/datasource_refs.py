@@ -60,13 +60,6 @@ def _covers(provisioning, here: str) -> bool:
     return root in ("", ".") or here == root or here.startswith(root + os.sep)
 
 
-def generated_uid(name: str) -> str:
-    """The uid Grafana provisions a datasource under when its file gives none."""
-    import hashlib
-
-    return "P" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:16].upper()
-
-
 class _Refs:
     """Judges one reference against the index: None when it resolves (or cannot be judged),
     else (code, path suffix, message, severity)."""
@@ -82,7 +75,7 @@ class _Refs:
         self.uidless = [d for d in known if not d.uid]
         # The uid Grafana's provisioning gives each of them (datasources.safeUIDFromName):
         # "P" and the first 8 bytes of the SHA-256 of the name, in upper-case hex.
-        self.generated = {generated_uid(d.name): d for d in self.uidless if d.name}
+        self.generated = {ds.generated_uid(d.name): d for d in self.uidless if d.name}
 
     def judge(self, ref, variables: dict, expr: str | None = None, uid_only: bool = False):
         ds = self.ds
@@ -168,9 +161,11 @@ class _Walk(Rule):
         variables = dashboard_variables(dash.data)
         for panel in dash.panels:
             data = panel.data
+            targets = data.get("targets")
+            if data.get("type") == "row" and not targets:
+                continue  # a row queries nothing: a datasource left on it is never looked up
             yield from self._report(refs, panel.doc, panel.path + ("datasource",), data.get("datasource"),
                                     variables, panel.path)
-            targets = data.get("targets")
             if isinstance(targets, list) and targets_choose(data):  # (else the panel's datasource runs them)
                 for ti, t in enumerate(targets):
                     if isinstance(t, dict) and "datasource" in t:

@@ -238,13 +238,23 @@ def _not_negative(node) -> bool:
 
 
 def _by_labels(node) -> frozenset | None:
-    """The `by` labels of an aggregation (through parentheses), else None."""
+    """The `by` labels of an aggregation (through parentheses and one-to-one arithmetic between
+    such aggregations or with a number, which keeps the left side's labels), else None."""
     while isinstance(node, pp.ParenExpr):
         node = node.expr
     if isinstance(node, pp.AggregateExpr) and node.modifier is not None and not str(node.modifier.type).endswith(
             "Without"):
         return frozenset(node.modifier.labels)
+    if isinstance(node, pp.BinaryExpr) and str(node.op) in _ARITHMETIC and (
+            node.modifier is None or str(node.modifier.card).endswith("OneToOne")):
+        if _is_scalar(node.lhs):
+            return _by_labels(node.rhs)
+        left = _by_labels(node.lhs)
+        return left if _is_scalar(node.rhs) or _by_labels(node.rhs) is not None else None
     return None
+
+
+_ARITHMETIC = frozenset(("+", "-", "*", "/", "%", "^"))
 
 
 def _one_per_group(division, outer: frozenset | None) -> bool:
@@ -277,10 +287,34 @@ def _nan_divisions(node, inside: tuple | None, out: list) -> None:
         _nan_divisions(node.lhs, inside, out)
         _nan_divisions(node.rhs, inside, out)
     elif isinstance(node, pp.Call):
-        for a in node.args:
+        args = node.args
+        if inside and inside[1] is not None and node.func.name in ("label_replace", "label_join") and args:
+            _nan_divisions(args[0], (inside[0], _labels_before(node, inside[1])), out)
+            return
+        for a in args:
             _nan_divisions(a, inside, out)
     elif isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
         _nan_divisions(node.expr, inside, out)
+
+
+def _labels_before(call, outer: frozenset) -> frozenset:
+    """The labels that decide, before `label_replace`/`label_join`, the outer `by` groups after
+    it: a grouping label the call writes comes from its source labels (`label_join(v, "k", "-",
+    "a", "b")` inside `sum by (k)` groups by `a` and `b`; a constant replacement has no source).
+    Only a join, a constant or a whole copy keeps distinct groups apart; a part of a label
+    (`label_replace(v, "cell", "$1", "zone", ".*-(.)")`) may merge them, so nothing changes."""
+    strings = [a.val for a in call.args[1:] if type(a) is pp.StringLiteral]
+    if len(strings) != len(call.args) - 1 or not strings or strings[0] not in outer:
+        return outer
+    if call.func.name == "label_join":
+        sources = strings[2:]
+    elif "$" not in strings[1]:
+        sources = []  # a constant
+    elif strings[1] in ("$1", "${1}") and len(strings) > 3 and strings[3].strip("^$") in ("(.*)", "(.+)"):
+        sources = strings[2:3]  # a copy of the source label
+    else:  # a part of the source label (`.*-(.)`): several values may give one, so groups may merge
+        return outer
+    return (outer - {strings[0]}) | {s for s in sources if s}
 
 
 class DivisionInAggregation(Rule):
@@ -290,7 +324,8 @@ class DivisionInAggregation(Rule):
     Divisors guarded against 0 (`clamp_min(..., 1)`, `(... > 0)`, a sum of such), ratios
     filtered inside the aggregation (`avg(a / b >= 0)`: NaN compares false; `a / b > bool 0`:
     NaN becomes 0), and ratios of aggregations `by (M)` inside an aggregation `by` labels that
-    include M (one ratio per group) are not reported.
+    include M (one ratio per group; also when `label_replace`/`label_join` build the outer
+    labels from M) are not reported.
 
     ## Bad (`rules.yaml`)
     ```yaml

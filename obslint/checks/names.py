@@ -108,10 +108,15 @@ _WHOLE_METRIC = re.compile(r"_(?:total|bytes|seconds|count|sum|bucket|ratio|info
 
 def _meant(name: str, ctx) -> bool:
     """Whether `a-b` reads as a subtraction that was meant: every part is a whole metric name,
-    by its unit suffix or because the project queries or records it on its own
+    by its unit suffix, its shape, or because the project queries or records it on its own
     (ceph-mixin's `ceph_pool_max_avail-ceph_pool_stored`-style differences)."""
     parts = name.split("-")
     if all(_WHOLE_METRIC.search(p) for p in parts):
+        return True
+    # Metric-like on every side: one last word (`slotclock_present_slot-beacon_head_slot`, two
+    # slot numbers), or three words or more each; a dashed product name has a bare word (`kube-`).
+    if all("_" in p for p in parts) and (len({p.rsplit("_", 1)[1] for p in parts}) == 1
+                                         or all(p.count("_") >= 2 for p in parts)):
         return True
     known = ctx.cache.get("names.metrics")
     if known is None:

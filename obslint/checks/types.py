@@ -40,14 +40,27 @@ def _calls(node, name: str):
 
 
 def _selector_names(node) -> list[str]:
+    """The metric names whose series reach the result: not those of the right-hand side of
+    `and`/`unless`, a filter that only decides which left-hand series stay."""
     out = []
-    for n in promql.nodes(node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, pp.BinaryExpr) and str(n.op) in ("and", "unless"):
+            stack.append(n.lhs)
+            continue
         if isinstance(n, pp.VectorSelector):
             if n.name:
                 out.append(n.name)
         elif isinstance(n, pp.MatrixSelector):
             if n.vector_selector.name:
                 out.append(n.vector_selector.name)
+        elif isinstance(n, pp.BinaryExpr):
+            stack.extend((n.rhs, n.lhs))
+        elif isinstance(n, pp.Call):
+            stack.extend(reversed(n.args))
+        elif isinstance(n, (pp.AggregateExpr, pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
+            stack.append(n.expr)
     return out
 
 

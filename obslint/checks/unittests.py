@@ -100,7 +100,14 @@ class TestFileKeys(Rule):
         vm = m.is_vmalert_tool(tf.data)
         group_keys = m.GROUP_KEYS + (("metricsql_expr_test",) if vm else ())
         alert_keys = m.ALERT_TEST_KEYS + (("groupname",) if vm else ())
-        yield from keys(tf.data, (), m.FILE_KEYS, "a test file")
+        if tf.app_interface:  # app-interface's tester removes `$schema` before it runs promtool
+            yield self.finding(doc, ("$schema",), "`$schema` marks an app-interface test file: its tester removes it "
+                               "and reads `rule_files` as resource paths, but promtool alone refuses the file",
+                               severity=Severity.INFO, at_key=True,
+                               fix="run it with app-interface's prometheus rules tester, or remove `$schema` and "
+                               "point `rule_files` at plain rule files for promtool")
+        yield from keys({k: v for k, v in tf.data.items() if k != "$schema"} if tf.app_interface else tf.data, (),
+                        m.FILE_KEYS, "a test file")
         yield from typed(tf.data, "rule_files", list, (), "a test file")
         yield from typed(tf.data, "tests", list, (), "a test file")
         for i, g in enumerate(tf.data.get("tests") if isinstance(tf.data.get("tests"), list) else []):
@@ -142,7 +149,9 @@ def _items(data, key):
 class TestRuleFiles(Rule):
     """A `rule_files` entry of a promtool test file names no file, or a file that holds no
     Prometheus rule groups (a PrometheusRule resource, a dashboard, a policy). Paths are
-    relative to the test file.
+    relative to the test file. A test file with `$schema` is Red Hat app-interface's: its
+    tester reads absolute paths from the resources root (a folder above the test file, or its
+    `resources` folder) and takes PrometheusRule resources' rules, so obslint does too.
 
     ## Why
     promtool stops with "cannot load rule file": none of the file's tests run.

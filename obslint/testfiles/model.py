@@ -149,14 +149,30 @@ class TestFile:
             return DEFAULT_INTERVAL
         return parse_duration(str(self.evaluation_interval))
 
+    @property
+    def app_interface(self) -> bool:
+        """A test file of Red Hat's app-interface (qontract): `$schema` names its resource schema.
+        Its tester removes `$schema`, reads `rule_files` as resource paths (absolute, from the
+        resources root) and takes the rules of PrometheusRule resources; promtool alone does not."""
+        return "$schema" in self.data
+
     def resolve(self, name) -> list[str]:
-        """The files a `rule_files` entry names (a path or a glob, relative to the test file)."""
+        """The files a `rule_files` entry names (a path or a glob, relative to the test file; in
+        an app-interface file, an absolute path missing from the disk is looked for below each
+        folder above the test file and its `resources` folder: the resources root)."""
         if not isinstance(name, str) or not name.strip():
             return []
         path = name if os.path.isabs(name) else os.path.join(self.directory, name)
-        if glob.has_magic(path):
-            return sorted(p for p in glob.glob(path) if os.path.isfile(p))
-        return [path] if os.path.isfile(path) else []
+        found = _files(path)
+        if not found and self.app_interface and os.path.isabs(name):
+            here, rel = self.directory, name.lstrip("/\\")
+            while not found:
+                found = _files(os.path.join(here, rel)) or _files(os.path.join(here, "resources", rel))
+                parent = os.path.dirname(here)
+                if parent == here:
+                    break
+                here = parent
+        return found
 
     def alert_tests(self):
         for g in self.groups:
@@ -167,6 +183,12 @@ class TestFile:
         for g in self.groups:
             for t in g.expr_tests:
                 yield g, t
+
+
+def _files(path: str) -> list[str]:
+    if glob.has_magic(path):
+        return sorted(p for p in glob.glob(path) if os.path.isfile(p))
+    return [path] if os.path.isfile(path) else []
 
 
 def from_document(doc) -> TestFile | None:

@@ -42,11 +42,13 @@ def _project_rules(ctx) -> dict[str, list]:
     return memo
 
 
-def load_rule_file(path: str, cache: dict | None = None):
-    """(kind, PromRules) of one file read by obslint's loader: kind is `rules`, `not-rules` or
-    `broken`. Cached per path for the run."""
-    if cache is not None and path in cache:
-        return cache[path]
+def load_rule_file(path: str, cache: dict | None = None, resources: bool = False):
+    """(kind, PromRules) of one file read by obslint's loader: kind is `rules`, `resource`,
+    `not-rules` or `broken`; with `resources`, a PrometheusRule resource's rules are taken
+    (kind `rules`), as app-interface's tester takes them. Cached per path for the run."""
+    key = (path, resources)
+    if cache is not None and key in cache:
+        return cache[key]
     from obslint.load import file_format, read_source
     from obslint.model import Project
 
@@ -64,14 +66,14 @@ def load_rule_file(path: str, cache: dict | None = None):
             continue
         kinds.classify(doc)
         if doc.kind == kinds.PROM_RULES:
-            if doc.base:  # a PrometheusRule resource: promtool reads plain rule files only
+            if doc.base and not resources:  # a PrometheusRule resource: promtool reads plain rule files only
                 kind = "resource"
                 continue
             kind = "rules"
             project.add(doc)
     out = (kind, project.rules)
     if cache is not None:
-        cache[path] = out
+        cache[key] = out
     return out
 
 
@@ -91,10 +93,10 @@ def ruleset(testfile, ctx=None) -> RuleSet:
         for f in found:
             f = os.path.abspath(f)
             rs.files.append(f)
-            if f in known:
+            if f in known and (testfile.app_interface or not any(r.doc.base for r in known[f])):
                 kind, rules = "rules", known[f]
             else:
-                kind, rules = load_rule_file(f, files_cache)
+                kind, rules = load_rule_file(f, files_cache, testfile.app_interface)
             if kind == "broken":
                 rs.broken.append((path, f))
             elif kind in ("not-rules", "resource"):

@@ -68,6 +68,14 @@ def test_db004_configmap_dashboards_count(lint_files):
     assert len(found(r, "DB004")) == 2
 
 
+def test_db004_an_identical_copy_is_the_same_dashboard(lint_files):
+    # kubecost: a rendered manifest's ConfigMap embeds the chart's dashboard file unchanged
+    cm = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dash\ndata:\n"
+          "  api.json: |\n    " + dashboard(uid="api").replace("\n", "\n    ") + "\n")
+    r = lint_files({"chart/dashboards/api.json": dashboard(uid="api"), "rendered.yaml": cm})
+    assert not found(r, "DB004")
+
+
 def test_db005_duplicate_title_same_folder_only(lint_files):
     r = lint_files({"x/a.json": dashboard(uid="a", title="API"), "x/b.json": dashboard(uid="b", title="API"),
                     "y/c.json": dashboard(uid="c", title="API")})
@@ -123,3 +131,13 @@ def test_db007_legacy_rows_have_no_grid(lint_files):
     legacy = {"uid": "old", "title": "Old", "schemaVersion": 14,
               "rows": [{"panels": [{"id": 1, "type": "graph", "span": 6}, {"id": 2, "type": "graph", "span": 6}]}]}
     assert not found(lint_files({"d.json": json.dumps(legacy)}), "DB007")
+
+
+def test_db007_rows_at_one_place_stack_in_order(lint_files):
+    row = {"type": "row", "title": "R", "collapsed": True, "panels": [], "gridPos": {"x": 0, "y": 0, "w": 24, "h": 7}}
+    p = {"type": "timeseries", "title": "P", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}}
+    d = {"uid": "t", "title": "T", "schemaVersion": 39,
+         "panels": [dict(row, id=1), dict(row, id=2, title="S"), dict(p, id=3)]}
+    r = lint_files({"d.json": json.dumps(d, indent=2)})
+    assert [f.message for f in found(r, "DB007")] == [
+        "panel `P` at x=0 y=0 w=12 h=8 overlaps panel `S` at x=0 y=0 w=24 h=7"]

@@ -73,5 +73,23 @@ def test_pq113_where_nan_cannot_spread(lint_files):
         # still reported: an average of per-pod ratios (one pod's NaN makes the average NaN)
         "avg(sum by (pod) (rate(a_total[5m])) / sum by (pod) (rate(b_total[5m])))",
         # still reported: `!=` keeps NaN (NaN != 0 is true)
-        "avg((rate(a_total[5m]) / rate(b_total[5m])) != 0)"))
-    assert [f.line for f in found(r, "PQ113")] == [13, 15]
+        "avg((rate(a_total[5m]) / rate(b_total[5m])) != 0)",
+        # otel-helm-charts: the outer label joins a constant and the ratio's own label
+        'sum by (kr) (label_join(label_replace((sum by (r) (rate(a_total[5m])) / sum by (r) (rate(b_total[5m]))) '
+        '* 100, "k", "traces", "", ""), "kr", "-", "k", "r"))',
+        # the outer label copied from the ratio's label
+        'sum by (x) (label_replace(sum by (r) (rate(a_total[5m])) / sum by (r) (rate(b_total[5m])), "x", "$1", "r", '
+        '"(.*)"))',
+        # otel-helm-charts: (out - in) / in, each summed by the labels the outer label joins
+        'sum by (sp) (label_join((sum by (p, s) (rate(o_total[5m])) - sum by (p, s) (rate(i_total[5m]))) / '
+        'sum by (p, s) (rate(i_total[5m])), "sp", "-", "s", "p"))',
+        # still reported: the outer label comes from a label the ratio does not keep
+        'sum by (x) (label_replace(sum by (r) (rate(a_total[5m])) / sum by (r) (rate(b_total[5m])), "x", "$1", "p", '
+        '"(.*)"))',
+        # still reported (spinnaker mixin): a part of the zone: zones with the same last letter merge
+        'sum by (cell) (label_replace(sum by (zone) (rate(a_total[5m])) / sum by (zone) (rate(b_total[5m])), "cell", '
+        '"$1", "zone", ".*-(.)"))',
+        # still reported: the call writes a label the outer aggregation does not group by
+        'sum by (r) (label_replace(sum by (r, p) (rate(a_total[5m])) / sum by (r, p) (rate(b_total[5m])), "x", "y", '
+        '"", ""))'))
+    assert [f.line for f in found(r, "PQ113")] == [13, 15, 23, 25, 27]

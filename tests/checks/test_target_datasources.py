@@ -43,3 +43,18 @@ def test_a_stale_target_uid_counts_only_where_grafana_queries_it(lint_files, pan
 def test_db044_on_a_target_only_where_the_target_runs(lint_files, panel_ds, reported):
     r = lint_files({"d.json": _dash(panel_ds, {"type": "prometheus", "uid": "P1809F7CD0C75ACF3"})})
     assert bool(found(r, "DB044")) == reported
+
+
+@pytest.mark.parametrize(("panel_type", "targets", "reported"), [
+    ("row", None, False),  # reth: rows left with a stale datasource query nothing
+    ("row", [{"refId": "A", "expr": "up"}], True),
+    ("timeseries", None, True),
+])
+def test_a_row_that_queries_nothing_names_no_datasource(lint_files, panel_type, targets, reported):
+    p = {"id": 1, "type": panel_type, "title": "Overview", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 1},
+         "datasource": STALE}
+    if targets is not None:
+        p["targets"] = targets
+    d = json.dumps({"uid": "api", "title": "API", "schemaVersion": 39, "panels": [p]})
+    r = lint_files({"datasources.yaml": DATASOURCES, "d.json": d})
+    assert bool(found(r, "DS001")) == reported

@@ -73,6 +73,18 @@ def test_pq102_histogram_quantile_input(lint_files):
                     "`histogram_quantile` over `pool_size`, a gauge"]
 
 
+def test_pq102_a_filter_after_the_buckets_is_not_the_input(lint_files):
+    # synapse: `and`/`unless` keep the left-hand buckets (with `le`); the right side only filters
+    r = lint_files(_records(
+        "histogram_quantile(0.5, rate(e_bucket[5m]) and on (instance, job) (e_events_total > 0))",
+        "histogram_quantile(0.5, sum by (le) (rate(e_bucket[5m])) unless on () up_total == 0)",
+        "histogram_quantile(0.5, rate(e_count[5m]) and on (job) x_bucket)",  # still: the input is `_count`
+        "histogram_quantile(0.5, rate(e_bucket[5m]) or rate(f_total[5m]))"))  # `or` passes both sides
+    assert [f.message for f in found(r, "PQ102")] == [
+        "`histogram_quantile` over `e_count`, a `_count` series, not buckets",
+        "`histogram_quantile` over `f_total`, a `_total` series, not buckets"]
+
+
 def test_pq103_window_against_policy_interval(lint_files):
     r = lint_files(_records("rate(x_total[1m])", "rate(x_total[2m])", "irate(x_total[30s])"),
                    config={"scrape-interval": "1m"})

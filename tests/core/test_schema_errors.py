@@ -112,3 +112,15 @@ def test_a_variable_with_an_empty_name_is_a_warning_not_an_error(lint_files):
     assert any(f.code == "DB008" and "must not be empty" in f.message and f.severity.name == "WARNING"
                for f in r.findings)
     assert any(f.code == "DB001" and "`name`" in f.message for f in r.findings)  # no name at all: still DB001
+
+
+def test_a_null_grafana_accepts_is_a_key_left_out(lint_files):
+    # tikv: grafanalib writes `null` for every unset field (`"span": null` beside `gridPos`)
+    panel = {"id": 1, "type": "timeseries", "title": "Up", "span": None, "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8}}
+    bad = dict(panel, id=2, span="wide", gridPos={"x": 0, "y": 8, "w": 24, "h": 8})
+    r = lint_files({"d.json": json.dumps({"uid": "a", "title": "A", "schemaVersion": 39, "panels": [panel, bad]},
+                                         indent=2),
+                    "e.json": json.dumps({"uid": "e", "title": None, "schemaVersion": 39, "panels": []}, indent=2)})
+    assert [(f.file, f.message) for f in r.findings if f.code == "DB008"] == [
+        ("d.json", '`panels[1].span` must be a number, not a string ("wide")')]
+    assert any(f.code == "DB001" and f.file == "e.json" for f in r.findings)  # a null title is still refused

@@ -26,9 +26,13 @@ def test_pq124_a_subtraction_of_whole_metrics_is_meant(lint_files):
                         record("a:b:1", "ceph_osd_stat_bytes-ceph_osd_stat_bytes_used"),
                         record("a:b:2", "ceph_osd_stat_bytes_used / ceph_osd_stat_bytes"),  # both used alone
                         record("a:b:3", "sum(kube-state_pods)"),  # `kube` is used on its own nowhere
-                        record("a:b:4", "kube_state_pods")),
+                        record("a:b:4", "kube_state_pods"),
+                        # lighthouse-metrics: two slot numbers (one last word), each metric-shaped
+                        record("a:b:5", "slotclock_present_slot-beacon_head_state_latest_block_slot"),
+                        record("a:b:6", "validator_client_up-beacon_node_sync_state"),  # three words each
+                        record("a:b:7", "my_app-cache_hits")),  # still: two words, different ends
         "d.json": dashboard(panels=[panel(1, "A", "sum(kube-state_pods)")])})
-    assert [(f.file, f.line) for f in found(r, "PQ124")] == [("d.json", 18), ("r.yaml", 11)]
+    assert [(f.file, f.line) for f in found(r, "PQ124")] == [("d.json", 18), ("r.yaml", 11), ("r.yaml", 19)]
 
 
 def test_pq126_name_regex_that_matches_nothing(lint_files):

@@ -92,3 +92,22 @@ def test_a_query_metricsql_refuses_too_stays_an_error(lint_files):
                                                 panel(2, "Q", "ceil by (job) (x)", x=12),
                                                 panel(3, "R", VM_ONLY, y=8)])})
     assert len(found(r, "PQ001")) == 2 and len(found(r, "PQ002")) == 1
+
+
+PROVISIONING = "apiVersion: 1\ndatasources:\n  - name: {name}\n    type: prometheus\n    url: {url}\n"
+
+
+@pytest.mark.parametrize("name, url, ref, dialect", [
+    # VictoriaMetrics' logs-benchmark: no uid, so Grafana gives it "P" + SHA-256 of the name
+    ("VictoriaMetrics", "http://vmsingle:8428", {"type": "prometheus", "uid": "P4169E866C3094E38"}, "metricsql"),
+    ("Metrics", "http://vmselect-vm.monitoring.svc:8481/select/0/prometheus", "Metrics", "metricsql"),
+    ("Prometheus", "http://prometheus:9090", "Prometheus", "prometheus"),
+])
+def test_a_provisioned_datasource_served_by_victoriametrics_reads_metricsql(lint_files, name, url, ref, dialect):
+    r = lint_files({"grafana/provisioning/datasources/ds.yml": PROVISIONING.format(name=name, url=url),
+                    "grafana/dashboards/d.json": dashboard(panels=[_on(ref, panel(1, "P", "sum(rate(x_total))"))])})
+    assert not found(r, "DS001")
+    if dialect == "metricsql":  # `rate` without a window is MetricsQL: valid there
+        assert not found(r, "PQ001") and not found(r, "PQ002")
+    else:  # unchanged: an unconfigured run may still query VictoriaMetrics there
+        assert [f.code for f in r.findings if f.code.startswith("PQ00")] == ["PQ002"]

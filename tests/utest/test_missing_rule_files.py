@@ -59,3 +59,61 @@ def test_a_script_that_runs_promtool_on_the_test_folder_is_a_driver(lint_files):
     assert [(f.file, f.severity.name) for f in fs] == [
         ("lint/t/x.yaml", "ERROR"), ("other/t.yaml", "ERROR"), ("test/rules/TargetDown.yaml", "INFO")]
     assert "hack/test-rules.sh" in fs[2].message
+
+
+APP_TEST = """$schema: /app-interface/prometheus-rule-test-1.yml
+rule_files:
+  - {}
+tests:
+  - interval: 1m
+    input_series:
+      - series: up{{job="api"}}
+        values: 0x10
+    alert_rule_test:
+      - eval_time: 10m
+        alertname: {}
+        exp_alerts: [{{exp_labels: {{job: api, severity: page}}}}]
+"""
+RESOURCE = """$schema: /openshift/prometheus-rule-1.yml
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: {name: api}
+spec:
+  groups:
+    - name: api
+      rules:
+        - alert: ApiDown
+          expr: up == 0
+          for: 5m
+          labels: {severity: page}
+"""
+
+
+def test_an_app_interface_test_reads_resource_paths_and_resources(lint_files):
+    # rhobs/configuration: `$schema` marks the test as app-interface's; `rule_files` are paths
+    # from the resources root, naming PrometheusRule resources
+    r = lint_files({"resources/obs/rules/api.prometheusrules.yaml": RESOURCE,
+                    "resources/obs/rules/api.prometheusrulestests.yaml": APP_TEST.format(
+                        "/obs/rules/api.prometheusrules.yaml", "ApiDown"),
+                    "tests/api.prometheusrulestests.yaml": APP_TEST.format("/obs/rules/api.prometheusrules.yaml",
+                                                                           "ApiDown"),
+                    "tests/stale.prometheusrulestests.yaml": APP_TEST.format("/obs/rules/api.prometheusrules.yaml",
+                                                                             "ApiIsDown"),
+                    "tests/lost.prometheusrulestests.yaml": APP_TEST.format("/obs/rules/gone.yaml", "ApiDown")})
+    assert [(f.file, f.line) for f in found(r, "UT002")] == [("tests/lost.prometheusrulestests.yaml", 3)]
+    # the test is checked against the resource's rules: a renamed alert is found
+    assert [f.file for f in found(r, "UT006")] == ["tests/stale.prometheusrulestests.yaml"]
+    keys = found(r, "UT001")
+    assert {f.severity.name for f in keys} == {"INFO"} and len(keys) == 4
+    assert "app-interface" in keys[0].message
+
+
+def test_without_schema_a_resource_path_and_a_resource_stay_errors(lint_files):
+    r = lint_files({"resources/obs/api.yaml": RESOURCE,
+                    "tests/abs.yaml": APP_TEST.replace("$schema: /app-interface/prometheus-rule-test-1.yml\n", "")
+                    .format("/obs/api.yaml", "ApiDown"),
+                    "resources/obs/t.yaml": APP_TEST.replace("$schema: /app-interface/prometheus-rule-test-1.yml\n", "")
+                    .format("api.yaml", "ApiDown")})
+    fs = sorted(found(r, "UT002"), key=lambda f: f.file)
+    assert [(f.file, f.severity.name) for f in fs] == [("resources/obs/t.yaml", "ERROR"), ("tests/abs.yaml", "ERROR")]
+    assert "PrometheusRule resource" in fs[0].message
