@@ -5,7 +5,7 @@ import os
 import stat
 from pathlib import Path
 
-from obslint.load import file_format
+from obslint.load import JSON_SUFFIXES, YAML_SUFFIXES, file_format
 from obslint.walk import walk
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox",
@@ -38,6 +38,7 @@ def sniff(path: Path) -> str | None:
 
 
 RULE_SUFFIXES = (".rules", ".rule")
+_FORMATS = {**dict.fromkeys(JSON_SUFFIXES, "json"), **dict.fromkeys(YAML_SUFFIXES, "yaml")}
 
 
 def sniff_rules(path: Path) -> str | None:
@@ -74,17 +75,22 @@ def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[
             for dirpath, dirnames, filenames in walk(root, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
                                      and not (is_excluded and is_excluded(_rel(Path(dirpath) / d), is_dir=True)))
+                base = Path(dirpath)
                 for name in sorted(filenames):
-                    p = Path(dirpath) / name
+                    # The format from the name alone (as file_format reads a Path's suffix): most
+                    # files of a big tree are neither, and need no Path of their own.
+                    fmt = _FORMATS.get(os.path.splitext(name)[1].lower())
+                    if fmt is None and "." in name and not name.lower().endswith(RULE_SUFFIXES):
+                        continue
+                    p = base / name
                     if is_excluded and is_excluded(_rel(p)):  # relpath only when there are patterns
                         continue
-                    fmt = file_format(p)
                     if fmt is None and "." not in name:
                         fmt = sniff(p) if _regular(p) else None
-                    elif fmt is None and name.lower().endswith(RULE_SUFFIXES):
+                    elif fmt is None:
                         fmt = sniff_rules(p)
                     if fmt:
-                        found.setdefault(os.path.normpath(str(p)), (p, fmt))
+                        found.setdefault(os.path.normpath(os.path.join(dirpath, name)), (p, fmt))
         else:
             fmt = file_format(root) or (sniff(root) if _regular(root) else None) or "yaml"
             found.setdefault(os.path.normpath(str(root)), (root, fmt))
