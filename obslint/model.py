@@ -140,7 +140,10 @@ class Dashboard:
 
     @property
     def uid(self) -> Any:
-        return self.data.get("uid")
+        """The uid Grafana gets: a Grafana operator resource's `spec.uid` comes first (the
+        operator's GetGrafanaUID), then the model's own."""
+        custom = getattr(self.doc, "custom_uid", None)
+        return custom if custom is not None else self.data.get("uid")
 
     @property
     def title(self) -> Any:

@@ -210,11 +210,17 @@ def _expected_family(parsed) -> tuple[str, str] | None:
     return None
 
 
+# Words of a gauge that holds a throughput (bytes per second) despite its `_bytes` name.
+_THROUGHPUT = re.compile(r"(?:^|_)(?:ingress|egress|throughput|bandwidth|rx|tx|rate|persec)(?:_|$)")
+
+
 class UnitMismatch(Rule):
     """A panel shows a single metric whose name says its unit (`_seconds`, `_bytes`, by the
     Prometheus naming convention) with a panel unit of another kind: a latency in `bytes`, a size
     in `percent`. The axis and the legend are wrong by construction. Only panels with one query,
-    one metric and no arithmetic are compared, and only when the panel sets a unit.
+    one metric and no arithmetic are compared, and only when the panel sets a unit. A `_bytes`
+    gauge named for a throughput (`ingress`, `egress`, `rx`, `tx`, ...) shown in bytes per
+    second is info: some exporters publish throughput gauges so.
 
     ## Bad (`dashboard.json`)
     ```json
@@ -261,6 +267,9 @@ class UnitMismatch(Rule):
             if known is not None and not known.is_counter:
                 return None  # a rate of a gauge: PL003's, and the catalog wins
         examples = {"time": "`s`", "bytes": "`bytes`", "rate-bytes": "`Bps`"}[fam]
+        # A gauge shown per second: some exporters publish throughput gauges named `_bytes`
+        # (Redis Enterprise's `bdb_ingress_bytes`); the author chose the finer unit on purpose.
+        throughput = fam == "bytes" and have == "rate-bytes" and _THROUGHPUT.search(metric) is not None
         return [self.finding(panel.doc, panel.path + ("fieldConfig", "defaults", "unit")
                            if isinstance(panel.data.get("fieldConfig"), dict) else panel.path,
                            f"panel `{panel.title}` shows `{metric}` with unit `{unit}`, but "
@@ -268,5 +277,8 @@ class UnitMismatch(Rule):
                                if metric.endswith(("_total", "_sum", "_count", "_bucket")) else
                                "its rate is in bytes per second (and without `_total` the name says a gauge, "
                                "whose rate is rarely meant)") if fam == "rate-bytes" else
-                              f"the metric's name says {fam}"),
-                           fix=f"set the unit to {examples} (or one of its scaled forms)", metric=metric)]
+                              f"the metric's name says {fam}" + (
+                                  ", not bytes per second (right only if the exporter's gauge holds a throughput)"
+                                  if throughput else "")),
+                           fix=f"set the unit to {examples} (or one of its scaled forms)", metric=metric,
+                           severity=Severity.INFO if throughput else None)]

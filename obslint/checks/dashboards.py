@@ -74,14 +74,20 @@ class DashboardUidMissing(Rule):
     fixable = "unsafe"  # a uid derived from the title: links to the old random uid no longer work
 
     def check_dashboard(self, dash, ctx):
+        if getattr(dash.doc, "custom_uid", None) is not None:
+            return  # a GrafanaDashboard's `spec.uid`
         if "uid" not in dash.data or dash.data.get("uid") in (None, ""):
             path = ("uid",) if "uid" in dash.data else ("title",) if "title" in dash.data else ()
             autofix = None
             if isinstance(dash.title, str) and dash.title.strip() and dash.data is dash.doc.root:
                 autofix = _set_uid_fix(dash, lambda: _pinned_uid(dash, ctx) or _derived_uid(dash, ctx),
                                        "unsafe", "add a uid derived from the title")
-            yield self.finding(dash.doc, path, f"dashboard `{dash.title or '(untitled)'}` has no uid",
-                               fix='add a stable `"uid": "<team>-<name>"` (letters, digits, `-`, `_`; at most 40)',
+            operator = dash.doc.label == "GrafanaDashboard"
+            yield self.finding(dash.doc, path, f"dashboard `{dash.title or '(untitled)'}` has no uid" + (
+                               ": the Grafana operator gives it the resource's `metadata.uid`, a new one wherever the "
+                               "resource is created again" if operator else ""),
+                               fix="set `spec.uid` in the resource, or a `uid` in the model" if operator else
+                               'add a stable `"uid": "<team>-<name>"` (letters, digits, `-`, `_`; at most 40)',
                                at_key=path == ("title",), autofix=autofix)
 
 

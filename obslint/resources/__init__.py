@@ -154,6 +154,7 @@ def _operator_dashboard(doc, obj: dict, spec: dict) -> list:
                         text=text if how == "json" else None, label="GrafanaDashboard")
             if view is not None:
                 view.folder = view.folder or folder
+                _custom_uid(view, spec)
                 return [view]
             return []
         # The operator posts any JSON object as the dashboard model: one without panels is an
@@ -164,10 +165,19 @@ def _operator_dashboard(doc, obj: dict, spec: dict) -> list:
             sub = operator.embedded(doc, how, path, data, text, "GrafanaDashboard")
             sub.kind = kinds.DASHBOARD
             sub.folder = folder
+            _custom_uid(sub, spec)
             return [sub]
     notes.add(doc, "RS003", path, "the content of this GrafanaDashboard is not a Grafana dashboard (not a JSON "
               "object, or a Kubernetes resource)", fix="put the dashboard model itself in the resource")
     return []
+
+
+def _custom_uid(doc, spec: dict) -> None:
+    """`spec.uid` of a GrafanaDashboard: the operator gives the dashboard this uid before the
+    model's own (controllers/content GetGrafanaUID)."""
+    uid = spec.get("uid")
+    if isinstance(uid, str) and uid.strip():
+        doc.custom_uid = uid
 
 
 def _is_library_model(obj: dict) -> bool:

@@ -117,10 +117,20 @@ def test_a_variable_with_an_empty_name_is_a_warning_not_an_error(lint_files):
 def test_a_null_grafana_accepts_is_a_key_left_out(lint_files):
     # tikv: grafanalib writes `null` for every unset field (`"span": null` beside `gridPos`)
     panel = {"id": 1, "type": "timeseries", "title": "Up", "span": None, "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8}}
-    bad = dict(panel, id=2, span="wide", gridPos={"x": 0, "y": 8, "w": 24, "h": 8})
+    bad = dict(panel, id=2, transparent="yes", gridPos={"x": 0, "y": 8, "w": 24, "h": 8})
     r = lint_files({"d.json": json.dumps({"uid": "a", "title": "A", "schemaVersion": 39, "panels": [panel, bad]},
                                          indent=2),
                     "e.json": json.dumps({"uid": "e", "title": None, "schemaVersion": 39, "panels": []}, indent=2)})
     assert [(f.file, f.message) for f in r.findings if f.code == "DB008"] == [
-        ("d.json", '`panels[1].span` must be a number, not a string ("wide")')]
+        ("d.json", '`panels[1].transparent` must be true or false, not a string ("yes")')]
     assert any(f.code == "DB001" and f.file == "e.json" for f in r.findings)  # a null title is still refused
+
+
+def test_a_span_beside_a_grid_position_is_never_read(lint_files):
+    # kube-prometheus (schemaVersion 18): top-level panels keep `span: 24` beside their gridPos
+    beside = {"id": 1, "type": "graph", "title": "A", "span": 24, "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8}}
+    old = {"uid": "o", "title": "O", "schemaVersion": 14,
+           "rows": [{"title": "R", "panels": [{"id": 2, "type": "graph", "title": "B", "span": 24}]}]}
+    r = lint_files({"d.json": json.dumps({"uid": "d", "title": "D", "schemaVersion": 18, "panels": [beside]}),
+                    "o.json": json.dumps(old)})
+    assert [(f.file, "span" in f.message) for f in r.findings if f.code == "DB008"] == [("o.json", True)]

@@ -45,6 +45,16 @@ def test_db043_unit_contradicts_the_name(lint_files):
                                                   "request_duration_seconds"]
     assert got[1].message == ("panel `Reads` shows `node_disk_read_bytes_total` with unit `bytes`, but a rate of a "
                               "bytes counter is in bytes per second")
+    assert got[0].severity.name == "WARNING"  # a heap in bytes per second is wrong
+
+
+def test_db043_a_throughput_gauge_per_second_is_info(lint_files):
+    # Redis Enterprise publishes `bdb_ingress_bytes` as a gauge of bytes per second
+    r = lint_files({"d.json": dashboard(panels=[panel(1, "In", 'bdb_ingress_bytes{bdb="1"}', unit="binBps"),
+                                                panel(2, "Out", "node_egress_bytes", unit="Bps", x=12),
+                                                panel(3, "Heap", "heap_inuse_bytes", unit="Bps", y=8)])})
+    assert [(f.context["metric"], f.severity.name) for f in found(r, "DB043")] == [
+        ("bdb_ingress_bytes", "INFO"), ("node_egress_bytes", "INFO"), ("heap_inuse_bytes", "WARNING")]
 
 
 @pytest.mark.parametrize("text", [

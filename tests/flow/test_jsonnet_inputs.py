@@ -39,7 +39,7 @@ def test_without_an_importer_near_them_they_stay_errors(lint_files, importer_at,
 
 
 MIXIN_INPUT = dashboard(uid="jenkins", title="Jenkins", panels=[])
-RENDERED = dashboard(uid="jenkins", title="Jenkins", panels=[])
+RENDERED = dashboard(uid="jenkins", title="Jenkins (rendered)", panels=[])  # not identical: DB004 skips exact copies
 
 
 @pytest.mark.parametrize("files,reported", [

@@ -261,3 +261,16 @@ def test_an_object_without_panels_is_an_empty_dashboard(lint_files):
     assert errors == [("DB001", line_of(text, "{", 2)), ("RS003", line_of(text, "json:", 3))], errors
     assert "title" in next(f.message for f in result.findings if f.code == "DB001")
     assert [d.uid for d in result.project.dashboards][:1] == ["minimal"]
+
+
+def test_spec_uid_is_the_dashboards_uid(lint_files):
+    # grafana-operator's GetGrafanaUID: `spec.uid`, then the model's uid, then metadata.uid
+    model = {k: v for k, v in classic().items() if k != "uid"}
+    named = operator_dashboard("a", "  uid: team-api\n  json: >\n" + block(model))
+    unnamed = operator_dashboard("b", "  json: >\n" + block(dict(model, title="Other")))
+    overriding = operator_dashboard("c", "  uid: team-api\n  json: >\n" + block(classic(uid="inner", title="Third")))
+    result = lint_files({"a.yaml": named, "b.yaml": unnamed, "c.yaml": overriding})
+    assert sorted(d.uid for d in result.project.dashboards if d.uid) == ["team-api", "team-api"]
+    [missing] = [f for f in result.findings if f.code == "DB002"]
+    assert missing.file == "b.yaml" and "metadata.uid" in missing.message and "spec.uid" in missing.fix
+    assert {f.file for f in result.findings if f.code == "DB004"} == {"a.yaml", "c.yaml"}
