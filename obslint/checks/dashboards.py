@@ -250,7 +250,8 @@ class DashboardTitleDuplicate(Rule):
     dashboard with a title that is already there ("a dashboard with the same name in the folder
     already exists"): an error when policy `grafana: {version: ...}` says such a Grafana. From
     11.3 titles need not be unique (only uids), and the default is the newest Grafana: a
-    warning, as two entries of one name in a folder cannot be told apart.
+    warning, as two entries of one name in a folder cannot be told apart. Identical copies
+    (two renders of one chart) are one dashboard, as for DB004.
 
     ## Bad (`a.json`, `b.json`)
     ```json
@@ -289,9 +290,11 @@ class DashboardTitleDuplicate(Rule):
             return
         others = []
         for d in same:
-            if d is not dash:
+            if d is not dash and d.data != dash.data:  # an identical copy is one dashboard (as for DB004)
                 line, _ = d.doc.locate(("title",))
                 others.append(f"{d.doc.source.display}:{line}")
+        if not others:
+            return
         refused = surely_before(ctx.policy, 11, 3)
         effect = ("Grafana before 11.3 refuses the second one" if refused else
                   "the folder lists two dashboards of one name (Grafana before 11.3 refuses the second one)")

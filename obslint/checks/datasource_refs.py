@@ -3,6 +3,8 @@ only when the run knows its datasources (provisioning files, GrafanaDatasource r
 policy's `datasources:`): without them every reference is plausible and nothing is said."""
 from __future__ import annotations
 
+import re
+
 import os
 
 from obslint.findings import Severity
@@ -244,12 +246,19 @@ class DatasourceReference(_Walk):
             return
         for i, m in enumerate(mapping):
             name = m.get("datasourceName") if isinstance(m, dict) else None
+            if isinstance(name, str) and _PLACEHOLDER.search(name):
+                continue  # `$PROM_DS_NAME`, `${X}`: filled in (envsubst) before the resource is applied
             if isinstance(name, str) and name and refs.index.find(name=name) is None and \
                     refs.index.find(uid=name) is None:
                 yield self.finding(doc, ("spec", "datasources", i, "datasourceName"),
                                    f"input `{m.get('inputName')}` is mapped to datasource `{name}`, which is none of the "
                                    f"known datasources: the operator cannot import the dashboard's panels onto it",
                                    fix="use the name of a provisioned datasource or GrafanaDatasource")
+
+
+# A shell-style placeholder in a resource's value: nothing in Kubernetes or the operator
+# interpolates it, so a deploy script (envsubst) replaces it first.
+_PLACEHOLDER = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
 
 
 class DatasourceTypeMismatch(_Walk):

@@ -174,7 +174,7 @@ def _only_empty(items) -> bool:
 
 
 def name_matches_nothing(op: str, value: str) -> bool:
-    if "$" in value and _templated_value(value):
+    if _templated_value(value):  # `$x`, `${x}`, `[[x]]`
         return False
     if op == "=":
         return value == ""

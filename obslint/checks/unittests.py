@@ -4,6 +4,7 @@ do not parse."""
 from __future__ import annotations
 
 import os
+import re
 
 from obslint import classify as kinds
 from obslint.durations import parse_duration
@@ -205,6 +206,12 @@ class TestRuleFiles(Rule):
             yield self.finding(doc, path, f"rule file `{name}` does not exist (paths are relative to the test file, "
                                f"{_shown(tf.directory)})", fix="correct the path; promtool stops on a missing rule file")
         for path, f, kind in rs.not_rules:
+            wrapper = _driver(doc.source.path, "po-test") if kind == "resource" else None
+            if wrapper is not None:
+                yield self.finding(doc, path, f"`{_shown(f)}` is a PrometheusRule resource, which promtool refuses, "
+                                   f"but `{_shown(wrapper)}` runs po-test, which reads resources",
+                                   severity=Severity.INFO, fix="run these tests with po-test, not promtool")
+                continue
             what = ("a PrometheusRule resource: promtool reads plain rule files (`groups:` at the top)"
                     if kind == "resource" else "not a Prometheus rule file (no `groups:`)")
             yield self.finding(doc, path, f"`{_shown(f)}` is {what}",
@@ -246,12 +253,22 @@ _DRIVER_NAMES = ("Makefile", "makefile", "GNUmakefile", "Justfile", "justfile", 
 _SCRIPT_DIRS = ("hack", "scripts", "script", "tools", "ci", "build", "bin")
 
 
-def _driver(test_path) -> str | None:
+# Programs that run rule tests: promtool, and po-test (loveholidays/po-test), a wrapper that
+# reads PrometheusRule resources too.
+_TEST_RUNNERS = ("promtool", "po-test")
+_GLOB = re.compile(r"[\w./${}-]*\*[\w.*-]*")
+
+
+def _driver(test_path, runner: str | None = None) -> str | None:
     """A program that runs promtool on this test file: a source file in the test file's
     directory or one of the three above it (not past the repository's root), or in their
-    hack/, scripts/... folders, that names the test file, or runs `promtool` on the test
-    file's folder (`for t in ./test/rules/*.yaml`, as openshift/cluster-monitoring-operator
-    does, rewriting `rule_files` to the rules it builds). None if there is none."""
+    hack/, scripts/... folders, that names the test file, runs a test runner on a glob that
+    matches it (`for f in *.test.yaml; do po-test $f`), or on the test file's folder (`for t
+    in ./test/rules/*.yaml`, as openshift/cluster-monitoring-operator does, rewriting
+    `rule_files` to the rules it builds). With `runner`, only a program that names that
+    runner. None if there is none."""
+    import fnmatch
+
     test_path = os.path.abspath(str(test_path))
     name = os.path.basename(test_path)
     test_dir = os.path.dirname(test_path)
@@ -260,7 +277,11 @@ def _driver(test_path) -> str | None:
         folder = os.path.relpath(test_dir, here).replace(os.sep, "/")
         folder = None if folder == "." else folder + "/"
         for path, text in _programs(here):
-            if name in text or folder is not None and folder in text and "promtool" in text:
+            if runner is not None and runner not in text:
+                continue
+            runs = any(t in text for t in _TEST_RUNNERS)
+            if name in text or runs and (folder is not None and folder in text or folder is None and any(
+                    fnmatch.fnmatchcase(name, g.rsplit("/", 1)[-1]) for g in _GLOB.findall(text))):
                 return path
         parent = os.path.dirname(here)
         if parent == here or os.path.exists(os.path.join(here, ".git")):

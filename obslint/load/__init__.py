@@ -57,6 +57,8 @@ def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX
 
     text = _decode(raw, fmt, findings)
     if text is None:
+        _foreign_input(findings, raw[:_SNIFF_BYTES].decode("utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+                                                           else "utf-8", "replace"))
         return source, findings
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         source.encoding = "utf-16"
@@ -72,6 +74,8 @@ def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX
         _skip_if_templated(source, findings)
         if any(f.code == "IN003" for f in findings) and not _looks_linted(text):
             _foreign(findings)
+    if any(f.code in _INPUT_CODES for f in findings):
+        _foreign_input(findings, text)
     elif "{{" in text and (".Values" in text or ".Release." in text or "include \"" in text):
         _skip_if_templated(source, findings, helm=True)  # it parsed, but its values are Helm actions
     elif _JUJU_TOPOLOGY in text:
@@ -96,6 +100,24 @@ def _looks_linted(text: str) -> bool:
                               r"[ \t]*:|\bkind[\"']?[ \t]*:[ \t]*[\"']?(?:PrometheusRule|Grafana\w+|Dashboard)\b",
                               re.M)
     return _OWN_KEY.search(text) is not None
+
+
+# Problems of the bytes or the shape of a file, not of its syntax: another tool's file with
+# them (yyjson's test data, a tsconfig saved with a BOM) is not obslint's concern.
+_INPUT_CODES = frozenset({"IN002", "IN006", "IN009"})
+_SNIFF_BYTES = 1 << 20
+
+
+def _foreign_input(findings: Emitter, text: str) -> None:
+    """IN002/IN006/IN009 errors become info when nothing in the file is a key of the files
+    obslint lints (and IN006 then offers no fix: obslint does not rewrite another tool's file)."""
+    if _looks_linted(text[:_SNIFF_BYTES]):
+        return
+    for f in findings:
+        if f.code in _INPUT_CODES and f.severity > Severity.INFO:
+            f.severity = Severity.INFO
+            f.message += ("; nothing in the file is a key of a dashboard, rule file or Grafana/Prometheus "
+                          "configuration, so it is taken as another tool's file")
 
 
 def _foreign(findings: Emitter) -> None:
@@ -130,14 +152,45 @@ def _skip_if_templated(source: "_document.Source", findings: Emitter, helm: bool
     where = templated(text, helm)
     if where is None and not helm:
         where = _helm_action(text)
+    what, fix = "a Helm/Go template", "lint the rendered output instead, e.g. `helm template . > rendered.yaml`"
+    if where is None and not helm:
+        where, what = _other_template(text, findings)
+        fix = "lint the rendered output instead"
     if where is None:
         return
     line, col, action = where
     findings[:] = [f for f in findings if f.code not in ("IN003", "IN004")]
     source.documents = []
     kind = "JSON" if source.format == "json" else "YAML"
-    findings.add("IN012", f"skipped: a Helm/Go template (`{action}` at line {line}), not {kind} until "
-                 "it is rendered", line, col, fix="lint the rendered output instead, e.g. `helm template . > rendered.yaml`")
+    findings.add("IN012", f"skipped: {what} (`{action}` at line {line}), not {kind} until "
+                 "it is rendered", line, col, fix=fix)
+
+
+# Other templates that are not YAML until rendered: a Jinja statement alone on its line
+# (mkdocs `{% raw %}`, Ansible), and a shell placeholder (envsubst) where the text breaks.
+_JINJA_STATEMENT = re.compile(r"^[ \t]*(\{%-?\s*(?:raw|endraw|if|elif|else|endif|for|endfor|set|include|import|"
+                              r"macro|endmacro|block|endblock|extends|filter|endfilter)\b[^\n]*?%\})", re.M)
+_SHELL_PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def _other_template(text: str, findings: Emitter):
+    """((line, column, action), what) of a Jinja or envsubst template, else (None, "")."""
+    m = _JINJA_STATEMENT.search(text)
+    if m is not None:
+        start = m.start(1)
+        line_start = text.rfind("\n", 0, start) + 1
+        return (text.count("\n", 0, start) + 1, start - line_start + 1, m.group(1)[:60]), "a Jinja template"
+    lines = None
+    for f in findings:
+        if f.code != "IN003" or not f.line:
+            continue
+        lines = lines if lines is not None else text.splitlines()
+        for number in (f.line - 1, f.line):  # the broken line, or the one before it (a flow value's end)
+            if 1 <= number <= len(lines):
+                p = _SHELL_PLACEHOLDER.search(lines[number - 1])
+                if p is not None:
+                    return (number, p.start() + 1, p.group()), "a template with shell placeholders (envsubst)"
+    return None, ""
 
 
 _HELM_ONLY = re.compile(r"\{\{-?[^}\n]*?(?:\.(?:Values|Release|Chart|Capabilities)\b|\binclude\s+\"|\b(?:tpl|toYaml)\b)"

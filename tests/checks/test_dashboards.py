@@ -141,3 +141,13 @@ def test_db007_rows_at_one_place_stack_in_order(lint_files):
     r = lint_files({"d.json": json.dumps(d, indent=2)})
     assert [f.message for f in found(r, "DB007")] == [
         "panel `P` at x=0 y=0 w=12 h=8 overlaps panel `S` at x=0 y=0 w=24 h=7"]
+
+
+def test_db005_identical_copies_are_one_dashboard(lint_files):
+    # envoy gateway: two golden renders of one chart hold the same dashboard
+    r = lint_files({"x/a.json": dashboard(uid="a", title="API"), "x/b.json": dashboard(uid="a", title="API"),
+                    "x/c.json": dashboard(uid="c", title="API")})
+    assert sorted(f.file for f in found(r, "DB005")) == ["x/a.json", "x/b.json", "x/c.json"]
+    assert "x/b.json" not in next(f for f in found(r, "DB005") if f.file == "x/a.json").message
+    r = lint_files({"y/a.json": dashboard(uid="a", title="API"), "y/b.json": dashboard(uid="a", title="API")})
+    assert not [f for f in found(r, "DB005") if f.file.startswith("y/")]

@@ -158,3 +158,20 @@ def test_db020_a_save_request_for_the_api_is_info(lint_files):
     assert {k: f.severity.name for k, f in got.items()} == {"post.json": "INFO", "get.json": "ERROR",
                                                            "bare.json": "ERROR"}
     assert "save request for Grafana's HTTP API" in got["post.json"].message
+
+
+def test_another_tools_json_with_a_bom_is_info_and_never_rewritten(tmp_path):
+    # fluent-bit vendors yyjson's test data; a tsconfig saved by Visual Studio starts with a BOM
+    from obslint.engine import lint
+
+    foreign = b'\xef\xbb\xbf{"compilerOptions": {"strict": true}}'
+    ours = b'\xef\xbb\xbf{"title": "x", "panels": []}'
+    (tmp_path / "tsconfig.json").write_bytes(foreign)
+    (tmp_path / "latin1.json").write_bytes(b'{"name": "caf\xe9"}')
+    (tmp_path / "d.json").write_bytes(ours)
+    result = lint([tmp_path], fix="safe")
+    got = sorted((f.file.rsplit("/", 1)[-1], f.code, str(f.severity)) for f in result.findings
+                 if f.code in ("IN002", "IN006"))
+    assert got == [("latin1.json", "IN002", "info"), ("tsconfig.json", "IN006", "info")]  # d.json was fixed
+    assert (tmp_path / "tsconfig.json").read_bytes() == foreign
+    assert (tmp_path / "d.json").read_bytes() == ours[3:]

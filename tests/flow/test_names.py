@@ -41,3 +41,13 @@ def test_pq126_name_regex_that_matches_nothing(lint_files):
         "count({__name__=~\"node_.+\"})", "count({__name__=~\"$prefix\\\\_?up\"})", "count({__name__=~\"a|b c\"})",
         "count({__name__=~\"http\\\\.server\\\\.duration\"})"])))})
     assert [f.line for f in found(r, "PQ126")] == [5, 7, 9]
+
+
+def test_pq126_an_old_style_variable_in_a_name_regex_is_a_variable(lint_files, recwarn):
+    # m3: `[[backend]]` is interpolated by Grafana like `${backend}`, not a character class
+    d = dashboard(panels=[panel(1, "A", 'sum({__name__=~"m3agg_[[backend]]_queue_errors"})'),
+                          panel(2, "B", 'sum({__name__=~"m3agg_${backend}_queue_errors"})', x=12),
+                          panel(3, "C", 'sum({__name__=~"up{job=\'[[x]]\'}"})', y=8)])
+    r = lint_files({"d.json": d})
+    assert not found(r, "PQ126")
+    assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]  # nothing on stderr

@@ -54,3 +54,19 @@ def test_a_helm_action_inside_a_value_makes_a_broken_file_a_template(lint_files)
                                   "        annotations:\n          summary: \"{{ if $labels.job }}x{{ end }}\n"})
     assert [(f.file, f.line, f.col) for f in found(r, "IN012")] == [("role.yaml", 3, 12)]
     assert [(f.file, str(f.severity)) for f in found(r, "IN003")] == [("rules.yaml", "error")]
+
+
+def test_jinja_and_shell_placeholder_templates_are_skipped_with_a_reason(lint_files):
+    # external-secrets' docs snippets are wrapped in `{% raw %}`; m3's prometheus-template.yml
+    # holds `[${targets}]` for envsubst
+    snippet = ("{% raw %}\napiVersion: v1\nkind: ConfigMap\ndata:\n  config: |\n    datasources:\n"
+               "    - name: G\n      type: graphite\n      password: \"{{ .password }}\"\n{% endraw %}\n")
+    prom = "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: app\n    static_configs:\n" \
+           "      - targets: [${app_targets}]\n"
+    broken = "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: ${job}\n    static_configs:\n" \
+             "      - targets: [a, b\n  - job_name: other\n"  # a placeholder, but not where it breaks
+    r = lint_files({"snippet.yaml": snippet, "prometheus-template.yml": prom, "broken.yml": broken})
+    skipped = {f.file: f.message for f in found(r, "IN012")}
+    assert set(skipped) == {"snippet.yaml", "prometheus-template.yml"}
+    assert "Jinja" in skipped["snippet.yaml"] and "envsubst" in skipped["prometheus-template.yml"]
+    assert [f.file for f in found(r, "IN003")] == ["broken.yml"]

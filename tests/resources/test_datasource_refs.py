@@ -135,3 +135,15 @@ def test_operator_input_mapping_must_name_a_known_datasource(lint_files):
     text = operator_dashboard("x", body)
     result = lint_files({"ds.yaml": PV, "dash.yaml": text})
     assert [ln for _, ln, _ in _found(result, "DS001")] == [line_of(text, "datasourceName: missing")]
+
+
+def test_operator_input_mapped_to_a_shell_placeholder_is_left_alone(lint_files):
+    # Altinity clickhouse-operator: install scripts run envsubst on the resources first
+    dash = classic(ds={"type": "prometheus", "uid": "${DS_PROM}"})
+    dash["__inputs"] = [{"name": "DS_PROM", "type": "datasource", "pluginId": "prometheus"}]
+    model = "  json: >\n" + "".join("    " + line + "\n" for line in json.dumps(dash, indent=2).splitlines())
+    files = {"ds.yaml": PV}
+    for i, name in enumerate(("$PROM_DS_NAME", "${PROM_DS_NAME}", "prom-$ENV")):
+        files[f"d{i}.yaml"] = operator_dashboard(
+            f"x{i}", f"  datasources:\n    - inputName: DS_PROM\n      datasourceName: \"{name}\"\n" + model)
+    assert not _found(lint_files(files), "DS001")

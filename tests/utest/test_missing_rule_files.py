@@ -117,3 +117,17 @@ def test_without_schema_a_resource_path_and_a_resource_stay_errors(lint_files):
     fs = sorted(found(r, "UT002"), key=lambda f: f.file)
     assert [(f.file, f.severity.name) for f in fs] == [("resources/obs/t.yaml", "ERROR"), ("tests/abs.yaml", "ERROR")]
     assert "PrometheusRule resource" in fs[0].message
+
+
+def test_a_resource_is_fine_where_po_test_runs_the_tests(lint_files):
+    # Altinity clickhouse-operator: run-alerts-tests.sh loops `po-test` over *.test.yaml, and
+    # po-test (a promtool wrapper) reads PrometheusRule resources
+    script = 'for file in "${CUR_DIR}/*.test.yaml"; do\n  po-test $file\ndone\n'
+    r = lint_files({"deploy/prometheus/rules.yaml": RESOURCE, "deploy/prometheus/run-alerts-tests.sh": script,
+                    "deploy/prometheus/clickhouse.test.yaml": TEST.format("rules.yaml"),
+                    "other/rules.yaml": RESOURCE, "other/t.test.yaml": TEST.format("rules.yaml"),
+                    "other/run.sh": 'for f in *.test.yaml; do promtool test rules "$f"; done\n'})
+    fs = sorted(found(r, "UT002"), key=lambda f: f.file)
+    assert [(f.file, f.severity.name) for f in fs] == [
+        ("deploy/prometheus/clickhouse.test.yaml", "INFO"), ("other/t.test.yaml", "ERROR")]  # promtool refuses it
+    assert "po-test" in fs[0].message
