@@ -461,7 +461,7 @@ class Project:
             if isinstance(panel_ds, dict) and panel_ds.get("uid") == "-- Mixed --" or panel_ds == "-- Mixed --":
                 panel_ds = None  # each target names its own; one that does not uses the default
             targets = pdata.get("targets")
-            if not isinstance(targets, list):
+            if not isinstance(targets, list) or pdata.get("type") in NO_QUERY_PANELS:
                 continue
             for ti, t in enumerate(targets):
                 if not isinstance(t, dict):
@@ -516,6 +516,11 @@ class Project:
                         ref = model.get("datasource")
                     self._pending.append((rule, doc, rule.path + ("data", di, "model", "expr"), expr,
                                           "grafana-alert", ref, None, None))
+
+
+# Grafana's panels that run no query (their plugin.json says `skipDataQuery`): targets left on
+# them (a text panel that was a graph once) are never sent to a datasource.
+NO_QUERY_PANELS = frozenset({"text", "news", "dashlist", "alertlist", "annolist", "welcome", "gettingstarted", "row"})
 
 
 # Where targets of other datasources keep their query text (SQL, Lucene, Flux, TraceQL...).

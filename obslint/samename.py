@@ -14,28 +14,66 @@ def same_expr(a, b) -> bool:
 
 
 def _picks(parsed, label: str):
-    """The values every selector of the expression requires of `label` (`=` values, and
-    `=~` regexes without `|` that start with a letter or digit), or None when some selector
-    does not pin it."""
+    """Per selector of the expression, its matchers on `label` ((op, value) pairs, all of
+    which hold), or None when some selector does not constrain it."""
     out = []
     for sel in parsed.selectors:
-        mine = [(op, v) for l, op, v in sel.matchers if l == label and v and op in ("=", "=~")]
-        mine = [(op, v) for op, v in mine if op == "=" or ("|" not in v and v[0].isalnum())]
+        mine = [(op, v) for l, op, v in sel.matchers if l == label]
         if not mine:
             return None
-        out.extend(mine)
+        out.append(mine)
     return out
 
 
+def _fullmatch(regex: str, value: str) -> bool | None:
+    import re
+
+    try:
+        return re.fullmatch(regex, value) is not None
+    except (re.error, RecursionError, OverflowError):
+        return None
+
+
+def _branches(regex: str) -> set:
+    """The top-level alternatives of a regex (`a|(b|c)_d` -> {a, (b|c)_d})."""
+    out, depth, start = set(), 0, 0
+    for i, c in enumerate(regex):
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            out.add(regex[start:i])
+            start = i + 1
+    out.add(regex[start:])
+    return out
+
+
+def _contradict(a: tuple, b: tuple) -> bool:
+    """Whether no value satisfies both matchers (False when unsure)."""
+    (op_a, va), (op_b, vb) = sorted((a, b), key=lambda m: ("=", "=~", "!=", "!~").index(m[0]) if m[0] in (
+        "=", "=~", "!=", "!~") else 9)
+    if op_a == "=":
+        if op_b == "=":
+            return va != vb
+        if op_b == "!=":
+            return va == vb
+        if op_b == "=~":
+            return _fullmatch(vb, va) is False
+        if op_b == "!~":
+            return _fullmatch(vb, va) is True
+    if op_a == "=~" and op_b == "=~":
+        # every value a regex matches starts with its first character (no `|`, alphanumeric start)
+        plain = all("|" not in v and v and v[0].isalnum() for v in (va, vb))
+        return plain and va[0] != vb[0]
+    if op_a == "=~" and op_b == "!~":
+        return bool(va) and va in _branches(vb)  # `x` against `x|y`: excluded whole
+    return False
+
+
 def _disjoint(a: list, b: list) -> bool:
-    for op_a, va in a:
-        for op_b, vb in b:
-            if op_a == op_b == "=":
-                if va == vb:
-                    return False
-            elif va[0] == vb[0]:  # a regex: every value it matches starts with its first character
-                return False
-    return True
+    """Whether no series a selector of one picks is picked by a selector of the other."""
+    return all(any(_contradict(ma, mb) for ma in sa for mb in sb) for sa in a for sb in b)
 
 
 def _keeps(parsed, label: str) -> bool:
@@ -56,8 +94,8 @@ def _keeps(parsed, label: str) -> bool:
 
 def separating_label(a, b) -> str | None:
     """A label on which the two expressions' selectors pick disjoint values and which both
-    results keep (`code=~"2.."` against `code=~"3.."` under `sum by (code)`): their series
-    never collide. None when no such label is seen."""
+    results keep (`code=~"2.."` against `code=~"3.."` under `sum by (code)`, `job="x"` against
+    `job!="x"` or `job!~"x|y"`): their series never collide. None when no such label is seen."""
     if not isinstance(a, str) or not isinstance(b, str):
         return None
     pa, pb = promql.parse(a), promql.parse(b)

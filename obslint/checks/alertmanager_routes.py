@@ -64,17 +64,21 @@ def _label_values(rule, external: dict):
 
 def _near(rule_doc, am_doc, ctx) -> bool:
     """Whether a rule file is in the Alertmanager configuration's part of the tree: both at most
-    two directories below the one they share (`stack/alertmanager/`, `stack/rules/team/`). Loki's
-    repository has one Alertmanager configuration, a docker-compose demo's, and hundreds of rule
-    files of the operator, the mixin and test data that never reach it."""
+    two directories below the one they share (`stack/alertmanager/`, `stack/rules/team/`), and the
+    rule file below the folder that holds the Alertmanager configuration's folder. Loki's
+    repository has one Alertmanager configuration, a docker-compose demo's
+    (`production/docker/config/`), and hundreds of rule files of the operator, the mixin
+    (`production/loki-mixin-compiled/`) and test data that never reach it."""
     memo = ctx.cache.setdefault("alertmanager-near", {})
     key = id(rule_doc.source)
     hit = memo.get(key)
     if hit is None:
         from obslint.nearby import within
 
-        hit = memo[key] = within(os.path.dirname(os.path.abspath(str(rule_doc.source.path))),
-                                 os.path.dirname(os.path.abspath(str(am_doc.source.path))), 2)
+        rules_dir = os.path.dirname(os.path.abspath(str(rule_doc.source.path)))
+        am_dir = os.path.dirname(os.path.abspath(str(am_doc.source.path)))
+        stack = os.path.dirname(am_dir)  # the folder that holds the Alertmanager's folder
+        hit = memo[key] = within(rules_dir, am_dir, 2) and (rules_dir + os.sep).startswith(stack.rstrip(os.sep) + os.sep)
     return hit
 
 

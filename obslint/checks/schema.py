@@ -233,7 +233,8 @@ class WrappedDashboard(Rule):
     of the bare dashboard model. File provisioning reads the top level as the dashboard and
     fails with "Dashboard title cannot be empty". A file that is a save request for the API
     (`POST /api/dashboards/db`: `overwrite`, `folderUid`, `folderId` or `message` beside
-    `dashboard`, no `meta`) is made for the API, where it is right: info.
+    `dashboard`, no `meta`) is made for the API, where it is right: info. So is a bundle of
+    generated outputs (`{"dashboard": ..., "alerts": ..., "recordingrule": ...}`).
 
     ## Bad (`dashboard.json`)
     ```json
@@ -256,6 +257,13 @@ class WrappedDashboard(Rule):
         if doc.base == ("dashboard",) and doc.parent is None:
             # Paths are relative to the wrapped dashboard, so () is the `dashboard` key itself.
             keys = set(doc.data) if isinstance(doc.data, dict) else set()
+            others = sorted(str(k) for k in keys - _WRAPPER_KEYS)
+            if others:  # slo-libsonnet's example bundle: {alerts, dashboard, recordingrule}
+                yield self.finding(doc, (), "the dashboard is one output of a bundle (beside "
+                                   f"{', '.join(f'`{k}`' for k in others[:3])}), not a file Grafana provisions as "
+                                   "it is", fix="write the `dashboard` value to a file of its own to provision it",
+                                   at_key=True, severity=Severity.INFO)
+                return
             request = "meta" not in keys and not keys.isdisjoint(_SAVE_REQUEST_KEYS)
             yield self.finding(doc, (), "the dashboard is wrapped in `{\"dashboard\": ...}`" + (
                                ", as a save request for Grafana's HTTP API (`POST /api/dashboards/db`) is; file "
@@ -268,6 +276,8 @@ class WrappedDashboard(Rule):
 
 
 _SAVE_REQUEST_KEYS = frozenset({"overwrite", "folderUid", "folderId", "message"})
+# The keys of the HTTP API's dashboard shapes (a GET answer, a save or import request).
+_WRAPPER_KEYS = _SAVE_REQUEST_KEYS | {"dashboard", "meta", "inputs", "folderUID", "folder", "path", "pluginId"}
 
 
 def _unwrap_fix(doc):

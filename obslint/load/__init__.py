@@ -72,7 +72,10 @@ def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX
         _parse_yaml(source, findings)
     if any(f.code == "IN003" for f in findings):
         _skip_if_templated(source, findings)
-        if any(f.code == "IN003" for f in findings) and not _looks_linted(text):
+        if any(f.code == "IN003" for f in findings) and _tool_config(path):
+            _foreign(findings, f"`{os.path.basename(str(path))}` is a developer tool's configuration (JSON with "
+                               "comments), not a file obslint lints")
+        elif any(f.code == "IN003" for f in findings) and not _looks_linted(text):
             _foreign(findings)
     if any(f.code in _INPUT_CODES for f in findings):
         _foreign_input(findings, text)
@@ -120,13 +123,24 @@ def _foreign_input(findings: Emitter, text: str) -> None:
                           "configuration, so it is taken as another tool's file")
 
 
-def _foreign(findings: Emitter) -> None:
+# Configuration files of developer tools, read as JSON with comments (JSONC): their keys may
+# look like ours (ESLint's import-sort `groups`), but nothing obslint lints has these names.
+_TOOL_CONFIG = re.compile(r"\.?(?:eslintrc|babelrc|jshintrc|swcrc|renovaterc)(?:\.json)?|(?:ts|js)config(?:\.[\w-]+)?"
+                          r"\.json|(?:\.?devcontainer|launch|settings|tasks|extensions|tslint|renovate|biome|deno|"
+                          r"package|composer)\.jsonc?", re.IGNORECASE)
+
+
+def _tool_config(path) -> bool:
+    return _TOOL_CONFIG.fullmatch(os.path.basename(str(path))) is not None
+
+
+def _foreign(findings: Emitter, why: str = "nothing in the file is a key of a dashboard, rule file or "
+             "Grafana/Prometheus configuration, so it is taken as another tool's file") -> None:
     """Syntax errors of a file that is none of obslint's become info: nothing obslint lints reads it."""
     for f in findings:
         if f.code == "IN003":
             f.severity = Severity.INFO
-            f.message += ("; nothing in the file is a key of a dashboard, rule file or Grafana/Prometheus "
-                          "configuration, so it is taken as another tool's file")
+            f.message += "; " + why
 
 
 # Juju charms (the Loki and Prometheus charm libraries) ship rule files whose selectors hold

@@ -140,6 +140,8 @@ def test_parse_matchers_forms():
 @pytest.mark.parametrize(("rules_at", "checked"), [
     ("stack/rules/docker/rules.yml", True),        # the compose stack's own rules (loki production/docker)
     ("operator/internal/manifests/internal/alerts/prometheus-alerts.yaml", False),  # another part of the tree
+    ("loki-mixin-compiled/alerts.yaml", False),   # beside the stack, not in it (loki production/)
+    ("stack/alerts.yaml", True),
 ])
 def test_only_rule_files_near_the_configuration_are_routed(tmp_path, rules_at, checked):
     files = {"stack/config/alertmanager.yml": AM, rules_at: rules(alert("Typo", severity="warning", tema="api"))}

@@ -151,3 +151,14 @@ def test_db005_identical_copies_are_one_dashboard(lint_files):
     assert "x/b.json" not in next(f for f in found(r, "DB005") if f.file == "x/a.json").message
     r = lint_files({"y/a.json": dashboard(uid="a", title="API"), "y/b.json": dashboard(uid="a", title="API")})
     assert not [f for f in found(r, "DB005") if f.file.startswith("y/")]
+
+
+def test_targets_left_on_a_text_panel_are_never_run(lint_files):
+    # snmp-mixin: text panels keep the target of the graph they were (`{{$device_model}}`)
+    text = {"id": 1, "type": "text", "title": "Model", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 4},
+            "options": {"content": "model"}, "targets": [{"refId": "A", "expr": "{{$device_model}}"}]}
+    graph = dict(text, id=2, type="timeseries", title="Up", gridPos={"x": 12, "y": 0, "w": 12, "h": 4})
+    body = json.dumps({"uid": "s", "title": "S", "schemaVersion": 39, "panels": [text, graph]}, indent=2)
+    expr_lines = [i for i, ln in enumerate(body.splitlines(), 1) if '"expr"' in ln]
+    r = lint_files({"d.json": body})
+    assert [f.line for f in found(r, "PQ001")] == expr_lines[1:]  # the graph's only

@@ -34,3 +34,13 @@ def test_a_bare_list_of_rule_groups_is_skipped_with_a_reason(lint_files):
     r = lint_files({"monitoring/prometheus-rules/node.yaml": "- name: node\n  rules:\n  - alert: A\n    expr: up == 0\n"})
     assert not r.findings and r.skipped == ["monitoring/prometheus-rules/node.yaml"]
     assert "bare list of rule groups" in r.skip_reasons["monitoring/prometheus-rules/node.yaml"]
+
+
+def test_a_bundle_of_generated_outputs_is_not_a_wrapped_dashboard(lint_files):
+    # slo-libsonnet's example: {alerts, dashboard, recordingrule} dumped by one jsonnet run
+    model = {"title": "App", "uid": "app", "schemaVersion": 39, "panels": []}
+    r = lint_files({"bundle.json": json.dumps({"alerts": [], "dashboard": model, "recordingrule": []}),
+                    "wrapped.json": json.dumps({"dashboard": model, "meta": {"slug": "app"}}),
+                    "request.json": json.dumps({"dashboard": model, "overwrite": True})})
+    got = sorted((f.file, f.severity.name) for f in found(r, "DB020"))
+    assert got == [("bundle.json", "INFO"), ("request.json", "INFO"), ("wrapped.json", "ERROR")]

@@ -175,3 +175,11 @@ def test_another_tools_json_with_a_bom_is_info_and_never_rewritten(tmp_path):
     assert got == [("latin1.json", "IN002", "info"), ("tsconfig.json", "IN006", "info")]  # d.json was fixed
     assert (tmp_path / "tsconfig.json").read_bytes() == foreign
     assert (tmp_path / "d.json").read_bytes() == ours[3:]
+
+
+def test_a_tool_config_with_comments_is_another_tools_file(lint_files):
+    # grafana/agent's .eslintrc.json: comments (JSONC) and an import-sort `groups` key
+    text = '{\n  // sort imports\n  "settings": {"groups": [["^react"]]}\n}\n'
+    r = lint_files({"ui/.eslintrc.json": text, "ui/tsconfig.app.json": text, "ui/rules.json": text})
+    got = sorted((f.file, str(f.severity)) for f in r.findings if f.code == "IN003")
+    assert got == [("ui/.eslintrc.json", "info"), ("ui/rules.json", "error"), ("ui/tsconfig.app.json", "info")]

@@ -111,6 +111,14 @@ def test_pl021_required_labels_and_annotations(lint_files):
     ('x{code="a"} / on (job) y{code="a"}', 'x{code="b"} / on (job) y{code="b"}', None),  # `on` drops it
     ('x{code="a"} + y', 'x{code="b"} + y', None),  # `y` does not pin it
     ('x{code=~"2.."}', 'x{code="2xx"}', None),  # might overlap
+    # wikimedia operations-alerts: a negative matcher against the value it excludes
+    ('sum by (cronjob) (f{cronjob!="flaky"}) > 0', 'sum by (cronjob) (f{cronjob="flaky"}) > 5', "cronjob"),
+    ('x{op=~"(run|stop)_sandbox"} > 3', 'x{op!~"(run|stop)_sandbox|list"} > 1', "op"),  # excluded whole
+    ('x{op=~"(run|stop)_sandbox"} > 3', 'x{op="list"} > 1', "op"),  # outside the regex
+    ('x{op!~"a|b"} > 3', 'x{op="b"} > 1', "op"),
+    ('x{op!="a"} > 3', 'x{op!="b"} > 1', None),  # both negative: they overlap
+    ('x{op=~"a.*"} > 3', 'x{op!~"ab"} > 1', None),  # `ac` is picked by both
+    ('x{op!="a"} > 3', 'x{op="b"} > 1', None),
 ])
 def test_separating_label(a, b, label):
     from obslint import samename
