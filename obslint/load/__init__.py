@@ -74,7 +74,7 @@ def read_source(path: Path, display: str, fmt: str, max_bytes: int = DEFAULT_MAX
         _skip_if_templated(source, findings)
         if any(f.code == "IN003" for f in findings) and _tool_config(path):
             _foreign(findings, f"`{os.path.basename(str(path))}` is a developer tool's configuration (JSON with "
-                               "comments), not a file obslint lints")
+                               "comments), so it is taken as another tool's file")
         elif any(f.code == "IN003" for f in findings) and not _looks_linted(text):
             _foreign(findings)
     if any(f.code in _INPUT_CODES for f in findings):
