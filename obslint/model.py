@@ -461,7 +461,8 @@ class Project:
             if isinstance(panel_ds, dict) and panel_ds.get("uid") == "-- Mixed --" or panel_ds == "-- Mixed --":
                 panel_ds = None  # each target names its own; one that does not uses the default
             targets = pdata.get("targets")
-            if not isinstance(targets, list) or pdata.get("type") in NO_QUERY_PANELS:
+            ptype = pdata.get("type")
+            if not isinstance(targets, list) or isinstance(ptype, str) and ptype in NO_QUERY_PANELS:
                 continue
             for ti, t in enumerate(targets):
                 if not isinstance(t, dict):

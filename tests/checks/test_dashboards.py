@@ -162,3 +162,12 @@ def test_targets_left_on_a_text_panel_are_never_run(lint_files):
     expr_lines = [i for i, ln in enumerate(body.splitlines(), 1) if '"expr"' in ln]
     r = lint_files({"d.json": body})
     assert [f.line for f in found(r, "PQ001")] == expr_lines[1:]  # the graph's only
+
+
+def test_a_panel_type_that_is_not_a_string_never_breaks_the_model(lint_files):
+    # found by the fuzz test: `"type": ["text"]` reached a set lookup
+    p = {"id": 1, "type": ["text"], "title": "P", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8},
+         "targets": [{"refId": "A", "expr": "sum(rate(x_total[5m]))"}]}
+    r = lint_files({"d.json": json.dumps({"uid": "t", "title": "T", "schemaVersion": 39, "panels": [p]})})
+    assert not found(r, "IN011")
+    assert found(r, "DB001")  # the type Grafana cannot render
