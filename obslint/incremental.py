@@ -247,8 +247,11 @@ def _shadow_data(kind: str, data):
 # them, and the kinds of documents whose checks read rule files (Grafana alerting, promtool
 # tests, Prometheus and Alertmanager configs, operator resources, which may hold Grafana
 # rules): with none of them, a rule file's shadow keeps only its recording rules whole and
-# its alerts' names and labels.
-_ALERT_READERS = frozenset({"XF001", "XF003", "PL014", "UT011"})
+# its alerts' names and labels. (XF001 compares Grafana-managed rules with Prometheus ones:
+# it reads rule files only where a Grafana alerting file, one of those kinds, is linted.)
+# What other checks read of alerts' queries is kept as facts: the names they rate (PQ125)
+# and select (PQ124).
+_ALERT_READERS = frozenset({"XF003", "PL014", "UT011"})
 _RULE_READING_KINDS = frozenset({"grafana-alerting", "promtool-test", "prometheus-config", "alertmanager-config",
                                  "grafana-operator"})
 
@@ -288,13 +291,17 @@ def shadow_docs(kind: str, source, light: bool = False) -> list:
     return out
 
 
-def build_shadow(path, display, fmt, max_size, marker, docs) -> ShadowSource:
-    from obslint.classify import classify
+def build_shadow(path, display, fmt, max_size, marker, docs, kind: str | None = None) -> ShadowSource:
+    """`kind`: the leaf kind the cache filed the file under; its documents are then of that
+    kind without classifying them again (a leaf file's documents are all of one kind)."""
+    from obslint.classify import DASHBOARD, PROM_RULES, classify
 
     src = ShadowSource(path, display, fmt, max_size, marker)
+    known = DASHBOARD if kind == "dash" else PROM_RULES if kind == "rules" else None
     for index, data, flavor in docs:
-        doc = Document(src, index, data)
-        classify(doc)
+        doc = Document(src, index, data, known)
+        if known is None:
+            classify(doc)
         if flavor:
             doc.flavor_hint = flavor  # as detected on the whole file (rule_flavor reads it)
         src.documents.append(doc)
@@ -320,6 +327,8 @@ def _facts_of(kind: str, source, ctx, active) -> dict:
     if kind in ("dash", "rules"):  # a light rule shadow has no alert queries: keep what they rate
         if "PQ125" in active:
             out["rated"] = sh(tuple(sh(m) for m in sorted(scalefacts.rated_of_source(ctx, source))))
+        if "PQ124" in active:
+            out["named"] = sh(tuple(sh(m) for m in sorted(scalefacts.named_of_source(ctx, source))))
     if kind == "dash":
         if "PQ001" in active or "PQ002" in active:
             vm = scalefacts.metricsql_datasources_of_source(ctx, source)
@@ -578,7 +587,7 @@ def _incremental(s, index, entries, rows, config, rules, by_code, scope, result)
         # this run does not report on it either
         known = e[1] is not None or (scope is not None and _norm(path) not in scope)
         if same and e[0] in _LEAF and known:
-            src = build_shadow(path, ie[2], fmt, config.max_file_size, ie[3], marshal.loads(e[2]))
+            src = build_shadow(path, ie[2], fmt, config.max_file_size, ie[3], marshal.loads(e[2]), e[0])
             project.sources.append(src)
             for doc in src.documents:
                 project.add(doc)

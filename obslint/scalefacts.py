@@ -1,5 +1,5 @@
 """Cross-file facts that a cached dashboard's shadow does not carry (issue 19): the metric
-names its queries read through rate/increase (PQ125), the metric families it shows, by
+names its queries read through rate/increase (PQ125) and select on their own (PQ124), the metric families it shows, by
 directory (XF002), and the datasources its queries use MetricsQL-only constructs on
 (PQ001/PQ002). Computed per file, merged per run; shadows contribute what the cache kept
 (`ctx.cache["scale.facts"]`: display -> facts)."""
@@ -21,11 +21,26 @@ def _rated_in(queries) -> set:
 
 def project_rated(ctx) -> set:
     """Metric names some query of the project reads through rate/irate/increase."""
+    return _project_union(ctx, "rated")
+
+
+def project_named(ctx) -> set:
+    """Metric names some query of the project selects on its own (PQ124)."""
+    return _project_union(ctx, "named")
+
+
+def _project_union(ctx, what: str) -> set:
+    """One per-file fact over every file: the files read this run, and what the cache kept
+    for the others (a cached file's own queries are not read again: a dashboard's shadow has
+    none, and a rule file's gave the same fact)."""
+    kept = ctx.cache.get("scale.facts") or {}
     out: set = set()
-    for key in by_source(ctx, "queries", ctx.project.queries):
-        out |= _of_source(ctx, "rated", key)
-    for facts in (ctx.cache.get("scale.facts") or {}).values():
-        out.update(facts.get("rated") or ())
+    for key, items in by_source(ctx, "queries", ctx.project.queries).items():
+        facts = kept.get(items[0].doc.source.display)
+        if facts is None or what not in facts:
+            out |= _of_source(ctx, what, key)
+    for facts in kept.values():
+        out.update(facts.get(what) or ())
     return out
 
 
@@ -49,6 +64,10 @@ def _of_source(ctx, what: str, key: int):
     if got is None:
         if what == "rated":
             got = _rated_in(by_source(ctx, "queries", ctx.project.queries).get(key, ()))
+        elif what == "named":
+            from obslint.checks.names import named_in
+
+            got = named_in(by_source(ctx, "queries", ctx.project.queries).get(key, ()))
         elif what == "vm":
             got = _metricsql_keys(ctx, by_source(ctx, "queries", ctx.project.queries).get(key, ()))
         else:
@@ -88,6 +107,10 @@ def metricsql_datasources_of_source(ctx, source) -> set:
 
 def rated_of_source(ctx, source) -> set:
     return _of_source(ctx, "rated", id(source))
+
+
+def named_of_source(ctx, source) -> set:
+    return _of_source(ctx, "named", id(source))
 
 
 def _dirs_of(ctx, dashboards) -> dict:

@@ -106,6 +106,23 @@ _WHOLE_METRIC = re.compile(r"_(?:total|bytes|seconds|count|sum|bucket|ratio|info
                            r"joules|grams|meters|amperes|hertz|bytes_total|seconds_total)$")
 
 
+def named_in(queries) -> set:
+    """Metric names these queries select on their own: not the parts of a dashed word (`a-b`
+    names neither). What PQ124 counts as names the project uses (obslint.scalefacts keeps them
+    for cached files)."""
+    known: set = set()
+    for q in queries:
+        if q.language != "promql":
+            continue
+        parsed = promql.parse(q.expr)
+        if parsed.error is not None:
+            continue
+        dashed = {p for m in _DASHED.finditer(parsed.text) for p in m.group().split("-")} \
+            if _DASH_IN_NAME.search(parsed.text) else ()
+        known.update(sel.name for sel in parsed.selectors if sel.name and sel.name not in dashed)
+    return known
+
+
 def _meant(name: str, ctx) -> bool:
     """Whether `a-b` reads as a subtraction that was meant: every part is a whole metric name,
     by its unit suffix, its shape, or because the project queries or records it on its own
@@ -120,17 +137,9 @@ def _meant(name: str, ctx) -> bool:
         return True
     known = ctx.cache.get("names.metrics")
     if known is None:
-        known = set()
-        for q in ctx.project.queries:
-            if q.language != "promql":
-                continue
-            parsed = promql.parse(q.expr)
-            if parsed.error is not None:
-                continue
-            # names written on their own: not the parts of a dashed word (`a-b` names neither)
-            dashed = {p for m in _DASHED.finditer(parsed.text) for p in m.group().split("-")} \
-                if _DASH_IN_NAME.search(parsed.text) else ()
-            known.update(sel.name for sel in parsed.selectors if sel.name and sel.name not in dashed)
+        from obslint.scalefacts import project_named
+
+        known = set(project_named(ctx))
         for r in ctx.project.rules:
             rec = r.data.get("record") if isinstance(r.data, dict) else None
             if isinstance(rec, str):

@@ -41,6 +41,18 @@ def test_printable_escapes_what_acts_on_a_terminal():
     assert printable("line\nbreak") == "line\\x0abreak"
 
 
+def test_printable_fast_path_agrees_with_the_pattern_on_every_character():
+    """`str.isprintable` lets a text through unscanned: no character it passes is one the
+    pattern escapes (every code point, alone and inside text)."""
+    from obslint.report.text import _UNSAFE
+
+    for c in map(chr, range(0x110000)):
+        if c.isprintable():
+            assert _UNSAFE.search(c) is None, hex(ord(c))
+    assert printable("ok \u00e9\u4e2d") == "ok \u00e9\u4e2d"
+    assert printable("ok \u2066x") == "ok \\u2066x"
+
+
 @pytest.mark.parametrize("fmt", TEXT_FORMATS)
 def test_terminal_escapes_are_shown_escaped(tmp_path, fmt):
     write(tmp_path / "esc.yaml", _rules(HOSTILE_NAME))

@@ -142,6 +142,25 @@ def test_metricsql_on_a_datasource_elsewhere_is_followed_through_edits(tree):
     _step(tree, cache, "reuse")
 
 
+
+def test_names_other_dashboards_query_are_followed_through_edits(tree):
+    """PQ124 takes `a-b` as a meant subtraction when the project queries `a` and `b` on their
+    own, here in another dashboard: a cached dashboard keeps those names as a fact (its shadow
+    has no queries), so a warm run after an edit elsewhere agrees with a cold one."""
+    cache = tree.parent / "cache"
+    api = tree / "team-a" / "dashboards" / "api.json"
+    db = tree / "team-a" / "dashboards" / "db.json"
+    _edit(api, '"max(queue_depth_total)"', '"sum(apples-pears)"')
+    _edit(db, '"max(pg_up)"', '"sum(apples) + sum(pears)"')
+    cached, _ = _step(tree, cache, "cold")
+    assert not [f for f in cached.findings if f.code == "PQ124"]
+    _edit(api, '"Requests 0"', '"Requests served"')  # db.json is a shadow now
+    cached, _ = _step(tree, cache, "incremental")
+    assert not [f for f in cached.findings if f.code == "PQ124"]
+    _edit(db, "sum(pears)", "sum(plums)")  # the fact changed: the subtraction is no longer meant
+    cached, _ = _step(tree, cache, "cold")
+    assert [f.file for f in cached.findings if f.code == "PQ124"] == ["repo/team-a/dashboards/api.json"]
+
 def test_a_jsonnet_importer_added_edited_or_removed_is_followed(tree):
     """DB040 on a dashboard a jsonnet file imports is info; the jsonnet file is no linted file,
     but a warm run must see it come, change and go."""
