@@ -76,13 +76,14 @@ def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
                                      and not (is_excluded and is_excluded(_rel(Path(dirpath) / d), is_dir=True)))
                 base = Path(dirpath)
+                here = os.path.normpath(dirpath)
                 for name in sorted(filenames):
                     # The format from the name alone (as file_format reads a Path's suffix): most
                     # files of a big tree are neither, and need no Path of their own.
                     fmt = _FORMATS.get(os.path.splitext(name)[1].lower())
                     if fmt is None and "." in name and not name.lower().endswith(RULE_SUFFIXES):
                         continue
-                    p = base / name
+                    p = child(base, name)
                     if is_excluded and is_excluded(_rel(p)):  # relpath only when there are patterns
                         continue
                     if fmt is None and "." not in name:
@@ -90,11 +91,21 @@ def discover(paths: list[Path], exclude=(), errors: list | None = None) -> list[
                     elif fmt is None:
                         fmt = sniff_rules(p)
                     if fmt:
-                        found.setdefault(os.path.normpath(os.path.join(dirpath, name)), (p, fmt))
+                        found.setdefault(name if here == "." else os.path.join(here, name), (p, fmt))
         else:
             fmt = file_format(root) or (sniff(root) if _regular(root) else None) or "yaml"
             found.setdefault(os.path.normpath(str(root)), (root, fmt))
     return list(found.values())
+
+
+def _child(base: Path, name: str) -> Path:
+    return base / name
+
+
+# `base / name` for a name a directory listing gave (one part, no separator): pathlib's own
+# shortcut for that, which its directory walks use, is 8x faster than parsing the name (7,000
+# files: 5 ms instead of 39); where a Python lacks it, the plain way.
+child = getattr(Path, "_make_child_relpath", None) or _child
 
 
 def _is_dir(p: Path) -> bool:

@@ -10,7 +10,7 @@ from obslint import fastpaths, findingcap, registry, timebox
 from obslint.classify import GRAFANA_ALERTING, PROM_RULES, classify
 from obslint.config import Config, ConfigError, relative
 from obslint.discover import discover
-from obslint.findings import Finding, Severity
+from obslint.findings import Finding, Severity, sort_key
 from obslint.load import read_source
 from obslint.model import Project
 from obslint.record import Record
@@ -305,10 +305,14 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
     cap = findingcap.Cap(key=session.cap_key if session is not None else None)  # at most N findings of one
     # code per document are placed and listed
     shown: set = set()
+    cap_key = cap.key
+    file = src = sup = None
+    comments = False  # whether `file` has suppression comments (most files have none)
     for f in found:  # (a finding appended below is processed too)
         if scope is not None and _norm(f.file) not in scope:
             continue
-        if cap.full(f):
+        key = cap_key(f)
+        if cap.full(f, key):
             continue
         if f.doc is not None and not f.line:
             try:
@@ -319,31 +323,38 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
                     found.append(_internal_error(internal, f.file, f"placing a {f.code} finding", exc))
         if f.doc is not None:
             f.context = {**_scope_context(f.doc, f.scope), **f.context}
-        src = texts.get(f.file)
-        sup = suppressions.get(f.file)
-        if sup is None:
-            sup = suppressions[f.file] = Suppressions(_suppression_text(src))
-        scope_line = None
-        if sup.by_target and f.scope is not None:
-            if f.doc is not None:
-                try:
-                    scope_line = f.doc.locate(f.scope)[0]
-                except Exception:  # noqa: BLE001 - reported above when the finding itself was placed
-                    scope_line = None
-            elif session is not None:
-                scope_line = session.scope_lines.get(id(f))
-        if session is not None:
-            session.scope_lines[id(f)] = scope_line
-        if sup.suppresses(f, scope_line) or (ignores and policy_ignores(f, ignores)):
+        if f.file != file:  # findings come grouped by file: its suppressions looked up once per group
+            file = f.file
+            src = texts.get(file)
+            sup = suppressions.get(file)
+            if sup is None:
+                sup = suppressions[file] = Suppressions(_suppression_text(src))
+            comments = bool(sup.by_target or sup.file_codes)
+        if comments:
+            scope_line = None
+            if sup.by_target and f.scope is not None:
+                if f.doc is not None:
+                    try:
+                        scope_line = f.doc.locate(f.scope)[0]
+                    except Exception:  # noqa: BLE001 - reported above when the finding itself was placed
+                        scope_line = None
+                elif session is not None:
+                    scope_line = session.scope_lines.get(id(f))
+            if session is not None:
+                session.scope_lines[id(f)] = scope_line
+            if sup.suppresses(f, scope_line):
+                result.suppressed += 1
+                continue
+        if ignores and policy_ignores(f, ignores):
             result.suppressed += 1
             continue
         if f.autofix is None:  # (a fix of its own may differ: `--fix` applies each)
-            key = (f.code, f.file, f.line, f.col, f.message, f.fix)
-            if key in shown:  # the same text reported twice: rules copied by a YAML alias (`- *base`)
+            dup = (f.code, f.file, f.line, f.col, f.message, f.fix)
+            if dup in shown:  # the same text reported twice: rules copied by a YAML alias (`- *base`)
                 continue
-            shown.add(key)
+            shown.add(dup)
         result.findings.append(f)
-        cap.kept(f)
+        cap.kept(f, key)
     if report_unused:
         unused = by_code.get("SU001") or _instance(registry.rule_class("SU001"), config)
         for display, src in texts.items():
@@ -356,7 +367,7 @@ def _run(paths, config: Config, rules, scope, report_unused: bool, result: Resul
                     fix="remove the comment"))
         result.findings.extend(result.unused_suppressions)
         result.findings.extend(_unused_ignores(unused, config, ignores, active, paths))
-    result.findings.sort(key=Finding.sort_key)
+    result.findings.sort(key=sort_key)
     if session is not None:
         session.save(found, result, cap)
     result.findings = cap.finish(result.findings)

@@ -33,18 +33,24 @@ class Cap:
         self.kept_count: dict[tuple, int] = {}
         self.left_out: dict[tuple, int] = {}
 
-    def full(self, f: Finding) -> bool:
-        """True (and f counted as left out) when f's code is already at the bound on its document."""
+    def key(self, f: Finding) -> tuple:
+        return self._key(f)
+
+    def full(self, f: Finding, key: tuple | None = None) -> bool:
+        """True (and f counted as left out) when f's code is already at the bound on its document.
+        `key`: f's key when the caller has it (computed once per finding)."""
         if not self.bound:
             return False
-        key = self._key(f)
+        if key is None:
+            key = self._key(f)
         if self.kept_count.get(key, 0) < self.bound:
             return False
         self.left_out[key] = self.left_out.get(key, 0) + 1
         return True
 
-    def kept(self, f: Finding) -> None:
-        key = self._key(f)
+    def kept(self, f: Finding, key: tuple | None = None) -> None:
+        if key is None:
+            key = self._key(f)
         self.kept_count[key] = self.kept_count.get(key, 0) + 1
 
     def finish(self, findings: list[Finding]) -> list[Finding]:

@@ -7,6 +7,7 @@ pay for positions.
 from __future__ import annotations
 
 from enum import IntEnum
+from operator import attrgetter
 
 from typing import TYPE_CHECKING
 
@@ -81,9 +82,12 @@ class Finding:
                 f"file={self.file!r}, line={self.line!r}, col={self.col!r}, fix={self.fix!r}, node={self.node!r}, "
                 f"at_key={self.at_key!r}, scope={self.scope!r}, context={self.context!r})")
 
-    def sort_key(self) -> tuple:
-        return (self.file, self.line, self.col, self.code, self.message)
 
     @property
     def suppression(self) -> str:
         return f"# obslint: disable={self.code}"
+
+
+# The order findings are reported in: by file, position, code, message (built in C: a warm run
+# sorts tens of thousands of findings)
+sort_key = attrgetter("file", "line", "col", "code", "message")

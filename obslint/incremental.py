@@ -748,7 +748,11 @@ def _save(s, found, result, cap) -> None:
     else:
         parts, keep = {"files": files, "delta": {}}, ()
     run = None
-    if not cap.left_out:
+    # The whole run's findings (megabytes on a big tree) are what a run over unchanged files
+    # reuses. An incremental run over changed files leaves them out (the next commit changes
+    # files again, as a rule): a run with nothing changed is incremental once, and writes them.
+    read = s.mode == "incremental" and not all(r[6] for r in s.rows)  # (core files are read every run)
+    if not cap.left_out and not read:
         try:
             tokens_by_file: dict = {}
             tuples = s.tuples

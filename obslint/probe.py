@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from obslint import netfetch, promql, registry
-from obslint.findings import Finding, Severity
+from obslint.findings import Finding, Severity, sort_key
 from obslint.report.text import json_safe, printable
 
 _MACROS = {
@@ -206,7 +206,7 @@ def probe(paths: list[Path], url: str, *, timeout: float = DEFAULT_TIMEOUT, rate
     for f in findings:
         if f.doc is not None and not f.line:
             f.line, f.col = f.doc.locate(f.node, f.at_key)
-    findings.sort(key=Finding.sort_key)
+    findings.sort(key=sort_key)
     stats = {"queries": len(jobs), "empty_panels": empty, "prometheus": shown,
              "version": build_data.get("version") if isinstance(build_data.get("version"), str) else None,
              "sources": project.sources}

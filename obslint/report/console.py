@@ -51,8 +51,9 @@ def statistics(result: Result) -> list[tuple[int, str, str, str]]:
 
 def report(result: Result, out: TextIO, opts: dict) -> None:
     if opts.get("quiet"):
-        for f in result.findings:
-            out.write(f"{printable(f.file)}:{f.line}:{f.col}: {f.severity} {f.code} {printable(f.message)}\n")
+        name = {s: str(s) for s in Severity}
+        out.writelines(f"{printable(f.file)}:{f.line}:{f.col}: {name[f.severity]} {f.code} {printable(f.message)}\n"
+                       for f in result.findings)
         if opts.get("statistics"):
             _statistics(None, out, result)
         return

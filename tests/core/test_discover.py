@@ -41,3 +41,22 @@ def test_discovery_by_name_equals_deciding_on_each_path(tmp_path):
     assert sorted(got) == sorted(_reference(tmp_path))
     assert ("json", "yaml") == tuple(sorted({fmt for _p, fmt in got}))
     assert not any("node_modules" in p for p, _fmt in got)
+
+
+def test_fast_child_paths_equal_joined_ones_and_overlapping_roots_list_each_file_once(tmp_path, monkeypatch):
+    """discover builds each file's Path with pathlib's one-part shortcut and keys files by their
+    directory's normalised path: the same Paths as `dir / name`, and a file reached from two
+    roots (`.`, `./team`, `team/x/..`) is listed once."""
+    for sub in ("team/x", "team/y z", "ünï/cøde"):
+        d = tmp_path / sub
+        d.mkdir(parents=True)
+        for name in ("a.json", "b c.yaml", "-d.yml", "e..json", "ü.json"):
+            (d / name).write_text("{}\n")
+    monkeypatch.chdir(tmp_path)
+    roots = [Path("."), Path("./team"), Path("team/x/.."), Path("ünï")]
+    got = discover(roots)
+    paths = [p for p, _fmt in got]
+    assert len({os.path.normpath(str(p)) for p in paths}) == len(paths) == 15
+    for p in paths:
+        assert type(p) is type(Path(".")) and p == Path(os.path.dirname(str(p))) / p.name
+        assert str(p) == os.path.join(os.path.dirname(str(p)), p.name) and p.is_file()

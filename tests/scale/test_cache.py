@@ -213,6 +213,9 @@ def test_pre_commit_runs_share_one_cache(tree):
     commit(api, mode="incremental")
     _edit(rules, "> 10", "> 12")
     commit(rules, mode="incremental")  # rules.yml was not checked before: read now
+    # a run that read changed files does not write the whole run's findings for reuse: the
+    # next one over the same files reads none again, writes them, and the one after reuses them
+    commit(rules, mode="incremental")
     commit(rules, mode="reuse")
     _edit(rules, "> 12", "> 13")
     commit(api, rules, mode="incremental")
@@ -277,6 +280,7 @@ def test_without_core_files_rule_shadows_are_light_and_exact(tree):
         _edit(tree / "team-b" / "rules.yml", f"< {10 + n}", f"< {11 + n}")
         cached, _ = _step(tree, cache, "incremental")
         assert any(f.code == "AL006" for f in cached.findings)  # the recording rule still followed
+    _step(tree, cache, "incremental")  # nothing changed: the whole run's findings written for reuse
     _step(tree, cache, "reuse")
 
 
